@@ -1,0 +1,50 @@
+//! `hookgen.toml`: the small file beside a vendor's spec that says what to read and how to name things.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+pub const CONFIG_FILE: &str = "hookgen.toml";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The vendor's document(s), relative to the folder; the first is the root document.
+    #[serde(default)]
+    pub spec: Vec<String>,
+    /// Overlay 1.0 documents applied in order to the root document.
+    #[serde(default)]
+    pub overlays: Vec<String>,
+    /// Name of the generated crate, e.g. `roomz-webhooks`.
+    #[serde(default)]
+    pub crate_name: Option<String>,
+    /// Short vendor name used in docs, e.g. `ROOMZ`.
+    #[serde(default)]
+    pub vendor: Option<String>,
+    /// Payload field that names the event type; detected when absent (`type`, `event`, ...).
+    #[serde(default)]
+    pub event_type_field: Option<String>,
+    /// Signature scheme, overriding what the spec declares (same shape as `x-webhook-signature`).
+    #[serde(default)]
+    pub signature: Option<serde_json::Value>,
+    /// Emit the follow-up API client (default true).
+    #[serde(default = "yes")]
+    pub client: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Config {
+    pub fn read(dir: &Path) -> Result<Option<Config>, String> {
+        let path = dir.join(CONFIG_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        toml::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+}

@@ -1,0 +1,171 @@
+//! Diagnostics: what hookgen found wrong or unsupported in a spec, and where.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a finding is. Errors stop generation; warnings do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+/// One finding, with a stable code and the place it points at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// Stable identifier, e.g. `undeclared-required`.
+    pub code: &'static str,
+    pub message: String,
+    /// The file the finding is in, when known (relative to the spec folder).
+    pub file: Option<String>,
+    /// JSON pointer into the (overlaid) document.
+    pub pointer: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl Diagnostic {
+    pub fn warning(code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, pointer, message)
+    }
+
+    pub fn error(code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, pointer, message)
+    }
+
+    fn new(severity: Severity, code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            file: None,
+            pointer: pointer.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(f, "{level}[{}]: {}", self.code, self.message)?;
+        let file = self.file.as_deref().unwrap_or("<spec>");
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "\n  --> {file}:{l}:{c} at {}", display_pointer(&self.pointer)),
+            (Some(l), None) => write!(f, "\n  --> {file}:{l} at {}", display_pointer(&self.pointer)),
+            _ => write!(f, "\n  --> {file} at {}", display_pointer(&self.pointer)),
+        }
+    }
+}
+
+fn display_pointer(p: &str) -> String {
+    if p.is_empty() {
+        "#".to_string()
+    } else {
+        format!("#{p}")
+    }
+}
+
+/// Escape one JSON pointer segment (RFC 6901).
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Build a pointer from segments.
+pub fn pointer<I, S>(segments: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    segments.into_iter().fold(String::new(), |mut acc, s| {
+        acc.push('/');
+        acc.push_str(&escape_segment(s.as_ref()));
+        acc
+    })
+}
+
+/// Split a pointer into unescaped segments.
+pub fn split_pointer(p: &str) -> Vec<String> {
+    if p.is_empty() {
+        return Vec::new();
+    }
+    p.trim_start_matches('/')
+        .split('/')
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+/// An ordered collection of diagnostics, deduplicated.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics {
+    items: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        if !self.items.contains(&d) {
+            self.items.push(d);
+        }
+    }
+
+    pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
+        for d in other {
+            self.push(d);
+        }
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.items.iter()
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Diagnostic> {
+        self.items.iter_mut()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.items
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diagnostic;
+    type IntoIter = std::vec::IntoIter<Diagnostic>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_round_trips_escapes() {
+        let p = pointer(["webhooks", "{Webhook URL}", "a/b~c"]);
+        assert_eq!(p, "/webhooks/{Webhook URL}/a~1b~0c");
+        assert_eq!(split_pointer(&p), vec!["webhooks", "{Webhook URL}", "a/b~c"]);
+    }
+}

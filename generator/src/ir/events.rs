@@ -1,0 +1,265 @@
+//! Events: one per event type the vendor sends, named by the value in the payload.
+
+use openapiv3::{Operation, ReferenceOr, RequestBody, Schema};
+use serde_json::Value;
+
+use super::names::{type_name, NameScope};
+use super::types::{name_from_pointer, TypeBuilder};
+use super::{Event, Example, TypeKind, TypeRef};
+use crate::diag::{escape_segment, Diagnostic};
+use crate::load::{resolve_local, Document};
+use crate::normalize::EXAMPLES_EXTENSION;
+
+/// Fields vendors use for the event type, in order of preference.
+const TYPE_FIELDS: &[&str] = &["type", "event", "eventType", "event_type", "kind", "topic"];
+
+pub(super) struct EventsOutcome {
+    pub events: Vec<Event>,
+    pub type_field: Option<String>,
+}
+
+/// One webhook operation with its payload type resolved.
+struct Hook {
+    key: String,
+    pointer: String,
+    op: Operation,
+    payload: TypeRef,
+    examples: Vec<Example>,
+    headers: Vec<String>,
+}
+
+pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOutcome {
+    let hooks = collect_hooks(doc, tb);
+    let type_field = doc.config.event_type_field.clone().or_else(|| detect_type_field(&hooks, tb));
+    let mut events: Vec<Event> = Vec::new();
+    let mut variants = NameScope::default();
+    variants.reserve("Unknown");
+    for hook in hooks {
+        for (name, payload, in_payload) in identities(&hook, type_field.as_deref(), tb) {
+            if let Some(existing) = events.iter().find(|e| e.name == name) {
+                if existing.payload != payload {
+                    tb.diags.push(Diagnostic::warning(
+                        "duplicate-event",
+                        hook.pointer.clone(),
+                        format!("event `{name}` is already declared at {}; this declaration is ignored", existing.pointer),
+                    ));
+                }
+                continue;
+            }
+            let (variant, renamed) = variants.unique(&type_name(&name));
+            if renamed {
+                tb.diags.push(Diagnostic::warning(
+                    "name-collision",
+                    hook.pointer.clone(),
+                    format!("event `{name}` maps to a variant name already used; it is named `{variant}`"),
+                ));
+            }
+            let examples = examples_for(&hook, &name, type_field.as_deref(), in_payload);
+            events.push(Event {
+                name,
+                name_in_payload: in_payload,
+                variant,
+                payload,
+                summary: hook.op.summary.clone(),
+                description: hook.op.description.clone(),
+                deprecated: hook.op.deprecated,
+                webhook_key: hook.key.clone(),
+                pointer: hook.pointer.clone(),
+                headers: hook.headers.clone(),
+                examples,
+                links: Vec::new(),
+            });
+        }
+    }
+    EventsOutcome { events, type_field }
+}
+
+fn collect_hooks(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Hook> {
+    let mut hooks = Vec::new();
+    for wh in &doc.webhooks {
+        let Value::Object(item) = &wh.item else { continue };
+        for (method, op_value) in item {
+            if !["post", "put", "patch", "get", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let at = format!("{}/{method}", wh.pointer);
+            let op: Operation = match serde_path_to_error::deserialize(op_value) {
+                Ok(op) => op,
+                Err(e) => {
+                    tb.diags.push(Diagnostic::warning(
+                        "invalid-operation",
+                        at.clone(),
+                        format!("webhook operation cannot be read ({e}); it is skipped"),
+                    ));
+                    continue;
+                }
+            };
+            let hint = op.operation_id.clone().unwrap_or_else(|| wh.key.clone());
+            let (payload, examples) = match payload_schema(doc, &op, &at) {
+                Some((schema, schema_at, media_examples)) => {
+                    let ty = tb.type_of(&schema, &format!("{hint} Event"), &schema_at);
+                    let mut examples = media_examples;
+                    examples.extend(schema_examples(doc, &schema, &schema_at));
+                    (ty, examples)
+                }
+                None => {
+                    tb.diags.push(Diagnostic::warning(
+                        "webhook-without-body",
+                        at.clone(),
+                        format!("webhook `{}` declares no JSON request body; its payload is kept as raw JSON", wh.key),
+                    ));
+                    (TypeRef::Json, Vec::new())
+                }
+            };
+            let headers = header_names(doc, &op);
+            hooks.push(Hook { key: wh.key.clone(), pointer: at, op, payload, examples, headers });
+        }
+    }
+    hooks
+}
+
+fn header_names(doc: &Document, op: &Operation) -> Vec<String> {
+    op.parameters
+        .iter()
+        .filter_map(|p| {
+            let v = serde_json::to_value(p).ok()?;
+            let v = resolve_local(&doc.root, &v)?.clone();
+            (v.get("in")? == "header").then(|| v.get("name")?.as_str().map(str::to_string)).flatten()
+        })
+        .collect()
+}
+
+/// The JSON request body schema of a webhook operation, its pointer, and media-type examples.
+fn payload_schema(doc: &Document, op: &Operation, at: &str) -> Option<(ReferenceOr<Schema>, String, Vec<Example>)> {
+    let (body, body_at): (RequestBody, String) = match op.request_body.as_ref()? {
+        ReferenceOr::Item(b) => (b.clone(), format!("{at}/requestBody")),
+        ReferenceOr::Reference { reference } => {
+            let ptr = reference.strip_prefix('#')?.to_string();
+            (serde_json::from_value(doc.root.pointer(&ptr)?.clone()).ok()?, ptr)
+        }
+    };
+    let (media_type, media) = body
+        .content
+        .iter()
+        .find(|(k, _)| k.contains("json"))
+        .or_else(|| body.content.first())?;
+    let schema = media.schema.clone()?;
+    let media_at = format!("{body_at}/content/{}", escape_segment(media_type));
+    let mut examples = Vec::new();
+    if let Some(v) = &media.example {
+        examples.push(Example { pointer: format!("{media_at}/example"), value: v.clone() });
+    }
+    for (name, ex) in &media.examples {
+        let value = match ex {
+            ReferenceOr::Item(e) => e.value.clone(),
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix('#')
+                .and_then(|p| doc.root.pointer(p))
+                .and_then(|e| e.get("value"))
+                .cloned(),
+        };
+        if let Some(value) = value {
+            examples.push(Example { pointer: format!("{media_at}/examples/{}/value", escape_segment(name)), value });
+        }
+    }
+    let schema_at = match &schema {
+        ReferenceOr::Reference { reference } => reference.trim_start_matches('#').to_string(),
+        ReferenceOr::Item(_) => format!("{media_at}/schema"),
+    };
+    Some((schema, schema_at, examples))
+}
+
+/// Examples on the payload schema itself (`example`, and every entry of 3.1 `examples`).
+fn schema_examples(doc: &Document, schema: &ReferenceOr<Schema>, schema_at: &str) -> Vec<Example> {
+    let raw = match schema {
+        ReferenceOr::Reference { .. } => doc.root.pointer(schema_at),
+        ReferenceOr::Item(_) => doc.root.pointer(schema_at),
+    };
+    let Some(raw) = raw else { return vec![] };
+    if let Some(Value::Array(all)) = raw.get(EXAMPLES_EXTENSION) {
+        return all
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Example { pointer: format!("{schema_at}/examples/{i}"), value: v.clone() })
+            .collect();
+    }
+    raw.get("example")
+        .map(|v| vec![Example { pointer: format!("{schema_at}/example"), value: v.clone() }])
+        .unwrap_or_default()
+}
+
+/// The payload field naming the event type: the first candidate that some payload declares.
+fn detect_type_field(hooks: &[Hook], tb: &TypeBuilder<'_>) -> Option<String> {
+    TYPE_FIELDS
+        .iter()
+        .find(|candidate| {
+            hooks.iter().any(|h| {
+                let direct = tb.space.fields_of(&h.payload).iter().any(|f| f.wire == **candidate);
+                let via_union = union_variants(&h.payload, tb)
+                    .iter()
+                    .any(|(_, ty)| tb.space.fields_of(ty).iter().any(|f| f.wire == **candidate));
+                direct || via_union
+            })
+        })
+        .map(|s| s.to_string())
+}
+
+fn union_variants(ty: &TypeRef, tb: &TypeBuilder<'_>) -> Vec<(Option<String>, TypeRef)> {
+    match ty {
+        TypeRef::Named(id) => match &tb.space.types[*id].kind {
+            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
+                variants.iter().map(|v| (v.tag.clone(), v.ty.clone())).collect()
+            }
+            TypeKind::Alias(inner) => union_variants(inner, tb),
+            _ => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+/// (event name, payload type, name comes from the payload) for each event a webhook carries.
+fn identities(hook: &Hook, type_field: Option<&str>, tb: &TypeBuilder<'_>) -> Vec<(String, TypeRef, bool)> {
+    let Some(field) = type_field else {
+        return vec![(hook.key.clone(), hook.payload.clone(), false)];
+    };
+    // A union of event shapes: one event per variant.
+    let variants = union_variants(&hook.payload, tb);
+    if !variants.is_empty() {
+        let named: Vec<_> = variants
+            .iter()
+            .filter_map(|(tag, ty)| {
+                let values = tb.enum_values(ty, field);
+                let values = if values.is_empty() { tag.iter().cloned().collect() } else { values };
+                (!values.is_empty()).then(|| values.into_iter().map(|v| (v, ty.clone(), true)).collect::<Vec<_>>())
+            })
+            .flatten()
+            .collect();
+        if !named.is_empty() {
+            return named;
+        }
+    }
+    let values = tb.enum_values(&hook.payload, field);
+    if !values.is_empty() {
+        return values.into_iter().map(|v| (v, hook.payload.clone(), true)).collect();
+    }
+    let has_field = tb.space.fields_of(&hook.payload).iter().any(|f| f.wire == field);
+    // The payload names its type but does not list the values: the webhook key is the best name,
+    // and it is what vendors put in the field (Clerk, Svix).
+    let key = if hook.key.starts_with('{') || hook.key.contains('/') {
+        hook.op.operation_id.clone().unwrap_or_else(|| name_from_pointer(&hook.key))
+    } else {
+        hook.key.clone()
+    };
+    vec![(key, hook.payload.clone(), has_field)]
+}
+
+fn examples_for(hook: &Hook, name: &str, type_field: Option<&str>, in_payload: bool) -> Vec<Example> {
+    hook.examples
+        .iter()
+        .filter(|ex| match (type_field, in_payload) {
+            (Some(f), true) => ex.value.get(f).and_then(Value::as_str) == Some(name),
+            _ => true,
+        })
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,262 @@
+//! The intermediate model: everything emission needs, and nothing that makes it go back to the spec.
+
+mod build;
+pub mod names;
+mod events;
+mod operations;
+pub mod signature;
+mod types;
+
+use serde_json::Value;
+
+pub use build::build;
+pub use signature::SignatureScheme;
+
+/// Index of a named type in [`TypeSpace::types`].
+pub type TypeId = usize;
+
+/// A reference to a Rust type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum TypeRef {
+    String,
+    Integer,
+    Integer32,
+    Number,
+    Boolean,
+    Uuid,
+    DateTime,
+    /// Any JSON value: unknown shapes are kept, not dropped.
+    Json,
+    Named(TypeId),
+    Vec(Box<TypeRef>),
+    Map(Box<TypeRef>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The JSON property name.
+    pub wire: String,
+    /// The Rust field name (may be a raw identifier like `r#type`).
+    pub name: String,
+    pub ty: TypeRef,
+    pub required: bool,
+    pub nullable: bool,
+    /// Indirection needed because the type contains itself.
+    pub boxed: bool,
+    pub doc: Option<String>,
+    pub deprecated: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    pub variant: String,
+    pub wire: String,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub name: String,
+    /// The tag value selecting this variant (tagged unions only).
+    pub tag: Option<String>,
+    pub ty: TypeRef,
+    pub boxed: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeKind {
+    Struct { fields: Vec<Field>, additional: Option<TypeRef> },
+    /// An open string enum: known values plus a fallback that keeps the unknown string.
+    StringEnum { values: Vec<EnumValue> },
+    /// `oneOf`/`anyOf` selected by a property's value; unknown tags are kept.
+    Tagged { property: String, variants: Vec<Variant> },
+    /// `oneOf`/`anyOf` without a tag: the first variant that decodes wins.
+    Untagged { variants: Vec<Variant> },
+    /// A named schema that is just another type (an array, a map, a primitive).
+    Alias(TypeRef),
+}
+
+#[derive(Debug, Clone)]
+pub struct TypeDef {
+    pub name: String,
+    pub doc: Option<String>,
+    pub kind: TypeKind,
+    /// Where the schema is, for diagnostics and docs.
+    pub pointer: String,
+    pub deprecated: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TypeSpace {
+    pub types: Vec<TypeDef>,
+}
+
+impl TypeSpace {
+    pub fn get(&self, id: TypeId) -> &TypeDef {
+        &self.types[id]
+    }
+
+    /// The struct fields of a type, following aliases; empty for non-structs.
+    pub fn fields_of(&self, ty: &TypeRef) -> &[Field] {
+        match ty {
+            TypeRef::Named(id) => match &self.types[*id].kind {
+                TypeKind::Struct { fields, .. } => fields,
+                TypeKind::Alias(inner) => self.fields_of(inner),
+                _ => &[],
+            },
+            _ => &[],
+        }
+    }
+
+    /// Find a field by JSON pointer path of wire names (`/data/workspaceId`).
+    pub fn field_at(&self, ty: &TypeRef, path: &[String]) -> Option<&Field> {
+        let (first, rest) = path.split_first()?;
+        let field = self.fields_of(ty).iter().find(|f| &f.wire == first)?;
+        if rest.is_empty() {
+            Some(field)
+        } else {
+            self.field_at(&field.ty, rest)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Example {
+    /// Where the example is in the spec.
+    pub pointer: String,
+    pub value: Value,
+}
+
+/// A follow-up call an event calls for (`x-hookgen-link`).
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Index into [`Api::operations`].
+    pub operation: usize,
+    /// Rust method name on the event, e.g. `fetch_workspace_status`.
+    pub method: String,
+    /// For each path/query parameter of the operation, the payload field path it comes from.
+    pub arguments: Vec<LinkArgument>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LinkArgument {
+    pub parameter: String,
+    /// Wire names from the payload root to the field.
+    pub path: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// The vendor's name for the event: the value in the payload (`workspace.presence.changed`).
+    pub name: String,
+    /// Whether `name` is what the payload's type field carries (false: taken from the webhook key).
+    pub name_in_payload: bool,
+    pub variant: String,
+    pub payload: TypeRef,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub deprecated: bool,
+    pub webhook_key: String,
+    pub pointer: String,
+    /// Header names the webhook declares.
+    pub headers: Vec<String>,
+    pub examples: Vec<Example>,
+    pub links: Vec<Link>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamLocation {
+    Path,
+    Query,
+    Header,
+}
+
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub wire: String,
+    pub name: String,
+    pub location: ParamLocation,
+    pub ty: TypeRef,
+    pub required: bool,
+    pub doc: Option<String>,
+    /// Query arrays: `explode: true` repeats the key, otherwise values are comma-joined.
+    pub explode: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    Form,
+}
+
+#[derive(Debug, Clone)]
+pub struct Body {
+    pub kind: BodyKind,
+    pub ty: TypeRef,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// `200`, `404`, or a range like `4XX`; `default` as well.
+    pub status: String,
+    pub ty: Option<TypeRef>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecurityKind {
+    Basic,
+    Bearer,
+    ApiKeyHeader(String),
+    ApiKeyQuery(String),
+    Unsupported(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityScheme {
+    pub name: String,
+    pub kind: SecurityKind,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: Option<String>,
+    /// Rust method name.
+    pub name: String,
+    pub method: String,
+    pub path: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub deprecated: bool,
+    pub params: Vec<Parameter>,
+    pub body: Option<Body>,
+    pub responses: Vec<Response>,
+    /// Names of security schemes any one of which the operation accepts; empty = no auth.
+    pub security: Vec<String>,
+    /// Name of the generated options struct, when the operation has optional parameters.
+    pub options_type: Option<String>,
+}
+
+/// Everything the emitter needs.
+#[derive(Debug, Clone)]
+pub struct Api {
+    pub crate_name: String,
+    pub vendor: String,
+    pub title: String,
+    pub version: String,
+    pub description: Option<String>,
+    pub spec_name: String,
+    pub spec_hash: String,
+    pub servers: Vec<String>,
+    pub security_schemes: Vec<SecurityScheme>,
+    /// Payload property that names the event type, when the payloads carry one.
+    pub event_type_field: Option<String>,
+    pub events: Vec<Event>,
+    pub types: TypeSpace,
+    pub operations: Vec<Operation>,
+    pub signature: Option<SignatureScheme>,
+    pub emit_client: bool,
+}

@@ -1,0 +1,125 @@
+//! Rust names from spec names: deterministic, idiomatic (heck), never a keyword clash.
+
+use std::collections::BTreeSet;
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+
+/// Words that cannot be plain identifiers. `r#` works for most; these four cannot be raw.
+const STRICT: &[&str] = &["self", "Self", "super", "crate"];
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
+    "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// Split on anything that is not alphanumeric so `chat:message:dm` and `a.b-c` become words.
+fn words(raw: &str) -> String {
+    raw.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
+}
+
+fn ascii_only(s: String) -> String {
+    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+}
+
+/// `workspace.presence.changed` → `WorkspacePresenceChanged`; never empty, never starts with a digit.
+pub fn type_name(raw: &str) -> String {
+    let mut name = ascii_only(words(raw).to_upper_camel_case());
+    if name.is_empty() {
+        name = "Unnamed".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("N{name}");
+    }
+    if STRICT.contains(&name.as_str()) {
+        name.push('_');
+    }
+    name
+}
+
+/// `workspaceId` → `workspace_id`; keywords become raw identifiers (`r#type`).
+pub fn field_name(raw: &str) -> String {
+    let mut name = ascii_only(words(raw).to_snake_case());
+    if name.is_empty() {
+        name = "empty".into();
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name = format!("n{name}");
+    }
+    if STRICT.contains(&name.as_str()) || name == "_" {
+        return format!("{name}_");
+    }
+    if KEYWORDS.contains(&name.as_str()) {
+        return format!("r#{name}");
+    }
+    name
+}
+
+/// Hands out names that are unique within one scope, adding a numeric suffix on collision.
+#[derive(Debug, Default, Clone)]
+pub struct NameScope {
+    taken: BTreeSet<String>,
+}
+
+impl NameScope {
+    pub fn reserve(&mut self, name: &str) {
+        self.taken.insert(name.to_string());
+    }
+
+    /// Returns the name and whether it had to be changed.
+    pub fn unique(&mut self, wanted: &str) -> (String, bool) {
+        if self.taken.insert(wanted.to_string()) {
+            return (wanted.to_string(), false);
+        }
+        let (stem, raw) = match wanted.strip_prefix("r#") {
+            Some(s) => (s.to_string(), true),
+            None => (wanted.to_string(), false),
+        };
+        let sep = if stem.contains('_') || stem.chars().all(|c| c.is_lowercase() || c.is_ascii_digit()) { "_" } else { "" };
+        for i in 2.. {
+            let candidate = format!("{stem}{sep}{i}");
+            if self.taken.insert(candidate.clone()) {
+                let _ = raw;
+                return (candidate, true);
+            }
+        }
+        unreachable!("an unbounded counter always finds a free name")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names() {
+        assert_eq!(type_name("workspace.presence.changed"), "WorkspacePresenceChanged");
+        assert_eq!(type_name("chat:message:dm"), "ChatMessageDm");
+        assert_eq!(type_name("onair.guest.rsvp"), "OnairGuestRsvp");
+        assert_eq!(type_name("3d-export"), "N3dExport");
+        assert_eq!(type_name(""), "Unnamed");
+        assert_eq!(type_name("{Webhook URL}"), "WebhookUrl");
+    }
+
+    #[test]
+    fn field_names() {
+        assert_eq!(field_name("workspaceId"), "workspace_id");
+        assert_eq!(field_name("type"), "r#type");
+        assert_eq!(field_name("static"), "r#static");
+        assert_eq!(field_name("self"), "self_");
+        assert_eq!(field_name("$ref"), "r#ref");
+        assert_eq!(field_name(""), "empty");
+        assert_eq!(field_name("api-key"), "api_key");
+        assert_eq!(field_name("a.b.c"), "a_b_c");
+        assert_eq!(field_name("2fa"), "n2fa");
+    }
+
+    #[test]
+    fn scope_suffixes_collisions() {
+        let mut s = NameScope::default();
+        assert_eq!(s.unique("foo_bar"), ("foo_bar".into(), false));
+        assert_eq!(s.unique("foo_bar"), ("foo_bar_2".into(), true));
+        assert_eq!(s.unique("Event"), ("Event".into(), false));
+        assert_eq!(s.unique("Event"), ("Event2".into(), true));
+    }
+}

@@ -1,0 +1,107 @@
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// A body that is valid input to the webhook but does not fit the typed schema.
+///
+/// It carries the raw body, so the caller can store it and nothing is lost, and says which
+/// field failed.
+#[derive(Clone)]
+pub struct DecodeError {
+    /// JSON path of the field that failed (`data.presenceStatus`), `.` for the whole body.
+    pub path: String,
+    /// What serde said.
+    pub message: String,
+    /// The event type, when it could be read.
+    pub event_type: Option<String>,
+    body: Vec<u8>,
+}
+
+impl DecodeError {
+    /// Build a decode error for a body.
+    pub fn new(body: &[u8], path: impl Into<String>, message: impl Into<String>) -> Self {
+        DecodeError { path: path.into(), message: message.into(), event_type: None, body: body.to_vec() }
+    }
+
+    /// The body exactly as received.
+    pub fn raw_body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Take the body out.
+    pub fn into_raw_body(self) -> Vec<u8> {
+        self.body
+    }
+
+    /// Note which event type failed to decode.
+    pub fn with_event_type(mut self, event_type: impl Into<String>) -> Self {
+        self.event_type = Some(event_type.into());
+        self
+    }
+}
+
+impl fmt::Debug for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DecodeError")
+            .field("path", &self.path)
+            .field("message", &self.message)
+            .field("event_type", &self.event_type)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.event_type {
+            Some(t) => write!(f, "`{t}` event does not match its schema at `{}`: {}", self.path, self.message),
+            None => write!(f, "body does not match the schema at `{}`: {}", self.path, self.message),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Deserialize `body` as `T`, reporting the path of the field that failed.
+pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| DecodeError::new(body, e.path().to_string(), e.inner().to_string()))?;
+    de.end().map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
+    Ok(value)
+}
+
+/// An event whose type this SDK does not know (the vendor added it after generation).
+/// It is never an error: the type string and the whole payload are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnknownEvent {
+    /// The event type the payload named, if it named one.
+    pub event_type: Option<String>,
+    /// The whole payload.
+    pub payload: serde_json::Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Outer {
+        #[allow(dead_code)]
+        data: Inner,
+    }
+    #[derive(Debug, Deserialize)]
+    struct Inner {
+        #[allow(dead_code)]
+        n: u8,
+    }
+
+    #[test]
+    fn errors_name_the_field_and_keep_the_body() {
+        let body = br#"{"data": {"n": "x"}}"#;
+        let err = decode::<Outer>(body).unwrap_err();
+        assert_eq!(err.path, "data.n");
+        assert_eq!(err.raw_body(), body);
+    }
+}
