@@ -1,0 +1,56 @@
+//! hookgen: typed Rust webhook SDKs from a vendor's OpenAPI description of its webhooks.
+//!
+//! The stages, one module each, data flowing one way:
+//! [`load`] (files → overlaid, normalised document) → [`ir`] (events, types, operations,
+//! signature scheme, links) → [`lint`] (diagnostics) → [`emit`] (Rust code and crate files).
+
+pub mod config;
+pub mod diag;
+pub mod emit;
+pub mod cli;
+mod render;
+mod send;
+mod dupkeys;
+pub mod ir;
+pub mod lint;
+pub mod load;
+pub mod normalize;
+pub mod overlay;
+pub mod source;
+
+use std::path::Path;
+
+pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use ir::Api;
+pub use load::{Document, LoadError};
+
+/// A spec taken through loading, IR building and linting.
+#[derive(Debug)]
+pub struct Analysis {
+    pub document: Document,
+    pub api: Api,
+    pub diagnostics: Diagnostics,
+}
+
+/// Load and analyse a spec folder (with `hookgen.toml`) or a single spec file.
+pub fn analyze(path: &Path) -> Result<Analysis, LoadError> {
+    let document = load::load(path)?;
+    Ok(analyze_document(document))
+}
+
+/// Analyse a spec already in memory (tests, fuzzing).
+pub fn analyze_bytes(bytes: &[u8], name: &str) -> Result<Analysis, LoadError> {
+    Ok(analyze_document(load::load_bytes(bytes, name)?))
+}
+
+fn analyze_document(mut document: Document) -> Analysis {
+    let (api, ir_diags) = ir::build(&document);
+    let lint_diags = lint::lint(&api);
+    let mut diagnostics = std::mem::take(&mut document.diagnostics);
+    let mut locator = load::Locator::new(&document);
+    for mut d in ir_diags.into_iter().chain(lint_diags) {
+        locator.locate(&mut d);
+        diagnostics.push(d);
+    }
+    Analysis { document, api, diagnostics }
+}

@@ -146,7 +146,8 @@ pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Docu
     }
     let mut bundler = Bundler::new(&loader.dir, &root_file);
     bundler.bundle(&mut root, &root_file, "");
-    loader.diags.extend(bundler.finish(&mut root, &mut loader));
+    let bundle_diags = bundler.finish(&mut root, &mut loader);
+    loader.diags.extend(bundle_diags);
     loader.diags.extend(normalize::normalize_document(&mut root));
     let webhooks = lift_webhooks(&root, &mut loader.diags);
     let hash = hash_sources(&loader.sources);
@@ -442,7 +443,7 @@ fn strip_external_refs(root: &mut Value) -> Vec<Diagnostic> {
 /// Collect webhooks from 3.1 `webhooks`, `x-webhooks` (both shapes) and operation `callbacks`.
 fn lift_webhooks(root: &Value, diags: &mut Diagnostics) -> Vec<Webhook> {
     let mut out: Vec<Webhook> = Vec::new();
-    let mut push = |hook: Webhook, out: &mut Vec<Webhook>| {
+    let push = |hook: Webhook, out: &mut Vec<Webhook>| {
         let dup = out.iter().any(|h| h.key == hook.key && h.item == hook.item);
         if !dup {
             out.push(hook);

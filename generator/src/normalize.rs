@@ -101,13 +101,13 @@ pub fn lower_schema_tree(v: &mut Value, at: String, diags: &mut Vec<Diagnostic>)
 
 /// All keyword lowerings for one schema object, in a fixed order.
 fn lower_schema_keywords(schema: &mut Map<String, Value>, at: &str, diags: &mut Vec<Diagnostic>) {
+    report_format_conflict(schema, at, diags);
     lower_ref_siblings(schema, at, diags);
     lower_type_array(schema, at, diags);
     lower_const(schema);
     lower_exclusive_bounds(schema);
     lower_examples_array(schema);
     report_unsupported(schema, at, diags);
-    report_format_conflict(schema, at, diags);
 }
 
 /// 3.1 boolean schemas: `true` accepts anything, `false` nothing.

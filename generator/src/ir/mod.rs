@@ -65,7 +65,8 @@ pub struct Variant {
 
 #[derive(Debug, Clone)]
 pub enum TypeKind {
-    Struct { fields: Vec<Field>, additional: Option<TypeRef> },
+    /// `undeclared_required`: names the schema requires but never declares (a vendor defect).
+    Struct { fields: Vec<Field>, additional: Option<TypeRef>, undeclared_required: Vec<String> },
     /// An open string enum: known values plus a fallback that keeps the unknown string.
     StringEnum { values: Vec<EnumValue> },
     /// `oneOf`/`anyOf` selected by a property's value; unknown tags are kept.

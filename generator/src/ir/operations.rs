@@ -114,7 +114,7 @@ fn parameters(doc: &Document, tb: &mut TypeBuilder<'_>, shared: &Value, op: &OaO
     let mut raw: Vec<(Value, String)> = Vec::new();
     if let Value::Array(items) = shared {
         for (i, p) in items.iter().enumerate() {
-            raw.push((p.clone(), format!("{at}/../parameters/{i}")));
+            raw.push((p.clone(), format!("{}/parameters/{i}", at.rsplit_once('/').map_or(at, |(base, _)| base))));
         }
     }
     for (i, p) in op.parameters.iter().enumerate() {

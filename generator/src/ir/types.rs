@@ -448,8 +448,10 @@ impl<'a> TypeBuilder<'a> {
             let required = v.required.contains(wire) || inherited_required.contains(wire);
             fields.push(Field { wire: wire.clone(), name: fname, ty, required, nullable, boxed: false, doc, deprecated });
         }
+        let mut undeclared_required = Vec::new();
         for (i, req) in v.required.iter().enumerate() {
             if !v.properties.contains_key(req) {
+                undeclared_required.push(req.clone());
                 self.diags.push(Diagnostic::warning(
                     "undeclared-required",
                     format!("{at}/required/{i}"),
@@ -463,7 +465,7 @@ impl<'a> TypeBuilder<'a> {
             }
             _ => None,
         };
-        TypeKind::Struct { fields, additional }
+        TypeKind::Struct { fields, additional, undeclared_required }
     }
 
     fn property_annotations(&mut self, prop: &ReferenceOr<Box<Schema>>, at: &str) -> (bool, Option<String>, bool) {

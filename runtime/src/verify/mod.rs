@@ -18,7 +18,7 @@ use http::HeaderMap;
 use serde::Deserialize;
 
 pub use error::WebhookError;
-pub use hmac_scheme::{Algorithm, Encoding, HeaderFormat, HmacScheme};
+pub use hmac_scheme::{Algorithm, Encoding, HeaderFormat, HmacScheme, SecretEncoding};
 pub use standard::StandardWebhooks;
 pub use token::{KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme};
 

@@ -1,0 +1,236 @@
+//! The command line: `generate`, `check`, `events`, `send`.
+//!
+//! Exit codes: 0 success (warnings allowed), 1 the spec has errors (or warnings with
+//! `--deny-warnings`, or `generate --check` found stale output), 2 usage or I/O failure.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diag::Diagnostic;
+use crate::{analyze, Analysis};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo hookgen", bin_name = "cargo hookgen", version, about = "Typed Rust webhook SDKs from OpenAPI webhook specs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate SDK crates. Without SPEC: every folder of `specs/` into `generated/<crate>`.
+    Generate {
+        /// A spec folder (with hookgen.toml) or a spec file.
+        spec: Option<PathBuf>,
+        /// Where to write the crate (default: `generated/<crate-name>`).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Do not write; fail if the output on disk differs from what would be generated.
+        #[arg(long)]
+        check: bool,
+        /// Folder holding the vendor spec folders (used without SPEC).
+        #[arg(long, default_value = "specs")]
+        specs: PathBuf,
+        /// Folder receiving the generated crates (used without SPEC).
+        #[arg(long, default_value = "generated")]
+        generated: PathBuf,
+    },
+    /// Load a spec, build the model and print events, operations and diagnostics.
+    Check {
+        /// A spec folder (with hookgen.toml) or a spec file.
+        spec: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+        /// Exit non-zero on warnings too.
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Print the table of events: name, payload type, signature scheme, linked operations.
+    Events {
+        /// A spec folder (with hookgen.toml) or a spec file.
+        spec: PathBuf,
+    },
+    /// Sign an event's example payload (or a file) with the vendor's scheme and POST it to a receiver.
+    Send {
+        /// A spec folder (with hookgen.toml) or a spec file.
+        spec: PathBuf,
+        /// Event type, e.g. `workspace.presence.changed`.
+        #[arg(long)]
+        event: String,
+        /// Receiver URL, e.g. `http://127.0.0.1:3000/webhooks`.
+        #[arg(long)]
+        to: String,
+        /// The webhook secret to sign with.
+        #[arg(long)]
+        secret: String,
+        /// A file with the body to send instead of the spec's example.
+        #[arg(long)]
+        payload: Option<PathBuf>,
+    },
+}
+
+/// Run the CLI with these arguments (the first is the program name).
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match cli.command {
+        Command::Check { spec, format, deny_warnings } => check(&spec, format, deny_warnings),
+        Command::Events { spec } => events(&spec),
+        Command::Generate { spec, out, check, specs, generated } => generate(spec, out, check, &specs, &generated),
+        Command::Send { spec, event, to, secret, payload } => send(&spec, &event, &to, &secret, payload.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(spec: &Path) -> Result<Analysis, String> {
+    analyze(spec).map_err(|e| e.to_string())
+}
+
+fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitCode, String> {
+    let analysis = load(spec)?;
+    let diags: Vec<&Diagnostic> = analysis.diagnostics.iter().collect();
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    match format {
+        OutputFormat::Json => {
+            let report = serde_json::json!({
+                "spec": spec.display().to_string(),
+                "events": analysis.api.events.iter().map(|e| serde_json::json!({
+                    "name": e.name, "variant": e.variant, "payload": crate::emit::type_display(&analysis.api, &e.payload),
+                    "webhook": e.webhook_key,
+                })).collect::<Vec<_>>(),
+                "operations": analysis.api.operations.iter().map(|o| serde_json::json!({
+                    "method": o.method.to_uppercase(), "path": o.path, "operationId": o.id, "name": o.name,
+                })).collect::<Vec<_>>(),
+                "signature": analysis.api.signature.as_ref().map(|s| format!("{:?}", s.scheme)),
+                "diagnostics": diags,
+                "errors": errors,
+                "warnings": warnings,
+            });
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        }
+        OutputFormat::Human => {
+            let mut out = std::io::stdout().lock();
+            let api = &analysis.api;
+            let _ = writeln!(out, "{} ({} {})", spec.display(), api.title, api.version);
+            let _ = writeln!(out, "\nevents ({}):", api.events.len());
+            for e in &api.events {
+                let _ = writeln!(out, "  {:<32} {}", e.name, crate::emit::type_display(api, &e.payload));
+            }
+            let _ = writeln!(out, "\noperations ({}):", api.operations.len());
+            for o in &api.operations {
+                let _ = writeln!(out, "  {:<7} {:<40} {}", o.method.to_uppercase(), o.path, o.id.as_deref().unwrap_or(&o.name));
+            }
+            let scheme = api.signature.as_ref().map(|s| format!("{} ({})", crate::emit::scheme_label(&s.scheme), s.source));
+            let _ = writeln!(out, "\nsignature: {}", scheme.unwrap_or_else(|| "none declared".into()));
+            drop(out);
+            crate::render::render_diagnostics(&analysis, &diags);
+            eprintln!("\n{errors} error(s), {warnings} warning(s)");
+        }
+    }
+    Ok(if errors > 0 || (deny_warnings && warnings > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn events(spec: &Path) -> Result<ExitCode, String> {
+    let analysis = load(spec)?;
+    let api = &analysis.api;
+    let scheme = api.signature.as_ref().map(|s| crate::emit::scheme_label(&s.scheme)).unwrap_or_else(|| "none".into());
+    println!("{:<32} {:<36} {:<20} linked operation", "event", "payload type", "signature");
+    for e in &api.events {
+        let links: Vec<String> = e
+            .links
+            .iter()
+            .map(|l| {
+                let op = &api.operations[l.operation];
+                format!("{} ({} {})", l.method, op.method.to_uppercase(), op.path)
+            })
+            .collect();
+        println!(
+            "{:<32} {:<36} {:<20} {}",
+            e.name,
+            crate::emit::type_display(api, &e.payload),
+            scheme,
+            if links.is_empty() { "-".into() } else { links.join(", ") }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(spec: Option<PathBuf>, out: Option<PathBuf>, check: bool, specs: &Path, generated: &Path) -> Result<ExitCode, String> {
+    let targets: Vec<(PathBuf, Option<PathBuf>)> = match spec {
+        Some(s) => vec![(s, out)],
+        None => {
+            let mut dirs: Vec<PathBuf> = std::fs::read_dir(specs)
+                .map_err(|e| format!("{}: {e}", specs.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            dirs.sort();
+            dirs.into_iter().map(|d| (d, None)).collect()
+        }
+    };
+    let mut stale = Vec::new();
+    for (spec, out) in targets {
+        let started = std::time::Instant::now();
+        let analysis = load(&spec)?;
+        let errors: Vec<&Diagnostic> = analysis.diagnostics.iter().filter(|d| d.is_error()).collect();
+        if !errors.is_empty() {
+            crate::render::render_diagnostics(&analysis, &errors);
+            return Err(format!("{}: {} error(s); nothing generated", spec.display(), errors.len()));
+        }
+        let out = out.unwrap_or_else(|| generated.join(&analysis.api.crate_name));
+        let files = crate::emit::crate_files(&analysis.api).map_err(|e| e.to_string())?;
+        if check {
+            stale.extend(crate::emit::stale_files(&out, &files));
+        } else {
+            crate::emit::write_files(&out, &files).map_err(|e| format!("{}: {e}", out.display()))?;
+        }
+        eprintln!(
+            "{} {} → {} ({} events, {} operations, {:.0?})",
+            if check { "checked" } else { "generated" },
+            spec.display(),
+            out.display(),
+            analysis.api.events.len(),
+            analysis.api.operations.len(),
+            started.elapsed()
+        );
+    }
+    if !stale.is_empty() {
+        for s in &stale {
+            eprintln!("stale: {s}");
+        }
+        eprintln!("generated code is out of date: run `cargo hookgen generate`");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn send(spec: &Path, event: &str, to: &str, secret: &str, payload: Option<&Path>) -> Result<ExitCode, String> {
+    let analysis = load(spec)?;
+    let outcome = crate::send::send(&analysis.api, event, to, secret, payload)?;
+    println!("{} {} in {:.1?}", outcome.status, outcome.reason, outcome.elapsed);
+    Ok(if (200..300).contains(&outcome.status) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

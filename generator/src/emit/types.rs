@@ -1,0 +1,246 @@
+//! Schema types → structs, open enums and unions.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::rust_types::{doc_attrs, ident, rust_type};
+use crate::ir::{EnumValue, Field, TypeDef, TypeKind, TypeRef, TypeSpace, Variant};
+
+/// Every named type of the type space, in a stable order.
+pub fn types_module(types: &TypeSpace) -> TokenStream {
+    let items = types.types.iter().map(|t| type_def(types, t));
+    let imports = super::imports(types.types.iter().flat_map(type_refs_of), true);
+    let has_enum = types.types.iter().any(|t| matches!(t.kind, TypeKind::StringEnum { .. }));
+    let has_tagged = types.types.iter().any(|t| matches!(t.kind, TypeKind::Tagged { .. }));
+    let enum_imports = has_enum.then(|| quote!(use std::fmt; use std::str::FromStr;));
+    let serde_imports = match (has_enum, has_tagged) {
+        (true, _) => quote!(use serde::{Deserialize, Deserializer, Serialize, Serializer};),
+        (false, true) => quote!(use serde::{Deserialize, Deserializer, Serialize};),
+        (false, false) => quote!(use serde::{Deserialize, Serialize};),
+    };
+    quote! {
+        #enum_imports
+        #imports
+        #serde_imports
+
+        #(#items)*
+    }
+}
+
+fn type_def(types: &TypeSpace, t: &TypeDef) -> TokenStream {
+    let name = format_ident!("{}", t.name);
+    let mut doc = t.doc.clone().unwrap_or_else(|| format!("`{}` from the spec.", t.name));
+    doc.push_str(&format!("\n\nSchema: `#{}`.", t.pointer.replace('`', "'")));
+    let docs = doc_attrs(Some(&doc));
+    let deprecated = t.deprecated.then(|| quote!(#[deprecated]));
+    match &t.kind {
+        TypeKind::Struct { fields, additional, .. } => struct_def(types, &name, docs, deprecated, fields, additional.as_ref()),
+        TypeKind::StringEnum { values } => string_enum(&name, docs, values),
+        TypeKind::Tagged { property, variants } => tagged_union(types, &name, docs, property, variants),
+        TypeKind::Untagged { variants } => untagged_union(types, &name, docs, variants),
+        TypeKind::Alias(inner) => {
+            let inner = rust_type(types, inner);
+            quote! { #docs pub type #name = #inner; }
+        }
+    }
+}
+
+fn field_type(types: &TypeSpace, f: &Field) -> TokenStream {
+    let mut ty = rust_type(types, &f.ty);
+    if f.boxed {
+        ty = quote!(Box<#ty>);
+    }
+    if !f.required || f.nullable {
+        ty = quote!(Option<#ty>);
+    }
+    ty
+}
+
+fn struct_def(
+    types: &TypeSpace,
+    name: &proc_macro2::Ident,
+    docs: TokenStream,
+    deprecated: Option<TokenStream>,
+    fields: &[Field],
+    additional: Option<&TypeRef>,
+) -> TokenStream {
+    let fields_tokens = fields.iter().map(|f| {
+        let fname = ident(&f.name);
+        let ty = field_type(types, f);
+        let fallback = if f.wire.is_empty() {
+            "The variant part of the payload.".to_string()
+        } else if f.required {
+            format!("`{}` (required).", f.wire)
+        } else {
+            format!("`{}` (optional).", f.wire)
+        };
+        let docs = doc_attrs(Some(f.doc.as_deref().unwrap_or(&fallback)));
+        let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
+        if f.wire.is_empty() {
+            return quote! { #docs #[serde(flatten)] pub #fname: #ty, };
+        }
+        let bare = f.name.trim_start_matches("r#");
+        let rename = (bare != f.wire).then(|| {
+            let wire = &f.wire;
+            quote!(rename = #wire,)
+        });
+        let optional = (!f.required).then(|| quote!(default, skip_serializing_if = "Option::is_none",));
+        let attr = if rename.is_some() || optional.is_some() { quote!(#[serde(#rename #optional)]) } else { quote!() };
+        quote! { #docs #deprecated #attr pub #fname: #ty, }
+    });
+    let extra = additional.map(|t| {
+        let t = rust_type(types, t);
+        quote! {
+            /// Properties beyond the declared ones.
+            #[serde(flatten)]
+            pub additional_properties: BTreeMap<String, #t>,
+        }
+    });
+    quote! {
+        #docs
+        #deprecated
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct #name {
+            #(#fields_tokens)*
+            #extra
+        }
+    }
+}
+
+fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, values: &[EnumValue]) -> TokenStream {
+    let variants: Vec<_> = values.iter().map(|v| format_ident!("{}", v.variant)).collect();
+    let wires: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
+    let variant_docs = wires.iter().map(|w| format!(" `{w}`"));
+    quote! {
+        #docs
+        ///
+        /// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#[doc = #variant_docs] #variants,)*
+            /// A value this SDK does not know; the string is kept as sent.
+            Unknown(String),
+        }
+
+        impl #name {
+            /// The value as it appears on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(Self::#variants => #wires,)*
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl fmt::Display for #name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for #name {
+            type Err = std::convert::Infallible;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Ok(match s {
+                    #(#wires => Self::#variants,)*
+                    other => Self::Unknown(other.to_owned()),
+                })
+            }
+        }
+
+        impl Serialize for #name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+                Ok(s.parse().unwrap_or_else(|never| match never {}))
+            }
+        }
+    }
+}
+
+fn variant_type(types: &TypeSpace, v: &Variant) -> TokenStream {
+    let t = rust_type(types, &v.ty);
+    if v.boxed {
+        quote!(Box<#t>)
+    } else {
+        t
+    }
+}
+
+fn tagged_union(types: &TypeSpace, name: &proc_macro2::Ident, docs: TokenStream, property: &str, variants: &[Variant]) -> TokenStream {
+    let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.name)).collect();
+    let tys: Vec<_> = variants.iter().map(|v| variant_type(types, v)).collect();
+    let tags: Vec<&str> = variants.iter().map(|v| v.tag.as_deref().unwrap_or_default()).collect();
+    let variant_docs = tags.iter().map(|t| format!(" `{property}: {t}`"));
+    let wraps = variants.iter().map(|v| if v.boxed { quote!(Box::new) } else { quote!() });
+    quote! {
+        #docs
+        ///
+        #[doc = concat!(" Selected by `", #property, "`; an unknown value decodes into `Unknown` with the payload kept.")]
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(untagged)]
+        #[non_exhaustive]
+        pub enum #name {
+            #(#[doc = #variant_docs] #names(#tys),)*
+            /// A variant this SDK does not know; the payload is kept as sent.
+            Unknown(serde_json::Value),
+        }
+
+        impl<'de> Deserialize<'de> for #name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = serde_json::Value::deserialize(deserializer)?;
+                let tag = value.get(#property).and_then(serde_json::Value::as_str);
+                match tag {
+                    #(Some(#tags) => serde_json::from_value(value).map(|v| Self::#names(#wraps(v))).map_err(serde::de::Error::custom),)*
+                    _ => Ok(Self::Unknown(value)),
+                }
+            }
+        }
+    }
+}
+
+fn untagged_union(types: &TypeSpace, name: &proc_macro2::Ident, docs: TokenStream, variants: &[Variant]) -> TokenStream {
+    let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.name)).collect();
+    let tys: Vec<_> = variants.iter().map(|v| variant_type(types, v)).collect();
+    let vdocs = variants.iter().map(|v| format!(" The `{}` shape.", v.name));
+    let has_catch_all = variants.iter().any(|v| v.ty == TypeRef::Json);
+    let fallback = (!has_catch_all).then(|| {
+        quote! {
+            /// A value that fits none of the variants; kept as sent.
+            Other(serde_json::Value),
+        }
+    });
+    quote! {
+        #docs
+        ///
+        /// Untagged: the first variant that decodes wins, most specific first.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(untagged)]
+        pub enum #name {
+            #(#[doc = #vdocs] #names(#tys),)*
+            #fallback
+        }
+    }
+}
+
+/// Every type reference a definition mentions (for deciding imports).
+pub fn type_refs_of(t: &TypeDef) -> Vec<TypeRef> {
+    match &t.kind {
+        TypeKind::Struct { fields, additional, .. } => {
+            let mut v: Vec<TypeRef> = fields.iter().map(|f| f.ty.clone()).collect();
+            if let Some(a) = additional {
+                v.push(TypeRef::Map(Box::new(a.clone())));
+            }
+            v
+        }
+        TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => variants.iter().map(|v| v.ty.clone()).collect(),
+        TypeKind::Alias(t) => vec![t.clone()],
+        TypeKind::StringEnum { .. } => vec![],
+    }
+}

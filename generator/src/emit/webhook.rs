@@ -1,0 +1,315 @@
+//! The `Webhook` type: verify + decode in one call, with the vendor's scheme built in.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ir::Api;
+use hookgen_runtime::verify::{
+    Algorithm, Encoding, HeaderFormat, HmacScheme, KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme,
+};
+use hookgen_runtime::Scheme;
+
+pub fn webhook_module(api: &Api) -> TokenStream {
+    let scheme = api.signature.as_ref().map(|s| &s.scheme);
+    let scheme_doc = scheme_docs(api);
+    let constructors = match scheme {
+        Some(s) if *s != Scheme::None => secure_constructors(s),
+        _ => quote!(),
+    };
+    let sign = scheme.map(sign_method).unwrap_or_default();
+    let scheme_fn = scheme.map(|s| {
+        let expr = scheme_expr(s);
+        quote! {
+            /// The signature scheme this vendor uses, as declared in the spec.
+            pub fn scheme() -> Scheme {
+                #expr
+            }
+        }
+    });
+    let scheme_imports = scheme.map(scheme_imports).unwrap_or_default();
+    quote! {
+        use std::time::{Duration, SystemTime};
+
+        use hookgen_runtime::reexports::http::HeaderMap;
+        use hookgen_runtime::{Verifier, WebhookError};
+        #scheme_imports
+
+        use super::events::Event;
+
+        #scheme_doc
+        #[derive(Debug)]
+        pub struct Webhook {
+            verifier: Verifier,
+        }
+
+        impl Webhook {
+            #scheme_fn
+            #constructors
+
+            /// Accept every delivery without checking where it came from.
+            ///
+            /// Only for transports that already authenticate the sender; never the default.
+            pub fn insecure_without_verification() -> Self {
+                Webhook { verifier: Verifier::insecure_without_verification() }
+            }
+
+            /// Change the replay window (inclusive) for schemes with a timestamp.
+            pub fn with_tolerance(self, tolerance: Duration) -> Self {
+                Webhook { verifier: self.verifier.with_tolerance(tolerance) }
+            }
+
+            /// Verify the signature over the raw body, then decode the event.
+            pub fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<Event, WebhookError> {
+                self.verify_at(headers, body, SystemTime::now())
+            }
+
+            /// [`Webhook::verify`] with an explicit clock.
+            pub fn verify_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<Event, WebhookError> {
+                self.verify_signature_at(headers, body, now)?;
+                Ok(Event::from_slice(body)?)
+            }
+
+            /// Verify the signature only, e.g. to queue the raw body for later decoding.
+            pub fn verify_signature(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), WebhookError> {
+                self.verify_signature_at(headers, body, SystemTime::now())
+            }
+
+            /// [`Webhook::verify_signature`] with an explicit clock.
+            pub fn verify_signature_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), WebhookError> {
+                self.verifier.verify_at(headers, body, now)
+            }
+
+            #sign
+
+            /// The underlying verifier (for receivers and middleware).
+            pub fn verifier(&self) -> &Verifier {
+                &self.verifier
+            }
+        }
+    }
+}
+
+fn scheme_docs(api: &Api) -> TokenStream {
+    let vendor = &api.vendor;
+    let mut doc = format!("Verifies and decodes {vendor} webhook deliveries.\n\n");
+    match api.signature.as_ref().map(|s| &s.scheme) {
+        Some(Scheme::StandardWebhooks(_)) => doc.push_str(
+            "Scheme: [Standard Webhooks](https://www.standardwebhooks.com/): HMAC-SHA256 (`v1`) or Ed25519 (`v1a`) over \
+             `{webhook-id}.{webhook-timestamp}.{body}`, timestamp within ±300 s.",
+        ),
+        Some(Scheme::Hmac(h)) => {
+            let alg = format!("{:?}", h.algorithm).to_uppercase();
+            doc.push_str(&format!(
+                "Scheme: HMAC-{alg} of `{}`, {:?}-encoded in the `{}` header",
+                h.signed_content.replace('{', "{").replace('`', "'"),
+                h.encoding,
+                h.header
+            ));
+            if !h.alternate_headers.is_empty() {
+                doc.push_str(&format!(" (also accepted as `{}`)", h.alternate_headers.join("`, `")));
+            }
+            if let Some(p) = &h.prefix {
+                doc.push_str(&format!(", after the prefix `{p}`"));
+            }
+            doc.push('.');
+            if !h.has_timestamp() {
+                doc.push_str(" The scheme has no timestamp, so it cannot reject replays: deduplicate by event id.");
+            }
+        }
+        Some(Scheme::EncryptedToken(t)) => doc.push_str(&format!(
+            "Scheme: an AES-CBC encrypted token in the `{}` header.\n\n**This scheme does not protect the body.** \
+             A valid token proves only that the sender knows the secret; a captured token can be replayed with \
+             any body. Treat payload contents as untrusted and confirm anything important through the vendor's API.",
+            t.header
+        )),
+        _ => doc.push_str(
+            "No signature scheme is declared for this vendor: only [`Webhook::insecure_without_verification`] is offered.",
+        ),
+    }
+    let lines = doc.lines().map(|l| format!(" {l}"));
+    quote!(#(#[doc = #lines])*)
+}
+
+fn secure_constructors(_s: &Scheme) -> TokenStream {
+    quote! {
+        /// A verifier for one secret. Fails now if the secret cannot be used.
+        pub fn new(secret: impl AsRef<str>) -> Result<Self, WebhookError> {
+            Self::with_secrets([secret])
+        }
+
+        /// A verifier accepting any of several secrets (rotation).
+        pub fn with_secrets<I, S>(secrets: I) -> Result<Self, WebhookError>
+        where
+            I: IntoIterator<Item = S>,
+            S: AsRef<str>,
+        {
+            Ok(Webhook { verifier: Verifier::new(Self::scheme(), secrets)? })
+        }
+    }
+}
+
+/// `sign` takes exactly what the scheme signs: an id and a timestamp only where it has them.
+fn sign_method(s: &Scheme) -> TokenStream {
+    let doc = quote! {
+        /// Sign a body as the vendor would (test kit: fixtures, local receivers). Uses the first secret.
+    };
+    match s {
+        Scheme::StandardWebhooks(_) => quote! {
+            #doc
+            pub fn sign(&self, body: &[u8], id: &str, timestamp: i64) -> Result<HeaderMap, WebhookError> {
+                self.verifier.sign(body, Some(id), Some(timestamp))
+            }
+        },
+        Scheme::Hmac(h) if h.has_timestamp() => quote! {
+            #doc
+            pub fn sign(&self, body: &[u8], timestamp: i64) -> Result<HeaderMap, WebhookError> {
+                self.verifier.sign(body, None, Some(timestamp))
+            }
+        },
+        Scheme::Hmac(_) => quote! {
+            #doc
+            pub fn sign(&self, body: &[u8]) -> Result<HeaderMap, WebhookError> {
+                self.verifier.sign(body, None, None)
+            }
+        },
+        Scheme::EncryptedToken(_) => quote! {
+            /// Build the token header as the vendor would (test kit). The body is not involved:
+            /// this scheme does not cover it.
+            pub fn sign(&self, timestamp: i64) -> Result<HeaderMap, WebhookError> {
+                self.verifier.sign(&[], None, Some(timestamp))
+            }
+        },
+        Scheme::None => quote!(),
+    }
+}
+
+fn scheme_imports(s: &Scheme) -> TokenStream {
+    match s {
+        Scheme::StandardWebhooks(_) => quote!(use hookgen_runtime::verify::StandardWebhooks; use hookgen_runtime::Scheme;),
+        Scheme::Hmac(h) => {
+            let mut names = vec![quote!(HmacScheme)];
+            if h.algorithm != Algorithm::Sha256 {
+                names.push(quote!(Algorithm));
+            }
+            if h.encoding != Encoding::Hex {
+                names.push(quote!(Encoding));
+            }
+            if h.secret_encoding != Default::default() {
+                names.push(quote!(SecretEncoding));
+            }
+            quote!(use hookgen_runtime::verify::{#(#names),*}; use hookgen_runtime::Scheme;)
+        }
+        Scheme::EncryptedToken(_) => quote! {
+            use hookgen_runtime::verify::{KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme};
+            use hookgen_runtime::Scheme;
+        },
+        Scheme::None => quote!(use hookgen_runtime::Scheme;),
+    }
+}
+
+/// A Rust expression that builds the scheme: builder calls for what differs from the defaults.
+pub fn scheme_expr(s: &Scheme) -> TokenStream {
+    match s {
+        Scheme::StandardWebhooks(sw) => {
+            let tol = sw.tolerance_seconds;
+            quote!(Scheme::StandardWebhooks(StandardWebhooks { tolerance_seconds: #tol }))
+        }
+        Scheme::Hmac(h) => {
+            let b = hmac_builder(h);
+            quote!(Scheme::Hmac(#b))
+        }
+        Scheme::EncryptedToken(t) => token_literal(t),
+        Scheme::None => quote!(Scheme::None),
+    }
+}
+
+fn hmac_builder(h: &HmacScheme) -> TokenStream {
+    let header = &h.header;
+    let default = HmacScheme::new(h.header.clone());
+    let mut calls = Vec::new();
+    if h.algorithm != default.algorithm {
+        let a = match h.algorithm {
+            Algorithm::Sha1 => quote!(Algorithm::Sha1),
+            Algorithm::Sha256 => quote!(Algorithm::Sha256),
+            Algorithm::Sha512 => quote!(Algorithm::Sha512),
+        };
+        calls.push(quote!(.algorithm(#a)));
+    }
+    for alt in &h.alternate_headers {
+        calls.push(quote!(.alternate_header(#alt)));
+    }
+    if h.encoding != default.encoding {
+        calls.push(quote!(.encoding(Encoding::Base64)));
+    }
+    if let Some(p) = &h.prefix {
+        calls.push(quote!(.prefix(#p)));
+    }
+    if h.signed_content != default.signed_content {
+        let c = &h.signed_content;
+        calls.push(quote!(.signed_content(#c)));
+    }
+    if h.format == HeaderFormat::KeyValue {
+        let sk = h.signature_key.clone().unwrap_or_else(|| "v1".into());
+        let tk = h.timestamp_key.clone().unwrap_or_else(|| "t".into());
+        calls.push(quote!(.key_value(#sk, #tk)));
+    }
+    if let Some(t) = &h.timestamp_header {
+        calls.push(quote!(.timestamp_header(#t)));
+    }
+    if let Some(i) = &h.id_header {
+        calls.push(quote!(.id_header(#i)));
+    }
+    if h.tolerance_seconds != default.tolerance_seconds {
+        let t = h.tolerance_seconds;
+        calls.push(quote!(.tolerance(#t)));
+    }
+    if h.secret_encoding != default.secret_encoding {
+        let e = format!("{:?}", h.secret_encoding);
+        let e = quote::format_ident!("{}", e);
+        calls.push(quote!(.secret_encoding(SecretEncoding::#e)));
+    }
+    quote!(HmacScheme::new(#header) #(#calls)*)
+}
+
+fn token_literal(t: &TokenScheme) -> TokenStream {
+    let header = &t.header;
+    let encoding = match t.encoding {
+        TokenEncoding::Base64 => quote!(TokenEncoding::Base64),
+        TokenEncoding::Hex => quote!(TokenEncoding::Hex),
+    };
+    let kd = match t.key_derivation {
+        KeyDerivation::Sha256 => quote!(KeyDerivation::Sha256),
+        KeyDerivation::Raw => quote!(KeyDerivation::Raw),
+        KeyDerivation::Base64 => quote!(KeyDerivation::Base64),
+    };
+    let iv = match t.iv {
+        TokenIv::Prefix => quote!(TokenIv::Prefix),
+        TokenIv::Zero => quote!(TokenIv::Zero),
+    };
+    let plaintext = match &t.plaintext {
+        TokenPlaintext::Any => quote!(TokenPlaintext::Any),
+        TokenPlaintext::Exact(s) => quote!(TokenPlaintext::Exact(#s.to_owned())),
+        TokenPlaintext::UnixTimestamp => quote!(TokenPlaintext::UnixTimestamp),
+    };
+    let tol = t.tolerance_seconds;
+    quote! {
+        Scheme::EncryptedToken(TokenScheme {
+            header: #header.to_owned(),
+            encoding: #encoding,
+            key_derivation: #kd,
+            iv: #iv,
+            plaintext: #plaintext,
+            tolerance_seconds: #tol,
+        })
+    }
+}
+
+/// A short label for tables: `hmac-sha512 (Roomz-Signature)`.
+pub fn scheme_label(s: &Scheme) -> String {
+    match s {
+        Scheme::StandardWebhooks(_) => "standard-webhooks".into(),
+        Scheme::Hmac(h) => format!("hmac-{:?} ({})", h.algorithm, h.header).to_lowercase().replace(&h.header.to_lowercase(), &h.header),
+        Scheme::EncryptedToken(t) => format!("encrypted-token ({})", t.header),
+        Scheme::None => "none".into(),
+    }
+}

@@ -1,0 +1,135 @@
+//! Checks over the IR: examples against their types, and what a generated SDK cannot guarantee.
+
+use serde_json::Value;
+
+use crate::diag::{escape_segment, Diagnostic};
+use crate::ir::{Api, TypeKind, TypeRef, TypeSpace};
+
+/// Marks a mismatch that typed decoding tolerates (open enums, undeclared fields).
+pub const DECODES_ANYWAY: &str = "decodes anyway";
+
+pub fn lint(api: &Api) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for event in &api.events {
+        for ex in &event.examples {
+            let mut problems = Vec::new();
+            validate(&api.types, &event.payload, &ex.value, "", &mut problems);
+            for (path, message) in problems {
+                diags.push(Diagnostic::warning(
+                    "example-mismatch",
+                    format!("{}{path}", ex.pointer),
+                    format!("example for `{}` does not match its schema: {message}", event.name),
+                ));
+            }
+        }
+    }
+    diags
+}
+
+/// Validate a JSON value against a type; problems are (pointer suffix, message).
+pub fn validate(types: &TypeSpace, ty: &TypeRef, v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    let mut fail = |m: String| out.push((at.to_string(), m));
+    match (ty, v) {
+        (TypeRef::Json, _) => {}
+        (TypeRef::String, Value::String(_)) => {}
+        (TypeRef::Uuid, Value::String(s)) => {
+            if uuid::Uuid::parse_str(s).is_err() {
+                fail(format!("`{s}` is not a UUID"));
+            }
+        }
+        (TypeRef::DateTime, Value::String(s)) => {
+            if hookgen_runtime::Timestamp::parse(s).is_err() {
+                fail(format!("`{s}` is not a date-time"));
+            }
+        }
+        (TypeRef::Integer | TypeRef::Integer32, Value::Number(n)) if n.is_i64() || n.is_u64() => {}
+        (TypeRef::Number, Value::Number(_)) => {}
+        (TypeRef::Boolean, Value::Bool(_)) => {}
+        (TypeRef::Vec(item), Value::Array(items)) => {
+            for (i, x) in items.iter().enumerate() {
+                validate(types, item, x, &format!("{at}/{i}"), out);
+            }
+        }
+        (TypeRef::Map(value), Value::Object(m)) => {
+            for (k, x) in m {
+                validate(types, value, x, &format!("{at}/{}", escape_segment(k)), out);
+            }
+        }
+        (TypeRef::Named(id), _) => validate_named(types, *id, v, at, out),
+        (expected, got) => fail(format!("expected {}, found {}", describe(expected), kind_of(got))),
+    }
+}
+
+fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    let def = types.get(id);
+    match (&def.kind, v) {
+        (TypeKind::Alias(inner), _) => validate(types, inner, v, at, out),
+        (TypeKind::StringEnum { values }, Value::String(s)) => {
+            if !values.iter().any(|e| &e.wire == s) {
+                let known: Vec<&str> = values.iter().map(|e| e.wire.as_str()).collect();
+                out.push((
+                    at.to_string(),
+                    format!("`{s}` is not one of {} (it {DECODES_ANYWAY} into the `Unknown` fallback)", known.join(", ")),
+                ));
+            }
+        }
+        (TypeKind::Struct { fields, undeclared_required, .. }, Value::Object(m)) => {
+            for name in undeclared_required.iter().filter(|n| !m.contains_key(n.as_str())) {
+                out.push((at.to_string(), format!("required property `{name}` is missing (it is not declared either, so the example {DECODES_ANYWAY})")));
+            }
+            for f in fields {
+                if f.wire.is_empty() {
+                    // A flattened union member: validate against the whole object.
+                    validate(types, &f.ty, v, at, out);
+                    continue;
+                }
+                match m.get(&f.wire) {
+                    None if f.required => out.push((at.to_string(), format!("required property `{}` is missing", f.wire))),
+                    None => {}
+                    Some(Value::Null) if f.nullable || !f.required => {}
+                    Some(x) => validate(types, &f.ty, x, &format!("{at}/{}", escape_segment(&f.wire)), out),
+                }
+            }
+        }
+        (TypeKind::Tagged { property, variants }, Value::Object(m)) => {
+            let tag = m.get(property).and_then(Value::as_str);
+            if let Some(var) = variants.iter().find(|var| var.tag.as_deref() == tag) {
+                validate(types, &var.ty, v, at, out);
+            }
+        }
+        (TypeKind::Untagged { variants }, _) => {
+            let fits = variants.iter().any(|var| {
+                let mut p = Vec::new();
+                validate(types, &var.ty, v, at, &mut p);
+                p.is_empty()
+            });
+            if !fits {
+                out.push((at.to_string(), format!("fits none of the variants of `{}`", def.name)));
+            }
+        }
+        (_, got) => out.push((at.to_string(), format!("expected `{}`, found {}", def.name, kind_of(got)))),
+    }
+}
+
+fn describe(t: &TypeRef) -> &'static str {
+    match t {
+        TypeRef::String | TypeRef::Uuid | TypeRef::DateTime => "a string",
+        TypeRef::Integer | TypeRef::Integer32 => "an integer",
+        TypeRef::Number => "a number",
+        TypeRef::Boolean => "a boolean",
+        TypeRef::Vec(_) => "an array",
+        TypeRef::Map(_) => "an object",
+        TypeRef::Named(_) | TypeRef::Json => "a value",
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
