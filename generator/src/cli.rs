@@ -14,7 +14,12 @@ use crate::diag::Diagnostic;
 use crate::{analyze, Analysis};
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo hookgen", bin_name = "cargo hookgen", version, about = "Typed Rust webhook SDKs from OpenAPI webhook specs")]
+#[command(
+    name = "cargo hookgen",
+    bin_name = "cargo hookgen",
+    version,
+    about = "Typed Rust webhook SDKs from OpenAPI webhook specs"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -86,14 +91,34 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
         }
     };
     let result = match cli.command {
-        Command::Check { spec, format, deny_warnings } => check(&spec, format, deny_warnings),
+        Command::Check {
+            spec,
+            format,
+            deny_warnings,
+        } => check(&spec, format, deny_warnings),
         Command::Events { spec } => events(&spec),
-        Command::Generate { spec, out, check, specs, generated } => generate(spec, out, check, &specs, &generated),
-        Command::Send { spec, event, to, secret, payload } => send(&spec, &event, &to, &secret, payload.as_deref()),
+        Command::Generate {
+            spec,
+            out,
+            check,
+            specs,
+            generated,
+        } => generate(spec, out, check, &specs, &generated),
+        Command::Send {
+            spec,
+            event,
+            to,
+            secret,
+            payload,
+        } => send(&spec, &event, &to, &secret, payload.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -129,7 +154,10 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
                 "errors": errors,
                 "warnings": warnings,
             });
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
         }
         OutputFormat::Human => {
             let mut out = std::io::stdout().lock();
@@ -137,27 +165,56 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
             let _ = writeln!(out, "{} ({} {})", spec.display(), api.title, api.version);
             let _ = writeln!(out, "\nevents ({}):", api.events.len());
             for e in &api.events {
-                let _ = writeln!(out, "  {:<32} {}", e.name, crate::emit::type_display(api, &e.payload));
+                let _ = writeln!(
+                    out,
+                    "  {:<32} {}",
+                    e.name,
+                    crate::emit::type_display(api, &e.payload)
+                );
             }
             let _ = writeln!(out, "\noperations ({}):", api.operations.len());
             for o in &api.operations {
-                let _ = writeln!(out, "  {:<7} {:<40} {}", o.method.to_uppercase(), o.path, o.id.as_deref().unwrap_or(&o.name));
+                let _ = writeln!(
+                    out,
+                    "  {:<7} {:<40} {}",
+                    o.method.to_uppercase(),
+                    o.path,
+                    o.id.as_deref().unwrap_or(&o.name)
+                );
             }
-            let scheme = api.signature.as_ref().map(|s| format!("{} ({})", crate::emit::scheme_label(&s.scheme), s.source));
-            let _ = writeln!(out, "\nsignature: {}", scheme.unwrap_or_else(|| "none declared".into()));
+            let scheme = api
+                .signature
+                .as_ref()
+                .map(|s| format!("{} ({})", crate::emit::scheme_label(&s.scheme), s.source));
+            let _ = writeln!(
+                out,
+                "\nsignature: {}",
+                scheme.unwrap_or_else(|| "none declared".into())
+            );
             drop(out);
             crate::render::render_diagnostics(&analysis, &diags);
             eprintln!("\n{errors} error(s), {warnings} warning(s)");
         }
     }
-    Ok(if errors > 0 || (deny_warnings && warnings > 0) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 || (deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn events(spec: &Path) -> Result<ExitCode, String> {
     let analysis = load(spec)?;
     let api = &analysis.api;
-    let scheme = api.signature.as_ref().map(|s| crate::emit::scheme_label(&s.scheme)).unwrap_or_else(|| "none".into());
-    println!("{:<32} {:<36} {:<20} linked operation", "event", "payload type", "signature");
+    let scheme = api
+        .signature
+        .as_ref()
+        .map(|s| crate::emit::scheme_label(&s.scheme))
+        .unwrap_or_else(|| "none".into());
+    println!(
+        "{:<32} {:<36} {:<20} linked operation",
+        "event", "payload type", "signature"
+    );
     for e in &api.events {
         let links: Vec<String> = e
             .links
@@ -172,13 +229,23 @@ fn events(spec: &Path) -> Result<ExitCode, String> {
             e.name,
             crate::emit::type_display(api, &e.payload),
             scheme,
-            if links.is_empty() { "-".into() } else { links.join(", ") }
+            if links.is_empty() {
+                "-".into()
+            } else {
+                links.join(", ")
+            }
         );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn generate(spec: Option<PathBuf>, out: Option<PathBuf>, check: bool, specs: &Path, generated: &Path) -> Result<ExitCode, String> {
+fn generate(
+    spec: Option<PathBuf>,
+    out: Option<PathBuf>,
+    check: bool,
+    specs: &Path,
+    generated: &Path,
+) -> Result<ExitCode, String> {
     let targets: Vec<(PathBuf, Option<PathBuf>)> = match spec {
         Some(s) => vec![(s, out)],
         None => {
@@ -196,17 +263,26 @@ fn generate(spec: Option<PathBuf>, out: Option<PathBuf>, check: bool, specs: &Pa
     for (spec, out) in targets {
         let started = std::time::Instant::now();
         let analysis = load(&spec)?;
-        let errors: Vec<&Diagnostic> = analysis.diagnostics.iter().filter(|d| d.is_error()).collect();
+        let errors: Vec<&Diagnostic> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .collect();
         if !errors.is_empty() {
             crate::render::render_diagnostics(&analysis, &errors);
-            return Err(format!("{}: {} error(s); nothing generated", spec.display(), errors.len()));
+            return Err(format!(
+                "{}: {} error(s); nothing generated",
+                spec.display(),
+                errors.len()
+            ));
         }
         let out = out.unwrap_or_else(|| generated.join(&analysis.api.crate_name));
         let files = crate::emit::crate_files(&analysis.api).map_err(|e| e.to_string())?;
         if check {
             stale.extend(crate::emit::stale_files(&out, &files));
         } else {
-            crate::emit::write_files(&out, &files).map_err(|e| format!("{}: {e}", out.display()))?;
+            crate::emit::write_files(&out, &files)
+                .map_err(|e| format!("{}: {e}", out.display()))?;
         }
         eprintln!(
             "{} {} → {} ({} events, {} operations, {:.0?})",
@@ -228,9 +304,22 @@ fn generate(spec: Option<PathBuf>, out: Option<PathBuf>, check: bool, specs: &Pa
     Ok(ExitCode::SUCCESS)
 }
 
-fn send(spec: &Path, event: &str, to: &str, secret: &str, payload: Option<&Path>) -> Result<ExitCode, String> {
+fn send(
+    spec: &Path,
+    event: &str,
+    to: &str,
+    secret: &str,
+    payload: Option<&Path>,
+) -> Result<ExitCode, String> {
     let analysis = load(spec)?;
     let outcome = crate::send::send(&analysis.api, event, to, secret, payload)?;
-    println!("{} {} in {:.1?}", outcome.status, outcome.reason, outcome.elapsed);
-    Ok(if (200..300).contains(&outcome.status) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    println!(
+        "{} {} in {:.1?}",
+        outcome.status, outcome.reason, outcome.elapsed
+    );
+    Ok(if (200..300).contains(&outcome.status) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

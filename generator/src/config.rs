@@ -42,7 +42,8 @@ impl Config {
         if !path.exists() {
             return Ok(None);
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         toml::from_str(&text)
             .map(Some)
             .map_err(|e| format!("{}: {e}", path.display()))

@@ -28,15 +28,28 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn warning(code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        code: &'static str,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Warning, code, pointer, message)
     }
 
-    pub fn error(code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn error(
+        code: &'static str,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::new(Severity::Error, code, pointer, message)
     }
 
-    fn new(severity: Severity, code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    fn new(
+        severity: Severity,
+        code: &'static str,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity,
             code,
@@ -62,8 +75,16 @@ impl fmt::Display for Diagnostic {
         write!(f, "{level}[{}]: {}", self.code, self.message)?;
         let file = self.file.as_deref().unwrap_or("<spec>");
         match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "\n  --> {file}:{l}:{c} at {}", display_pointer(&self.pointer)),
-            (Some(l), None) => write!(f, "\n  --> {file}:{l} at {}", display_pointer(&self.pointer)),
+            (Some(l), Some(c)) => write!(
+                f,
+                "\n  --> {file}:{l}:{c} at {}",
+                display_pointer(&self.pointer)
+            ),
+            (Some(l), None) => write!(
+                f,
+                "\n  --> {file}:{l} at {}",
+                display_pointer(&self.pointer)
+            ),
             _ => write!(f, "\n  --> {file} at {}", display_pointer(&self.pointer)),
         }
     }
@@ -166,6 +187,9 @@ mod tests {
     fn pointer_round_trips_escapes() {
         let p = pointer(["webhooks", "{Webhook URL}", "a/b~c"]);
         assert_eq!(p, "/webhooks/{Webhook URL}/a~1b~0c");
-        assert_eq!(split_pointer(&p), vec!["webhooks", "{Webhook URL}", "a/b~c"]);
+        assert_eq!(
+            split_pointer(&p),
+            vec!["webhooks", "{Webhook URL}", "a/b~c"]
+        );
     }
 }

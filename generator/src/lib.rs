@@ -4,18 +4,18 @@
 //! [`load`] (files → overlaid, normalised document) → [`ir`] (events, types, operations,
 //! signature scheme, links) → [`lint`] (diagnostics) → [`emit`] (Rust code and crate files).
 
+pub mod cli;
 pub mod config;
 pub mod diag;
-pub mod emit;
-pub mod cli;
-mod render;
-mod send;
 mod dupkeys;
+pub mod emit;
 pub mod ir;
 pub mod lint;
 pub mod load;
 pub mod normalize;
 pub mod overlay;
+mod render;
+mod send;
 pub mod source;
 
 use std::path::Path;
@@ -52,5 +52,9 @@ fn analyze_document(mut document: Document) -> Analysis {
         locator.locate(&mut d);
         diagnostics.push(d);
     }
-    Analysis { document, api, diagnostics }
+    Analysis {
+        document,
+        api,
+        diagnostics,
+    }
 }

@@ -18,7 +18,10 @@ pub fn lint(api: &Api) -> Vec<Diagnostic> {
                 diags.push(Diagnostic::warning(
                     "example-mismatch",
                     format!("{}{path}", ex.pointer),
-                    format!("example for `{}` does not match its schema: {message}", event.name),
+                    format!(
+                        "example for `{}` does not match its schema: {message}",
+                        event.name
+                    ),
                 ));
             }
         }
@@ -27,7 +30,13 @@ pub fn lint(api: &Api) -> Vec<Diagnostic> {
 }
 
 /// Validate a JSON value against a type; problems are (pointer suffix, message).
-pub fn validate(types: &TypeSpace, ty: &TypeRef, v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+pub fn validate(
+    types: &TypeSpace,
+    ty: &TypeRef,
+    v: &Value,
+    at: &str,
+    out: &mut Vec<(String, String)>,
+) {
     let mut fail = |m: String| out.push((at.to_string(), m));
     match (ty, v) {
         (TypeRef::Json, _) => {}
@@ -56,11 +65,21 @@ pub fn validate(types: &TypeSpace, ty: &TypeRef, v: &Value, at: &str, out: &mut 
             }
         }
         (TypeRef::Named(id), _) => validate_named(types, *id, v, at, out),
-        (expected, got) => fail(format!("expected {}, found {}", describe(expected), kind_of(got))),
+        (expected, got) => fail(format!(
+            "expected {}, found {}",
+            describe(expected),
+            kind_of(got)
+        )),
     }
 }
 
-fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+fn validate_named(
+    types: &TypeSpace,
+    id: usize,
+    v: &Value,
+    at: &str,
+    out: &mut Vec<(String, String)>,
+) {
     let def = types.get(id);
     match (&def.kind, v) {
         (TypeKind::Alias(inner), _) => validate(types, inner, v, at, out),
@@ -69,12 +88,25 @@ fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut V
                 let known: Vec<&str> = values.iter().map(|e| e.wire.as_str()).collect();
                 out.push((
                     at.to_string(),
-                    format!("`{s}` is not one of {} (it {DECODES_ANYWAY} into the `Unknown` fallback)", known.join(", ")),
+                    format!(
+                        "`{s}` is not one of {} (it {DECODES_ANYWAY} into the `Unknown` fallback)",
+                        known.join(", ")
+                    ),
                 ));
             }
         }
-        (TypeKind::Struct { fields, undeclared_required, .. }, Value::Object(m)) => {
-            for name in undeclared_required.iter().filter(|n| !m.contains_key(n.as_str())) {
+        (
+            TypeKind::Struct {
+                fields,
+                undeclared_required,
+                ..
+            },
+            Value::Object(m),
+        ) => {
+            for name in undeclared_required
+                .iter()
+                .filter(|n| !m.contains_key(n.as_str()))
+            {
                 out.push((at.to_string(), format!("required property `{name}` is missing (it is not declared either, so the example {DECODES_ANYWAY})")));
             }
             for f in fields {
@@ -84,10 +116,19 @@ fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut V
                     continue;
                 }
                 match m.get(&f.wire) {
-                    None if f.required => out.push((at.to_string(), format!("required property `{}` is missing", f.wire))),
+                    None if f.required => out.push((
+                        at.to_string(),
+                        format!("required property `{}` is missing", f.wire),
+                    )),
                     None => {}
                     Some(Value::Null) if f.nullable || !f.required => {}
-                    Some(x) => validate(types, &f.ty, x, &format!("{at}/{}", escape_segment(&f.wire)), out),
+                    Some(x) => validate(
+                        types,
+                        &f.ty,
+                        x,
+                        &format!("{at}/{}", escape_segment(&f.wire)),
+                        out,
+                    ),
                 }
             }
         }
@@ -104,10 +145,16 @@ fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut V
                 p.is_empty()
             });
             if !fits {
-                out.push((at.to_string(), format!("fits none of the variants of `{}`", def.name)));
+                out.push((
+                    at.to_string(),
+                    format!("fits none of the variants of `{}`", def.name),
+                ));
             }
         }
-        (_, got) => out.push((at.to_string(), format!("expected `{}`, found {}", def.name, kind_of(got)))),
+        (_, got) => out.push((
+            at.to_string(),
+            format!("expected `{}`, found {}", def.name, kind_of(got)),
+        )),
     }
 }
 

@@ -13,7 +13,9 @@ use crate::diag::{escape_segment, split_pointer, Diagnostic, Diagnostics};
 use crate::source::{self, LineMap};
 use crate::{normalize, overlay};
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// One file that was read, kept for line lookups and `rerun-if-changed`.
 #[derive(Debug, Clone)]
@@ -92,8 +94,18 @@ pub fn load(path: &Path) -> Result<Document, LoadError> {
         (path.to_path_buf(), config)
     } else {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-        (dir, Config { spec: vec![file], client: true, ..Config::default() })
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (
+            dir,
+            Config {
+                spec: vec![file],
+                client: true,
+                ..Config::default()
+            },
+        )
     };
     let name = path
         .file_name()
@@ -103,7 +115,10 @@ pub fn load(path: &Path) -> Result<Document, LoadError> {
 }
 
 fn find_spec_file(dir: &Path) -> Result<String, LoadError> {
-    let io = |e: std::io::Error| LoadError::Io { path: dir.display().to_string(), message: e.to_string() };
+    let io = |e: std::io::Error| LoadError::Io {
+        path: dir.display().to_string(),
+        message: e.to_string(),
+    };
     let mut candidates: Vec<String> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(Result::ok)
@@ -120,8 +135,16 @@ fn find_spec_file(dir: &Path) -> Result<String, LoadError> {
 
 /// Load from a folder with an explicit configuration.
 pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Document, LoadError> {
-    let mut loader = Loader { dir: dir.to_path_buf(), sources: Vec::new(), diags: Diagnostics::default() };
-    let root_file = config.spec.first().cloned().ok_or_else(|| LoadError::Config("no spec file named".into()))?;
+    let mut loader = Loader {
+        dir: dir.to_path_buf(),
+        sources: Vec::new(),
+        diags: Diagnostics::default(),
+    };
+    let root_file = config
+        .spec
+        .first()
+        .cloned()
+        .ok_or_else(|| LoadError::Config("no spec file named".into()))?;
     let mut root = loader.read(&root_file)?;
     let openapi_version = check_version(&root, &root_file)?;
     for ov in &config.overlays {
@@ -137,7 +160,9 @@ pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Docu
         let doc = loader.read(extra)?;
         for key in ["components", "webhooks", "x-webhooks", "paths"] {
             if let Some(part) = doc.get(key) {
-                let slot = root.as_object_mut().map(|m| m.entry(key).or_insert_with(|| json!({})));
+                let slot = root
+                    .as_object_mut()
+                    .map(|m| m.entry(key).or_insert_with(|| json!({})));
                 if let Some(slot) = slot {
                     overlay::merge(slot, part);
                 }
@@ -148,7 +173,9 @@ pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Docu
     bundler.bundle(&mut root, &root_file, "");
     let bundle_diags = bundler.finish(&mut root, &mut loader);
     loader.diags.extend(bundle_diags);
-    loader.diags.extend(normalize::normalize_document(&mut root));
+    loader
+        .diags
+        .extend(normalize::normalize_document(&mut root));
     let webhooks = lift_webhooks(&root, &mut loader.diags);
     let hash = hash_sources(&loader.sources);
     let mut doc = Document {
@@ -168,19 +195,29 @@ pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Docu
 
 /// Load a spec held in memory (tests, fuzzing): the same pipeline without files.
 pub fn load_bytes(bytes: &[u8], display: &str) -> Result<Document, LoadError> {
-    let (mut root, _) = source::parse(bytes).map_err(|e| LoadError::Parse { path: display.into(), source: e })?;
+    let (mut root, _) = source::parse(bytes).map_err(|e| LoadError::Parse {
+        path: display.into(),
+        source: e,
+    })?;
     let openapi_version = check_version(&root, display)?;
     let mut diags = Diagnostics::default();
     diags.extend(strip_external_refs(&mut root));
     diags.extend(normalize::normalize_document(&mut root));
     let webhooks = lift_webhooks(&root, &mut diags);
     let text = String::from_utf8_lossy(bytes).into_owned();
-    let sources = vec![SourceFile { path: PathBuf::from(display), display: display.into(), text }];
+    let sources = vec![SourceFile {
+        path: PathBuf::from(display),
+        display: display.into(),
+        text,
+    }];
     let hash = hash_sources(&sources);
     let mut doc = Document {
         root,
         openapi_version,
-        config: Config { client: true, ..Config::default() },
+        config: Config {
+            client: true,
+            ..Config::default()
+        },
         sources,
         webhooks,
         diagnostics: Diagnostics::default(),
@@ -192,7 +229,10 @@ pub fn load_bytes(bytes: &[u8], display: &str) -> Result<Document, LoadError> {
 }
 
 fn check_version(root: &Value, path: &str) -> Result<String, LoadError> {
-    let not = |message: String| LoadError::NotOpenApi { path: path.into(), message };
+    let not = |message: String| LoadError::NotOpenApi {
+        path: path.into(),
+        message,
+    };
     let Value::Object(map) = root else {
         let kind = match root {
             Value::Array(_) => "an array",
@@ -201,7 +241,9 @@ fn check_version(root: &Value, path: &str) -> Result<String, LoadError> {
             Value::Bool(_) => "a boolean",
             _ => "null",
         };
-        return Err(not(format!("top level is {kind}; an OpenAPI document is an object")));
+        return Err(not(format!(
+            "top level is {kind}; an OpenAPI document is an object"
+        )));
     };
     if let Some(v) = map.get("swagger") {
         return Err(not(format!(
@@ -215,7 +257,9 @@ fn check_version(root: &Value, path: &str) -> Result<String, LoadError> {
             "OpenAPI version {} is not supported; hookgen reads 3.0.x and 3.1.x",
             scalar_text(v)
         ))),
-        None => Err(not("no `openapi` version field: this is not an OpenAPI document".into())),
+        None => Err(not(
+            "no `openapi` version field: this is not an OpenAPI document".into(),
+        )),
     }
 }
 
@@ -233,7 +277,11 @@ fn hash_sources(sources: &[SourceFile]) -> String {
         h.update([0]);
         h.update(s.text.as_bytes());
     }
-    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 struct Loader {
@@ -245,8 +293,14 @@ struct Loader {
 impl Loader {
     fn read(&mut self, rel: &str) -> Result<Value, LoadError> {
         let path = self.dir.join(rel);
-        let bytes = std::fs::read(&path).map_err(|e| LoadError::Io { path: path.display().to_string(), message: e.to_string() })?;
-        let (value, _) = source::parse(&bytes).map_err(|e| LoadError::Parse { path: rel.into(), source: e })?;
+        let bytes = std::fs::read(&path).map_err(|e| LoadError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let (value, _) = source::parse(&bytes).map_err(|e| LoadError::Parse {
+            path: rel.into(),
+            source: e,
+        })?;
         self.sources.push(SourceFile {
             path,
             display: rel.to_string(),
@@ -338,7 +392,11 @@ impl Bundler {
             None => (r, String::new()),
         };
         if file_part.is_empty() {
-            return Some(if base_file == self.root_file { r.to_string() } else { self.import(base_file, &fragment, at)? });
+            return Some(if base_file == self.root_file {
+                r.to_string()
+            } else {
+                self.import(base_file, &fragment, at)?
+            });
         }
         if file_part.contains("://") {
             self.diags.push(Diagnostic::warning(
@@ -388,19 +446,27 @@ impl Bundler {
             ));
             return None;
         };
-        let base_name = split_pointer(fragment)
-            .last()
-            .cloned()
-            .unwrap_or_else(|| Path::new(file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
+        let base_name = split_pointer(fragment).last().cloned().unwrap_or_else(|| {
+            Path::new(file)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
         let name = self.unique_name(&base_name);
         self.imported.insert(key, name.clone());
-        self.bundle(&mut target, file, &format!("/components/schemas/{}", escape_segment(&name)));
+        self.bundle(
+            &mut target,
+            file,
+            &format!("/components/schemas/{}", escape_segment(&name)),
+        );
         self.pending.push((name.clone(), target));
         Some(format!("#/components/schemas/{}", escape_segment(&name)))
     }
 
     fn unique_name(&self, base: &str) -> String {
-        let taken = |n: &str| self.imported.values().any(|v| v == n) || self.pending.iter().any(|(p, _)| p == n);
+        let taken = |n: &str| {
+            self.imported.values().any(|v| v == n) || self.pending.iter().any(|(p, _)| p == n)
+        };
         let mut name = base.to_string();
         let mut i = 2;
         while taken(&name) {
@@ -414,7 +480,11 @@ impl Bundler {
         for (file, parsed) in &self.files {
             if parsed.is_some() {
                 if let Ok(text) = std::fs::read_to_string(self.dir.join(file)) {
-                    loader.sources.push(SourceFile { path: self.dir.join(file), display: file.clone(), text });
+                    loader.sources.push(SourceFile {
+                        path: self.dir.join(file),
+                        display: file.clone(),
+                        text,
+                    });
                 }
             }
         }
@@ -453,14 +523,30 @@ fn lift_webhooks(root: &Value, diags: &mut Diagnostics) -> Vec<Webhook> {
         for (key, item) in hooks {
             let pointer = format!("/webhooks/{}", escape_segment(key));
             let item = deref_path_item(root, item);
-            push(Webhook { key: key.clone(), pointer, origin: WebhookOrigin::Webhooks, item }, &mut out);
+            push(
+                Webhook {
+                    key: key.clone(),
+                    pointer,
+                    origin: WebhookOrigin::Webhooks,
+                    item,
+                },
+                &mut out,
+            );
         }
     }
     if let Some(Value::Object(hooks)) = root.get("x-webhooks") {
         for (key, item) in hooks {
             let pointer = format!("/x-webhooks/{}", escape_segment(key));
             for (p, item) in path_items_of(root, item, &pointer) {
-                push(Webhook { key: key.clone(), pointer: p, origin: WebhookOrigin::XWebhooks, item }, &mut out);
+                push(
+                    Webhook {
+                        key: key.clone(),
+                        pointer: p,
+                        origin: WebhookOrigin::XWebhooks,
+                        item,
+                    },
+                    &mut out,
+                );
             }
         }
     }
@@ -468,12 +554,28 @@ fn lift_webhooks(root: &Value, diags: &mut Diagnostics) -> Vec<Webhook> {
         for (path, item) in paths {
             let Value::Object(item) = item else { continue };
             for m in METHODS {
-                let Some(Value::Object(callbacks)) = item.get(*m).and_then(|op| op.get("callbacks")) else { continue };
+                let Some(Value::Object(callbacks)) =
+                    item.get(*m).and_then(|op| op.get("callbacks"))
+                else {
+                    continue;
+                };
                 for (name, cb) in callbacks {
-                    let pointer = format!("/paths/{}/{m}/callbacks/{}", escape_segment(path), escape_segment(name));
+                    let pointer = format!(
+                        "/paths/{}/{m}/callbacks/{}",
+                        escape_segment(path),
+                        escape_segment(name)
+                    );
                     let cb = resolve_local(root, cb).unwrap_or(cb);
                     for (p, item) in path_items_of(root, cb, &pointer) {
-                        push(Webhook { key: name.clone(), pointer: p, origin: WebhookOrigin::Callback, item }, &mut out);
+                        push(
+                            Webhook {
+                                key: name.clone(),
+                                pointer: p,
+                                origin: WebhookOrigin::Callback,
+                                item,
+                            },
+                            &mut out,
+                        );
                     }
                 }
             }
@@ -494,14 +596,21 @@ fn lift_webhooks(root: &Value, diags: &mut Diagnostics) -> Vec<Webhook> {
 /// A value under `x-webhooks` or a callback is either a path item or `{expression: path item}`.
 fn path_items_of(root: &Value, v: &Value, pointer: &str) -> Vec<(String, Value)> {
     let v = resolve_local(root, v).unwrap_or(v);
-    let is_path_item = v.as_object().is_some_and(|m| m.keys().any(|k| METHODS.contains(&k.as_str())));
+    let is_path_item = v
+        .as_object()
+        .is_some_and(|m| m.keys().any(|k| METHODS.contains(&k.as_str())));
     if is_path_item {
         return vec![(pointer.to_string(), v.clone())];
     }
     let Value::Object(map) = v else { return vec![] };
     map.iter()
         .filter(|(k, _)| !k.starts_with("x-"))
-        .map(|(expr, item)| (format!("{pointer}/{}", escape_segment(expr)), deref_path_item(root, item)))
+        .map(|(expr, item)| {
+            (
+                format!("{pointer}/{}", escape_segment(expr)),
+                deref_path_item(root, item),
+            )
+        })
         .collect()
 }
 
@@ -543,7 +652,12 @@ pub fn locate(doc: &Document, maps: &mut [Option<LineMap>], d: &mut Diagnostic) 
             continue;
         }
         let map = maps[i].get_or_insert_with(|| LineMap::build(&src.text));
-        let hit = if wanted.is_some() { map.locate(&d.pointer) } else { map.exact(&d.pointer).or_else(|| exact_ancestor(map, &d.pointer, doc)) };
+        let hit = if wanted.is_some() {
+            map.locate(&d.pointer)
+        } else {
+            map.exact(&d.pointer)
+                .or_else(|| exact_ancestor(map, &d.pointer, doc))
+        };
         if let Some((line, col)) = hit {
             d.file = Some(src.display.clone());
             d.line = Some(line);
@@ -560,7 +674,10 @@ pub fn locate(doc: &Document, maps: &mut [Option<LineMap>], d: &mut Diagnostic) 
 fn exact_ancestor(map: &LineMap, pointer: &str, _doc: &Document) -> Option<(usize, usize)> {
     let segments = split_pointer(pointer);
     (1..segments.len()).rev().find_map(|n| {
-        let p: String = segments[..n].iter().map(|s| format!("/{}", escape_segment(s))).collect();
+        let p: String = segments[..n]
+            .iter()
+            .map(|s| format!("/{}", escape_segment(s)))
+            .collect();
         map.exact(&p)
     })
 }
@@ -573,7 +690,10 @@ pub struct Locator<'a> {
 
 impl<'a> Locator<'a> {
     pub fn new(doc: &'a Document) -> Self {
-        Locator { doc, maps: vec![None; doc.sources.len()] }
+        Locator {
+            doc,
+            maps: vec![None; doc.sources.len()],
+        }
     }
 
     pub fn locate(&mut self, d: &mut Diagnostic) {
@@ -588,7 +708,10 @@ mod tests {
     #[test]
     fn swagger_and_other_versions_are_named() {
         let e = load_bytes(b"swagger: '2.0'\ninfo: {}\n", "s.yml").unwrap_err();
-        assert!(e.to_string().contains("Swagger 2.0 is not supported"), "{e}");
+        assert!(
+            e.to_string().contains("Swagger 2.0 is not supported"),
+            "{e}"
+        );
         let e = load_bytes(b"{\"openapi\": \"4.0.0\"}", "s.json").unwrap_err();
         assert!(e.to_string().contains("4.0.0"), "{e}");
         let e = load_bytes(b"[1, 2]", "s.json").unwrap_err();
@@ -607,7 +730,11 @@ mod tests {
           }
         }"##;
         let doc = load_bytes(spec, "t.json").unwrap();
-        let keys: Vec<_> = doc.webhooks.iter().map(|h| (h.key.as_str(), h.origin)).collect();
+        let keys: Vec<_> = doc
+            .webhooks
+            .iter()
+            .map(|h| (h.key.as_str(), h.origin))
+            .collect();
         assert_eq!(
             keys,
             vec![

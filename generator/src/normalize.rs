@@ -6,20 +6,53 @@ use serde_json::{json, Map, Value};
 use crate::diag::{escape_segment, Diagnostic};
 
 /// Keys whose value is a schema.
-const SCHEMA_CHILD: &[&str] = &["items", "not", "additionalProperties", "contains", "if", "then", "else"];
+const SCHEMA_CHILD: &[&str] = &[
+    "items",
+    "not",
+    "additionalProperties",
+    "contains",
+    "if",
+    "then",
+    "else",
+];
 /// Keys whose value is an array of schemas.
 const SCHEMA_LIST: &[&str] = &["allOf", "oneOf", "anyOf", "prefixItems"];
 /// Keys whose value is a map of schemas.
-const SCHEMA_MAP: &[&str] = &["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+const SCHEMA_MAP: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+];
 /// Keywords that only annotate; they may stand beside a `$ref` without changing what it means.
 const ANNOTATIONS: &[&str] = &[
-    "description", "title", "deprecated", "readOnly", "writeOnly", "example", "examples", "default",
-    "nullable", "$comment", "externalDocs", "xml",
+    "description",
+    "title",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "example",
+    "examples",
+    "default",
+    "nullable",
+    "$comment",
+    "externalDocs",
+    "xml",
 ];
 /// JSON Schema keywords that hookgen does not turn into types (named in a diagnostic, never silently dropped).
 const UNSUPPORTED: &[&str] = &[
-    "prefixItems", "if", "then", "else", "patternProperties", "unevaluatedProperties",
-    "unevaluatedItems", "dependentSchemas", "dependentRequired", "contains", "$dynamicRef",
+    "prefixItems",
+    "if",
+    "then",
+    "else",
+    "patternProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "dependentSchemas",
+    "dependentRequired",
+    "contains",
+    "$dynamicRef",
 ];
 
 /// Where the original examples of a schema are kept once `examples` is lowered to `example`.
@@ -31,7 +64,11 @@ pub fn normalize_document(doc: &mut Value) -> Vec<Diagnostic> {
     if let Value::Object(root) = doc {
         root.entry("paths").or_insert_with(|| json!({}));
         if !root.contains_key("info") {
-            diags.push(Diagnostic::warning("missing-info", "/info", "document has no `info` object"));
+            diags.push(Diagnostic::warning(
+                "missing-info",
+                "/info",
+                "document has no `info` object",
+            ));
             root.insert("info".into(), json!({"title": "untitled", "version": "0"}));
         }
     }
@@ -141,13 +178,19 @@ pub fn lower_type_array(schema: &mut Map<String, Value>, at: &str, diags: &mut V
         }
         many => {
             // `integer` + `number` is just a number.
-            if many.len() == 2 && many.contains(&&json!("integer")) && many.contains(&&json!("number")) {
+            if many.len() == 2
+                && many.contains(&&json!("integer"))
+                && many.contains(&&json!("number"))
+            {
                 schema.insert("type".into(), json!("number"));
             } else {
                 diags.push(Diagnostic::warning(
                     "multi-type",
                     format!("{at}/type"),
-                    format!("`type` lists several types {}; it is read as any JSON value", Value::Array(types.clone())),
+                    format!(
+                        "`type` lists several types {}; it is read as any JSON value",
+                        Value::Array(types.clone())
+                    ),
                 ));
             }
         }
@@ -160,13 +203,18 @@ pub fn lower_type_array(schema: &mut Map<String, Value>, at: &str, diags: &mut V
 /// `const: v` → `enum: [v]`.
 pub fn lower_const(schema: &mut Map<String, Value>) {
     if let Some(c) = schema.remove("const") {
-        schema.entry("enum").or_insert_with(|| Value::Array(vec![c]));
+        schema
+            .entry("enum")
+            .or_insert_with(|| Value::Array(vec![c]));
     }
 }
 
 /// Numeric `exclusiveMinimum: n` → `minimum: n, exclusiveMinimum: true` (and the same for maximum).
 pub fn lower_exclusive_bounds(schema: &mut Map<String, Value>) {
-    for (excl, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (excl, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(Value::Number(n)) = schema.get(excl).cloned() {
             schema.insert(bound.into(), Value::Number(n));
             schema.insert(excl.into(), Value::Bool(true));
@@ -188,7 +236,9 @@ pub fn lower_examples_array(schema: &mut Map<String, Value>) {
 /// `$ref` with sibling keywords. Annotations are kept (the ref is wrapped in `allOf` so they
 /// survive); other keywords conflict with the ref in the 3.0 model: the ref wins, with a diagnostic.
 pub fn lower_ref_siblings(schema: &mut Map<String, Value>, at: &str, diags: &mut Vec<Diagnostic>) {
-    let Some(reference) = schema.get("$ref").cloned() else { return };
+    let Some(reference) = schema.get("$ref").cloned() else {
+        return;
+    };
     if schema.len() == 1 {
         return;
     }
@@ -242,13 +292,20 @@ fn report_unsupported(schema: &Map<String, Value>, at: &str, diags: &mut Vec<Dia
 
 /// `type: string` with an object-ish format (ROOMZ's `format: object`) cannot both hold.
 fn report_format_conflict(schema: &Map<String, Value>, at: &str, diags: &mut Vec<Diagnostic>) {
-    let (Some(Value::String(t)), Some(Value::String(f))) = (schema.get("type"), schema.get("format")) else {
+    let (Some(Value::String(t)), Some(Value::String(f))) =
+        (schema.get("type"), schema.get("format"))
+    else {
         return;
     };
     let conflicting = matches!(
         (t.as_str(), f.as_str()),
-        ("string", "object" | "array" | "integer" | "int32" | "int64" | "boolean")
-            | ("integer" | "number" | "boolean", "date-time" | "uuid" | "object" | "string")
+        (
+            "string",
+            "object" | "array" | "integer" | "int32" | "int64" | "boolean"
+        ) | (
+            "integer" | "number" | "boolean",
+            "date-time" | "uuid" | "object" | "string"
+        )
     );
     if conflicting {
         diags.push(Diagnostic::warning(
@@ -271,7 +328,10 @@ mod tests {
     fn type_array_with_null_becomes_nullable() {
         let mut s = obj(json!({"type": ["string", "null"]}));
         lower_type_array(&mut s, "", &mut vec![]);
-        assert_eq!(Value::Object(s), json!({"type": "string", "nullable": true}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"type": "string", "nullable": true})
+        );
     }
 
     #[test]
@@ -287,7 +347,10 @@ mod tests {
     fn const_becomes_single_value_enum() {
         let mut s = obj(json!({"type": "string", "const": "user.created"}));
         lower_const(&mut s);
-        assert_eq!(Value::Object(s), json!({"type": "string", "enum": ["user.created"]}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"type": "string", "enum": ["user.created"]})
+        );
     }
 
     #[test]
@@ -314,18 +377,26 @@ mod tests {
         let mut s = obj(json!({"$ref": "#/components/schemas/A", "description": "d"}));
         let mut d = vec![];
         lower_ref_siblings(&mut s, "", &mut d);
-        assert_eq!(Value::Object(s), json!({"description": "d", "allOf": [{"$ref": "#/components/schemas/A"}]}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"description": "d", "allOf": [{"$ref": "#/components/schemas/A"}]})
+        );
         assert!(d.is_empty());
     }
 
     #[test]
     fn ref_with_conflicting_keywords_is_reported_and_ref_wins() {
-        let mut s = obj(json!({"type": "string", "format": "object", "$ref": "#/components/schemas/P"}));
+        let mut s =
+            obj(json!({"type": "string", "format": "object", "$ref": "#/components/schemas/P"}));
         let mut d = vec![];
         lower_ref_siblings(&mut s, "/p", &mut d);
         assert_eq!(Value::Object(s), json!({"$ref": "#/components/schemas/P"}));
         assert_eq!(d[0].code, "ref-sibling-conflict");
-        assert!(d[0].message.contains("`format: object`"), "{}", d[0].message);
+        assert!(
+            d[0].message.contains("`format: object`"),
+            "{}",
+            d[0].message
+        );
     }
 
     #[test]
@@ -345,15 +416,22 @@ mod tests {
         });
         normalize_document(&mut doc);
         assert_eq!(doc["paths"], json!({}));
-        let s = &doc["webhooks"]["a"]["post"]["requestBody"]["content"]["application/json"]["schema"];
+        let s =
+            &doc["webhooks"]["a"]["post"]["requestBody"]["content"]["application/json"]["schema"];
         assert_eq!(s["properties"]["t"], json!({"enum": ["a"]}));
-        assert_eq!(s["properties"]["n"], json!({"type": "integer", "nullable": true}));
+        assert_eq!(
+            s["properties"]["n"],
+            json!({"type": "integer", "nullable": true})
+        );
     }
 
     #[test]
     fn example_data_is_never_rewritten() {
         let mut doc = json!({"components": {"schemas": {"A": {"type": "object", "example": {"type": ["x", "null"], "const": 1}}}}});
         normalize_document(&mut doc);
-        assert_eq!(doc["components"]["schemas"]["A"]["example"], json!({"type": ["x", "null"], "const": 1}));
+        assert_eq!(
+            doc["components"]["schemas"]["A"]["example"],
+            json!({"type": ["x", "null"], "const": 1})
+        );
     }
 }

@@ -35,7 +35,11 @@ pub fn apply(doc: &mut Value, overlay_doc: &Value) -> Vec<Diagnostic> {
     let overlay: Overlay = match serde_json::from_value(overlay_doc.clone()) {
         Ok(o) => o,
         Err(e) => {
-            diags.push(Diagnostic::error("invalid-overlay", "", format!("not an Overlay 1.0 document: {e}")));
+            diags.push(Diagnostic::error(
+                "invalid-overlay",
+                "",
+                format!("not an Overlay 1.0 document: {e}"),
+            ));
             return diags;
         }
     };
@@ -43,7 +47,10 @@ pub fn apply(doc: &mut Value, overlay_doc: &Value) -> Vec<Diagnostic> {
         diags.push(Diagnostic::error(
             "unsupported-overlay-version",
             "/overlay",
-            format!("overlay version {} is not supported (expected 1.x)", overlay.overlay),
+            format!(
+                "overlay version {} is not supported (expected 1.x)",
+                overlay.overlay
+            ),
         ));
         return diags;
     }
@@ -57,7 +64,8 @@ pub fn apply(doc: &mut Value, overlay_doc: &Value) -> Vec<Diagnostic> {
 }
 
 fn apply_action(doc: &mut Value, action: &Action) -> Result<(), String> {
-    let path = JsonPath::parse(&action.target).map_err(|e| format!("invalid JSONPath `{}`: {e}", action.target))?;
+    let path = JsonPath::parse(&action.target)
+        .map_err(|e| format!("invalid JSONPath `{}`: {e}", action.target))?;
     let targets: Vec<String> = path
         .query_located(doc)
         .locations()
@@ -145,7 +153,10 @@ mod tests {
         let mut doc = json!({"paths": {"/a": {"get": {"x-internal": true}}, "/b": {"get": {"x-internal": true}}}});
         let ov = json!({"overlay": "1.0.0", "actions": [{"target": "$.paths.*.get['x-internal']", "remove": true}]});
         assert!(apply(&mut doc, &ov).is_empty());
-        assert_eq!(doc, json!({"paths": {"/a": {"get": {}}, "/b": {"get": {}}}}));
+        assert_eq!(
+            doc,
+            json!({"paths": {"/a": {"get": {}}, "/b": {"get": {}}}})
+        );
     }
 
     #[test]

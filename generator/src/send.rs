@@ -13,7 +13,13 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
-pub fn send(api: &Api, event: &str, to: &str, secret: &str, payload: Option<&Path>) -> Result<Outcome, String> {
+pub fn send(
+    api: &Api,
+    event: &str,
+    to: &str,
+    secret: &str,
+    payload: Option<&Path>,
+) -> Result<Outcome, String> {
     let body = match payload {
         Some(p) => std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?,
         None => example_body(api, event)?,
@@ -24,19 +30,32 @@ pub fn send(api: &Api, event: &str, to: &str, secret: &str, payload: Option<&Pat
         .map(|s| s.scheme.clone())
         .ok_or("the spec declares no signature scheme; nothing to sign with")?;
     let verifier = Verifier::new(scheme, [secret]).map_err(|e| e.to_string())?;
-    let id = format!("msg_hookgen_{:x}", Instant::now().elapsed().as_nanos() ^ std::process::id() as u128);
-    let headers = verifier.sign(&body, Some(&id), None).map_err(|e| e.to_string())?;
-    let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+    let id = format!(
+        "msg_hookgen_{:x}",
+        Instant::now().elapsed().as_nanos() ^ std::process::id() as u128
+    );
+    let headers = verifier
+        .sign(&body, Some(&id), None)
+        .map_err(|e| e.to_string())?;
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build();
     let mut request = agent.post(to).set("content-type", "application/json");
     for (name, value) in &headers {
         request = request.set(name.as_str(), value.to_str().unwrap_or_default());
     }
     let started = Instant::now();
     match request.send_bytes(&body) {
-        Ok(resp) => Ok(Outcome { status: resp.status(), reason: resp.status_text().to_string(), elapsed: started.elapsed() }),
-        Err(ureq::Error::Status(code, resp)) => {
-            Ok(Outcome { status: code, reason: resp.status_text().to_string(), elapsed: started.elapsed() })
-        }
+        Ok(resp) => Ok(Outcome {
+            status: resp.status(),
+            reason: resp.status_text().to_string(),
+            elapsed: started.elapsed(),
+        }),
+        Err(ureq::Error::Status(code, resp)) => Ok(Outcome {
+            status: code,
+            reason: resp.status_text().to_string(),
+            elapsed: started.elapsed(),
+        }),
         Err(e) => Err(format!("POST {to}: {e}")),
     }
 }
@@ -45,13 +64,20 @@ pub fn send(api: &Api, event: &str, to: &str, secret: &str, payload: Option<&Pat
 fn example_body(api: &Api, event: &str) -> Result<Vec<u8>, String> {
     let e = api.events.iter().find(|e| e.name == event).ok_or_else(|| {
         let known: Vec<&str> = api.events.iter().map(|e| e.name.as_str()).collect();
-        format!("no event `{event}` in the spec (known: {})", known.join(", "))
+        format!(
+            "no event `{event}` in the spec (known: {})",
+            known.join(", ")
+        )
     })?;
     let value = match e.examples.first() {
         Some(ex) => ex.value.clone(),
         None => match &api.event_type_field {
             Some(field) => serde_json::json!({ field.as_str(): event }),
-            None => return Err(format!("the spec has no example for `{event}`; pass --payload FILE")),
+            None => {
+                return Err(format!(
+                    "the spec has no example for `{event}`; pass --payload FILE"
+                ))
+            }
         },
     };
     serde_json::to_vec(&value).map_err(|e| e.to_string())

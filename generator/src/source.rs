@@ -29,9 +29,16 @@ pub enum ParseError {
     #[error("file is not UTF-8 (invalid byte at offset {0})")]
     NotUtf8(usize),
     #[error("invalid JSON at line {line}, column {column}: {message}")]
-    Json { line: usize, column: usize, message: String },
+    Json {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error("invalid YAML{}: {message}", location.map(|(l, c)| format!(" at line {l}, column {c}")).unwrap_or_default())]
-    Yaml { location: Option<(usize, usize)>, message: String },
+    Yaml {
+        location: Option<(usize, usize)>,
+        message: String,
+    },
     #[error("nesting deeper than {MAX_DEPTH} levels")]
     TooDeep,
 }
@@ -47,7 +54,12 @@ impl ParseError {
 }
 
 pub fn detect_format(text: &str) -> Format {
-    match text.trim_start_matches('\u{feff}').trim_start().chars().next() {
+    match text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .next()
+    {
         Some('{') | Some('[') => Format::Json,
         _ => Format::Yaml,
     }
@@ -139,7 +151,10 @@ fn yaml_key(k: serde_yaml::Value) -> String {
         serde_yaml::Value::Bool(b) => b.to_string(),
         serde_yaml::Value::Number(n) => n.to_string(),
         serde_yaml::Value::Null => "null".to_string(),
-        other => serde_yaml::to_string(&other).unwrap_or_default().trim().to_string(),
+        other => serde_yaml::to_string(&other)
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
     }
 }
 
@@ -181,8 +196,13 @@ impl LineMap {
 }
 
 enum Frame {
-    Map { pending_key: Option<String>, expecting_key: bool },
-    Seq { index: usize },
+    Map {
+        pending_key: Option<String>,
+        expecting_key: bool,
+    },
+    Seq {
+        index: usize,
+    },
 }
 
 #[derive(Default)]
@@ -204,7 +224,10 @@ impl LineMapBuilder {
                 *index += 1;
                 Some(p)
             }
-            Frame::Map { pending_key, expecting_key } => {
+            Frame::Map {
+                pending_key,
+                expecting_key,
+            } => {
                 if *expecting_key {
                     None
                 } else {
@@ -227,13 +250,31 @@ impl MarkedEventReceiver for LineMapBuilder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
             Event::Scalar(value, ..) => {
-                if let Some((_, Frame::Map { pending_key, expecting_key })) = self.stack.last_mut() {
+                if let Some((
+                    _,
+                    Frame::Map {
+                        pending_key,
+                        expecting_key,
+                    },
+                )) = self.stack.last_mut()
+                {
                     if *expecting_key {
                         *pending_key = Some(value);
                         *expecting_key = false;
                         // A key's line is where its entry starts: the most useful place to point at.
-                        let parent = self.stack.last().map(|(p, _)| p.clone()).unwrap_or_default();
-                        if let Some((_, Frame::Map { pending_key: Some(k), .. })) = self.stack.last() {
+                        let parent = self
+                            .stack
+                            .last()
+                            .map(|(p, _)| p.clone())
+                            .unwrap_or_default();
+                        if let Some((
+                            _,
+                            Frame::Map {
+                                pending_key: Some(k),
+                                ..
+                            },
+                        )) = self.stack.last()
+                        {
                             let p = format!("{parent}/{}", escape_segment(k));
                             self.record(&p, mark);
                         }
@@ -248,7 +289,10 @@ impl MarkedEventReceiver for LineMapBuilder {
                 let p = self.next_child_pointer().unwrap_or_default();
                 self.record(&p, mark);
                 let frame = if matches!(ev, Event::MappingStart(..)) {
-                    Frame::Map { pending_key: None, expecting_key: true }
+                    Frame::Map {
+                        pending_key: None,
+                        expecting_key: true,
+                    }
                 } else {
                     Frame::Seq { index: 0 }
                 };
@@ -289,8 +333,15 @@ mod tests {
         let yaml = "openapi: 3.1.0\ncomponents:\n  schemas:\n    A:\n      required:\n        - x\n      properties:\n        y: {type: string}\n";
         let map = LineMap::build(yaml);
         assert_eq!(map.exact("/components/schemas/A").map(|p| p.0), Some(4));
-        assert_eq!(map.exact("/components/schemas/A/required/0").map(|p| p.0), Some(6));
-        assert_eq!(map.locate("/components/schemas/A/properties/y/type").map(|p| p.0), Some(8));
+        assert_eq!(
+            map.exact("/components/schemas/A/required/0").map(|p| p.0),
+            Some(6)
+        );
+        assert_eq!(
+            map.locate("/components/schemas/A/properties/y/type")
+                .map(|p| p.0),
+            Some(8)
+        );
         let json = "{\n  \"a\": {\n    \"b\": [1,\n 2]\n  }\n}";
         let map = LineMap::build(json);
         assert_eq!(map.exact("/a/b").map(|p| p.0), Some(3));

@@ -21,7 +21,12 @@ pub struct DecodeError {
 impl DecodeError {
     /// Build a decode error for a body.
     pub fn new(body: &[u8], path: impl Into<String>, message: impl Into<String>) -> Self {
-        DecodeError { path: path.into(), message: message.into(), event_type: None, body: body.to_vec() }
+        DecodeError {
+            path: path.into(),
+            message: message.into(),
+            event_type: None,
+            body: body.to_vec(),
+        }
     }
 
     /// The body exactly as received.
@@ -55,8 +60,16 @@ impl fmt::Debug for DecodeError {
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.event_type {
-            Some(t) => write!(f, "`{t}` event does not match its schema at `{}`: {}", self.path, self.message),
-            None => write!(f, "body does not match the schema at `{}`: {}", self.path, self.message),
+            Some(t) => write!(
+                f,
+                "`{t}` event does not match its schema at `{}`: {}",
+                self.path, self.message
+            ),
+            None => write!(
+                f,
+                "body does not match the schema at `{}`: {}",
+                self.path, self.message
+            ),
         }
     }
 }
@@ -68,7 +81,8 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| DecodeError::new(body, e.path().to_string(), e.inner().to_string()))?;
-    de.end().map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
+    de.end()
+        .map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
     Ok(value)
 }
 

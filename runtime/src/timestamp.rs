@@ -23,7 +23,10 @@ impl Timestamp {
     /// Parse a date-time.
     pub fn parse(s: &str) -> Result<Self, TimestampParseError> {
         parse_lenient(s)
-            .map(|at| Timestamp { at, raw: s.to_string() })
+            .map(|at| Timestamp {
+                at,
+                raw: s.to_string(),
+            })
             .ok_or_else(|| TimestampParseError(s.chars().take(64).collect()))
     }
 
@@ -57,7 +60,11 @@ fn parse_lenient(s: &str) -> Option<DateTime<FixedOffset>> {
         return Some(t);
     }
     let normalized = s.replacen(' ', "T", 1);
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%#z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(&normalized, fmt) {
             return Some(t);
         }
@@ -93,7 +100,10 @@ impl FromStr for Timestamp {
 
 impl From<DateTime<FixedOffset>> for Timestamp {
     fn from(at: DateTime<FixedOffset>) -> Self {
-        Timestamp { raw: at.to_rfc3339(), at }
+        Timestamp {
+            raw: at.to_rfc3339(),
+            at,
+        }
     }
 }
 
@@ -134,8 +144,12 @@ mod tests {
             assert_eq!(t.as_str(), s);
         }
         assert_eq!(
-            Timestamp::parse("2024-02-02T09:13:44+0000").unwrap().unix_seconds(),
-            Timestamp::parse("2024-02-02T09:13:44Z").unwrap().unix_seconds()
+            Timestamp::parse("2024-02-02T09:13:44+0000")
+                .unwrap()
+                .unix_seconds(),
+            Timestamp::parse("2024-02-02T09:13:44Z")
+                .unwrap()
+                .unix_seconds()
         );
     }
 
@@ -149,6 +163,9 @@ mod tests {
     #[test]
     fn serde_round_trip_is_exact() {
         let t: Timestamp = serde_json::from_str("\"2024-02-02T09:13:44+0000\"").unwrap();
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2024-02-02T09:13:44+0000\"");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2024-02-02T09:13:44+0000\""
+        );
     }
 }

@@ -17,10 +17,14 @@ pub fn scheme_for(name: &str) -> Scheme {
                            "signatureKey": "v1", "timestampKey": "t", "signedContent": "{timestamp}.{body}"}),
         "slack" => json!({"scheme": "hmac", "header": "X-Slack-Signature", "prefix": "v0=",
                           "timestampHeader": "X-Slack-Request-Timestamp", "signedContent": "v0:{timestamp}:{body}"}),
-        "shopify" => json!({"scheme": "hmac", "header": "X-Shopify-Hmac-Sha256", "encoding": "base64"}),
+        "shopify" => {
+            json!({"scheme": "hmac", "header": "X-Shopify-Hmac-Sha256", "encoding": "base64"})
+        }
         "roomz" => json!({"scheme": "hmac", "algorithm": "sha512", "header": "Roomz-Signature",
                           "alternateHeaders": ["X-Roomz-Signature"], "encoding": "base64"}),
-        "roostsync" => json!({"scheme": "hmac", "header": "X-RoostSync-Signature", "prefix": "sha256="}),
+        "roostsync" => {
+            json!({"scheme": "hmac", "header": "X-RoostSync-Signature", "prefix": "sha256="})
+        }
         other => panic!("no declaration for scheme {other}"),
     };
     serde_json::from_value(decl).expect("declaration parses")
@@ -35,7 +39,10 @@ fn vectors() -> Vec<Value> {
 fn headers_of(v: &Value) -> HeaderMap {
     let mut h = HeaderMap::new();
     for (k, val) in v["headers"].as_object().unwrap() {
-        h.insert(HeaderName::from_bytes(k.as_bytes()).unwrap(), HeaderValue::from_str(val.as_str().unwrap()).unwrap());
+        h.insert(
+            HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            HeaderValue::from_str(val.as_str().unwrap()).unwrap(),
+        );
     }
     h
 }
@@ -55,7 +62,10 @@ fn clock(v: &Value) -> SystemTime {
 
 fn secrets_of(v: &Value) -> Vec<String> {
     match &v["secret"] {
-        Value::Array(items) => items.iter().map(|s| s.as_str().unwrap().to_string()).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect(),
         Value::String(s) => vec![s.clone()],
         other => panic!("secret {other}"),
     }
@@ -66,7 +76,8 @@ fn every_vector_gives_its_expected_outcome() {
     let mut checked = 0;
     for v in vectors() {
         let name = v["name"].as_str().unwrap();
-        let verifier = Verifier::new(scheme_for(v["scheme"].as_str().unwrap()), secrets_of(&v)).unwrap();
+        let verifier =
+            Verifier::new(scheme_for(v["scheme"].as_str().unwrap()), secrets_of(&v)).unwrap();
         let got = verifier.verify_at(&headers_of(&v), &body_of(&v), clock(&v));
         match v["expect"].as_str().unwrap() {
             "ok" => assert!(got.is_ok(), "{name}: expected ok, got {got:?}"),
@@ -79,7 +90,10 @@ fn every_vector_gives_its_expected_outcome() {
 
 #[test]
 fn roomz_accepts_the_older_header_name() {
-    let v = vectors().into_iter().find(|v| v["name"] == "roomz-valid").unwrap();
+    let v = vectors()
+        .into_iter()
+        .find(|v| v["name"] == "roomz-valid")
+        .unwrap();
     let sig = v["headers"]["Roomz-Signature"].as_str().unwrap();
     let mut h = HeaderMap::new();
     h.insert("x-roomz-signature", HeaderValue::from_str(sig).unwrap());

@@ -8,20 +8,41 @@ use crate::ir::{Api, Event, TypeRef};
 
 /// Field names that carry an event's id and time, in order of preference.
 const ID_FIELDS: &[&str] = &["id", "eventId", "event_id"];
-const TIME_FIELDS: &[&str] = &["timestamp", "created_at", "createdAt", "created", "occurred_at", "occurredAt", "time"];
+const TIME_FIELDS: &[&str] = &[
+    "timestamp",
+    "created_at",
+    "createdAt",
+    "created",
+    "occurred_at",
+    "occurredAt",
+    "time",
+];
 
 pub fn events_module(api: &Api) -> TokenStream {
     let variants = api.events.iter().map(|e| variant(api, e));
     let names: Vec<&str> = api.events.iter().map(|e| e.name.as_str()).collect();
     let vendor_doc = format!(" A webhook event from {}.", api.vendor);
-    let idents: Vec<_> = api.events.iter().map(|e| format_ident!("{}", e.variant)).collect();
+    let idents: Vec<_> = api
+        .events
+        .iter()
+        .map(|e| format_ident!("{}", e.variant))
+        .collect();
     let from_slice = from_slice(api);
     let id = accessor_id(api);
     let timestamp = accessor_timestamp(api);
     let payload_types: Vec<TypeRef> = api.events.iter().map(|e| e.payload.clone()).collect();
-    let imports = super::imports(payload_types.into_iter().chain(timestamp.1.then_some(TypeRef::DateTime)), false);
+    let imports = super::imports(
+        payload_types
+            .into_iter()
+            .chain(timestamp.1.then_some(TypeRef::DateTime)),
+        false,
+    );
     let (timestamp, _) = timestamp;
-    let probe_import = api.event_type_field.as_ref().map(|_| quote!(use serde::Deserialize;));
+    let probe_import = api.event_type_field.as_ref().map(|_| {
+        quote!(
+            use serde::Deserialize;
+        )
+    });
     quote! {
         use hookgen_runtime::{decode, DecodeError, UnknownEvent};
         #imports
@@ -156,8 +177,16 @@ fn accessor_id(api: &Api) -> TokenStream {
         .events
         .iter()
         .filter_map(|e| {
-            let f = api.types.fields_of(&e.payload).iter().find(|f| ID_FIELDS.contains(&f.wire.as_str()))?;
-            if !matches!(f.ty, TypeRef::String | TypeRef::Uuid | TypeRef::Integer | TypeRef::Integer32) || f.boxed {
+            let f = api
+                .types
+                .fields_of(&e.payload)
+                .iter()
+                .find(|f| ID_FIELDS.contains(&f.wire.as_str()))?;
+            if !matches!(
+                f.ty,
+                TypeRef::String | TypeRef::Uuid | TypeRef::Integer | TypeRef::Integer32
+            ) || f.boxed
+            {
                 return None;
             }
             let v = format_ident!("{}", e.variant);
@@ -195,7 +224,11 @@ fn accessor_timestamp(api: &Api) -> (TokenStream, bool) {
         .events
         .iter()
         .filter_map(|e| {
-            let f = api.types.fields_of(&e.payload).iter().find(|f| TIME_FIELDS.contains(&f.wire.as_str()))?;
+            let f = api
+                .types
+                .fields_of(&e.payload)
+                .iter()
+                .find(|f| TIME_FIELDS.contains(&f.wire.as_str()))?;
             if f.ty != TypeRef::DateTime || f.boxed {
                 return None;
             }

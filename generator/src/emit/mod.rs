@@ -47,9 +47,21 @@ pub(crate) fn imports(refs: impl IntoIterator<Item = TypeRef>, with_map: bool) -
             _ => {}
         }
     }
-    let map = (map && with_map).then(|| quote!(use std::collections::BTreeMap;));
-    let uuid = uuid.then(|| quote!(use hookgen_runtime::reexports::uuid::Uuid;));
-    let time = time.then(|| quote!(use hookgen_runtime::Timestamp;));
+    let map = (map && with_map).then(|| {
+        quote!(
+            use std::collections::BTreeMap;
+        )
+    });
+    let uuid = uuid.then(|| {
+        quote!(
+            use hookgen_runtime::reexports::uuid::Uuid;
+        )
+    });
+    let time = time.then(|| {
+        quote!(
+            use hookgen_runtime::Timestamp;
+        )
+    });
     quote!(#map #uuid #time)
 }
 
@@ -63,12 +75,23 @@ pub fn header(api: &Api) -> String {
 
 /// Format tokens as a Rust file (prettyplease: no rustfmt needed at build time).
 pub fn format_file(tokens: TokenStream) -> Result<String, EmitError> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError(format!("generated code does not parse: {e}")))?;
+    let file: syn::File = syn::parse2(tokens)
+        .map_err(|e| EmitError(format!("generated code does not parse: {e}")))?;
     Ok(prettyplease::unparse(&file))
 }
 
 fn rust_file(api: &Api, tokens: TokenStream) -> Result<String, EmitError> {
-    Ok(format!("// {}\n\n{}", header(api), space_items(&format_file(tokens)?)))
+    Ok(format!(
+        "// {}\n\n{}",
+        header(api),
+        space_items(&format_file(tokens)?)
+    ))
+}
+
+/// A crate file: prettyplease formats it, and `cargo fmt` must not reformat it (or
+/// `generate --check` would see every file as stale).
+fn crate_rust_file(api: &Api, tokens: TokenStream) -> Result<String, EmitError> {
+    rust_file(api, quote!(#![cfg_attr(rustfmt, rustfmt::skip)] #tokens))
 }
 
 /// prettyplease packs items together; a blank line between top-level items (and between
@@ -77,7 +100,10 @@ fn space_items(code: &str) -> String {
     let mut out = String::with_capacity(code.len() + code.len() / 16);
     let mut prev = "";
     for line in code.lines() {
-        let starts_item = !line.starts_with(' ') && !line.is_empty() && !line.starts_with('}') && !line.starts_with(')');
+        let starts_item = !line.starts_with(' ')
+            && !line.is_empty()
+            && !line.starts_with('}')
+            && !line.starts_with(')');
         let prev_ends_item = prev == "}" || prev.ends_with(';') || prev.starts_with("#![");
         let both_imports = line.starts_with("use ") && prev.starts_with("use ");
         if starts_item && prev_ends_item && !both_imports && !prev.is_empty() {
@@ -114,7 +140,11 @@ fn crate_docs(api: &Api) -> TokenStream {
 
 /// The whole SDK as one Rust file, for `build.rs` + `include!`.
 pub fn single_file(api: &Api) -> Result<String, EmitError> {
-    let Modules { types, events, webhook } = modules(api);
+    let Modules {
+        types,
+        events,
+        webhook,
+    } = modules(api);
     let tokens = quote! {
         /// Types of the payloads and API bodies, from the spec's schemas.
         #[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
@@ -139,11 +169,23 @@ pub struct CrateOptions {
 
 /// Every file of the generated crate.
 pub fn crate_files(api: &Api) -> Result<Vec<GeneratedFile>, EmitError> {
-    crate_files_with(api, &CrateOptions { runtime_dependency: "path = \"../../runtime\", version = \"0.1.0\"".into() })
+    crate_files_with(
+        api,
+        &CrateOptions {
+            runtime_dependency: "path = \"../../runtime\", version = \"0.1.0\"".into(),
+        },
+    )
 }
 
-pub fn crate_files_with(api: &Api, options: &CrateOptions) -> Result<Vec<GeneratedFile>, EmitError> {
-    let Modules { types, events, webhook } = modules(api);
+pub fn crate_files_with(
+    api: &Api,
+    options: &CrateOptions,
+) -> Result<Vec<GeneratedFile>, EmitError> {
+    let Modules {
+        types,
+        events,
+        webhook,
+    } = modules(api);
     let docs = crate_docs(api);
     let lib = quote! {
         #docs
@@ -164,14 +206,34 @@ pub fn crate_files_with(api: &Api, options: &CrateOptions) -> Result<Vec<Generat
         #types
     };
     let mut files = vec![
-        (PathBuf::from("src/lib.rs"), rust_file(api, lib)?),
-        (PathBuf::from("src/types.rs"), rust_file(api, types)?),
-        (PathBuf::from("src/events.rs"), rust_file(api, quote!(#events))?),
-        (PathBuf::from("src/webhook.rs"), rust_file(api, quote!(#webhook))?),
+        (PathBuf::from("src/lib.rs"), crate_rust_file(api, lib)?),
+        (PathBuf::from("src/types.rs"), crate_rust_file(api, types)?),
+        (
+            PathBuf::from("src/events.rs"),
+            crate_rust_file(api, quote!(#events))?,
+        ),
+        (
+            PathBuf::from("src/webhook.rs"),
+            crate_rust_file(api, quote!(#webhook))?,
+        ),
     ];
     let context = template_context(api, options);
-    files.push((PathBuf::from("Cargo.toml"), render("Cargo.toml", include_str!("../../templates/Cargo.toml.j2"), &context)?));
-    files.push((PathBuf::from("README.md"), render("README.md", include_str!("../../templates/README.md.j2"), &context)?));
+    files.push((
+        PathBuf::from("Cargo.toml"),
+        render(
+            "Cargo.toml",
+            include_str!("../../templates/Cargo.toml.j2"),
+            &context,
+        )?,
+    ));
+    files.push((
+        PathBuf::from("README.md"),
+        render(
+            "README.md",
+            include_str!("../../templates/README.md.j2"),
+            &context,
+        )?,
+    ));
     if let Some(tests) = examples_test(api)? {
         files.push((PathBuf::from("tests/spec_examples.rs"), tests));
     }
@@ -237,7 +299,8 @@ fn template_context(api: &Api, options: &CrateOptions) -> TemplateContext {
 fn render(name: &str, template: &str, context: &TemplateContext) -> Result<String, EmitError> {
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
-    env.add_template(name, template).map_err(|e| EmitError(e.to_string()))?;
+    env.add_template(name, template)
+        .map_err(|e| EmitError(e.to_string()))?;
     env.get_template(name)
         .and_then(|t| t.render(context))
         .map_err(|e| EmitError(format!("{name}: {e}")))
@@ -246,7 +309,11 @@ fn render(name: &str, template: &str, context: &TemplateContext) -> Result<Strin
 /// The README's usage example (also compiled as a doctest of the README when included).
 fn readme_example(api: &Api) -> String {
     let krate = api.crate_name.replace('-', "_");
-    let first = api.events.first().map(|e| e.variant.clone()).unwrap_or_else(|| "Unknown".into());
+    let first = api
+        .events
+        .first()
+        .map(|e| e.variant.clone())
+        .unwrap_or_else(|| "Unknown".into());
     let constructor = match &api.signature {
         Some(s) if s.scheme != hookgen_runtime::Scheme::None => "Webhook::new(secret)?",
         _ => "Webhook::insecure_without_verification()",
@@ -272,10 +339,17 @@ fn examples_test(api: &Api) -> Result<Option<String>, EmitError> {
             let mut problems = Vec::new();
             crate::lint::validate(&api.types, &event.payload, &ex.value, "", &mut problems);
             // Open enums absorb unknown values; any other mismatch may not decode, and `check` reports it.
-            if problems.iter().any(|(_, m)| !m.contains(crate::lint::DECODES_ANYWAY)) {
+            if problems
+                .iter()
+                .any(|(_, m)| !m.contains(crate::lint::DECODES_ANYWAY))
+            {
                 continue;
             }
-            let name = quote::format_ident!("{}_example_{}", heck::ToSnakeCase::to_snake_case(event.variant.as_str()), i + 1);
+            let name = quote::format_ident!(
+                "{}_example_{}",
+                heck::ToSnakeCase::to_snake_case(event.variant.as_str()),
+                i + 1
+            );
             let variant = quote::format_ident!("{}", event.variant);
             let body = serde_json::to_string_pretty(&ex.value).unwrap_or_default();
             let at = format!("example at #{}", ex.pointer);
@@ -298,7 +372,7 @@ fn examples_test(api: &Api) -> Result<Option<String>, EmitError> {
         use #krate::Event;
         #(#tests)*
     };
-    rust_file(api, tokens).map(Some)
+    crate_rust_file(api, tokens).map(Some)
 }
 
 /// Write files under `out`, creating folders; files no longer generated are left alone.
@@ -319,7 +393,9 @@ pub fn write_files(out: &Path, files: &[GeneratedFile]) -> std::io::Result<()> {
 pub fn stale_files(out: &Path, files: &[GeneratedFile]) -> Vec<String> {
     files
         .iter()
-        .filter(|(rel, contents)| std::fs::read_to_string(out.join(rel)).ok().as_deref() != Some(contents.as_str()))
+        .filter(|(rel, contents)| {
+            std::fs::read_to_string(out.join(rel)).ok().as_deref() != Some(contents.as_str())
+        })
         .map(|(rel, _)| out.join(rel).display().to_string())
         .collect()
 }

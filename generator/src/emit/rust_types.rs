@@ -33,7 +33,11 @@ pub fn rust_type(types: &TypeSpace, t: &TypeRef) -> TokenStream {
 
 /// The Rust type as text (for `check` and `events` output).
 pub fn type_display(api: &Api, t: &TypeRef) -> String {
-    rust_type(&api.types, t).to_string().replace(" < ", "<").replace(" >", ">").replace(" , ", ", ")
+    rust_type(&api.types, t)
+        .to_string()
+        .replace(" < ", "<")
+        .replace(" >", ">")
+        .replace(" , ", ", ")
 }
 
 /// An identifier that may be a raw identifier (`r#type`).
@@ -57,8 +61,12 @@ pub fn inner_doc_attrs(doc: Option<&str>) -> TokenStream {
 }
 
 fn doc_lines(doc: Option<&str>) -> Vec<String> {
-    let Some(doc) = doc.map(str::trim).filter(|d| !d.is_empty()) else { return vec![] };
-    doc.lines().map(|l| format!(" {}", escape_doc_line(l.trim_end()))).collect()
+    let Some(doc) = doc.map(str::trim).filter(|d| !d.is_empty()) else {
+        return vec![];
+    };
+    doc.lines()
+        .map(|l| format!(" {}", escape_doc_line(l.trim_end())))
+        .collect()
 }
 
 /// Doc text from specs is Markdown written for web pages: keep it, but stop rustdoc from
@@ -67,7 +75,11 @@ fn escape_doc_line(line: &str) -> String {
     let line = line.trim_start();
     // Fenced code in vendor docs is never Rust: keep rustdoc from compiling it as a doctest.
     if let Some(lang) = line.strip_prefix("```") {
-        return if lang.trim().is_empty() { "```text".into() } else { format!("```text {}", lang.trim()) };
+        return if lang.trim().is_empty() {
+            "```text".into()
+        } else {
+            format!("```text {}", lang.trim())
+        };
     }
     let mut out = String::with_capacity(line.len());
     let bytes: Vec<char> = line.chars().collect();
@@ -84,7 +96,13 @@ fn escape_doc_line(line: &str) -> String {
 }
 
 fn is_markdown_link(chars: &[char], open: usize) -> bool {
-    let Some(close) = chars[open..].iter().position(|c| *c == ']').map(|p| p + open) else { return false };
+    let Some(close) = chars[open..]
+        .iter()
+        .position(|c| *c == ']')
+        .map(|p| p + open)
+    else {
+        return false;
+    };
     chars.get(close + 1) == Some(&'(') && chars[close..].contains(&')')
 }
 
@@ -98,7 +116,10 @@ mod tests {
 
     #[test]
     fn doc_escapes_brackets_and_html_but_keeps_links() {
-        assert_eq!(escape_doc_line("see [docs](https://x.y) or [note]"), "see [docs](https://x.y) or \\[note\\]");
+        assert_eq!(
+            escape_doc_line("see [docs](https://x.y) or [note]"),
+            "see [docs](https://x.y) or \\[note\\]"
+        );
         assert_eq!(escape_doc_line("<b>x</b>"), "&lt;b&gt;x&lt;/b&gt;");
     }
 }

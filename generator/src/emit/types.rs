@@ -10,13 +10,30 @@ use crate::ir::{EnumValue, Field, TypeDef, TypeKind, TypeRef, TypeSpace, Variant
 pub fn types_module(types: &TypeSpace) -> TokenStream {
     let items = types.types.iter().map(|t| type_def(types, t));
     let imports = super::imports(types.types.iter().flat_map(type_refs_of), true);
-    let has_enum = types.types.iter().any(|t| matches!(t.kind, TypeKind::StringEnum { .. }));
-    let has_tagged = types.types.iter().any(|t| matches!(t.kind, TypeKind::Tagged { .. }));
-    let enum_imports = has_enum.then(|| quote!(use std::fmt; use std::str::FromStr;));
+    let has_enum = types
+        .types
+        .iter()
+        .any(|t| matches!(t.kind, TypeKind::StringEnum { .. }));
+    let has_tagged = types
+        .types
+        .iter()
+        .any(|t| matches!(t.kind, TypeKind::Tagged { .. }));
+    let enum_imports = has_enum.then(|| {
+        quote!(
+            use std::fmt;
+            use std::str::FromStr;
+        )
+    });
     let serde_imports = match (has_enum, has_tagged) {
-        (true, _) => quote!(use serde::{Deserialize, Deserializer, Serialize, Serializer};),
-        (false, true) => quote!(use serde::{Deserialize, Deserializer, Serialize};),
-        (false, false) => quote!(use serde::{Deserialize, Serialize};),
+        (true, _) => quote!(
+            use serde::{Deserialize, Deserializer, Serialize, Serializer};
+        ),
+        (false, true) => quote!(
+            use serde::{Deserialize, Deserializer, Serialize};
+        ),
+        (false, false) => quote!(
+            use serde::{Deserialize, Serialize};
+        ),
     };
     quote! {
         #enum_imports
@@ -29,14 +46,21 @@ pub fn types_module(types: &TypeSpace) -> TokenStream {
 
 fn type_def(types: &TypeSpace, t: &TypeDef) -> TokenStream {
     let name = format_ident!("{}", t.name);
-    let mut doc = t.doc.clone().unwrap_or_else(|| format!("`{}` from the spec.", t.name));
+    let mut doc = t
+        .doc
+        .clone()
+        .unwrap_or_else(|| format!("`{}` from the spec.", t.name));
     doc.push_str(&format!("\n\nSchema: `#{}`.", t.pointer.replace('`', "'")));
     let docs = doc_attrs(Some(&doc));
     let deprecated = t.deprecated.then(|| quote!(#[deprecated]));
     match &t.kind {
-        TypeKind::Struct { fields, additional, .. } => struct_def(types, &name, docs, deprecated, fields, additional.as_ref()),
+        TypeKind::Struct {
+            fields, additional, ..
+        } => struct_def(types, &name, docs, deprecated, fields, additional.as_ref()),
         TypeKind::StringEnum { values } => string_enum(&name, docs, values),
-        TypeKind::Tagged { property, variants } => tagged_union(types, &name, docs, property, variants),
+        TypeKind::Tagged { property, variants } => {
+            tagged_union(types, &name, docs, property, variants)
+        }
         TypeKind::Untagged { variants } => untagged_union(types, &name, docs, variants),
         TypeKind::Alias(inner) => {
             let inner = rust_type(types, inner);
@@ -84,8 +108,13 @@ fn struct_def(
             let wire = &f.wire;
             quote!(rename = #wire,)
         });
-        let optional = (!f.required).then(|| quote!(default, skip_serializing_if = "Option::is_none",));
-        let attr = if rename.is_some() || optional.is_some() { quote!(#[serde(#rename #optional)]) } else { quote!() };
+        let optional =
+            (!f.required).then(|| quote!(default, skip_serializing_if = "Option::is_none",));
+        let attr = if rename.is_some() || optional.is_some() {
+            quote!(#[serde(#rename #optional)])
+        } else {
+            quote!()
+        };
         quote! { #docs #deprecated #attr pub #fname: #ty, }
     });
     let extra = additional.map(|t| {
@@ -108,7 +137,10 @@ fn struct_def(
 }
 
 fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, values: &[EnumValue]) -> TokenStream {
-    let variants: Vec<_> = values.iter().map(|v| format_ident!("{}", v.variant)).collect();
+    let variants: Vec<_> = values
+        .iter()
+        .map(|v| format_ident!("{}", v.variant))
+        .collect();
     let wires: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
     let variant_docs = wires.iter().map(|w| format!(" `{w}`"));
     quote! {
@@ -173,12 +205,30 @@ fn variant_type(types: &TypeSpace, v: &Variant) -> TokenStream {
     }
 }
 
-fn tagged_union(types: &TypeSpace, name: &proc_macro2::Ident, docs: TokenStream, property: &str, variants: &[Variant]) -> TokenStream {
-    let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.name)).collect();
+fn tagged_union(
+    types: &TypeSpace,
+    name: &proc_macro2::Ident,
+    docs: TokenStream,
+    property: &str,
+    variants: &[Variant],
+) -> TokenStream {
+    let names: Vec<_> = variants
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
     let tys: Vec<_> = variants.iter().map(|v| variant_type(types, v)).collect();
-    let tags: Vec<&str> = variants.iter().map(|v| v.tag.as_deref().unwrap_or_default()).collect();
+    let tags: Vec<&str> = variants
+        .iter()
+        .map(|v| v.tag.as_deref().unwrap_or_default())
+        .collect();
     let variant_docs = tags.iter().map(|t| format!(" `{property}: {t}`"));
-    let wraps = variants.iter().map(|v| if v.boxed { quote!(Box::new) } else { quote!() });
+    let constructors = variants.iter().zip(&names).map(|(v, n)| {
+        if v.boxed {
+            quote!(|v| Self::#n(Box::new(v)))
+        } else {
+            quote!(Self::#n)
+        }
+    });
     quote! {
         #docs
         ///
@@ -197,7 +247,7 @@ fn tagged_union(types: &TypeSpace, name: &proc_macro2::Ident, docs: TokenStream,
                 let value = serde_json::Value::deserialize(deserializer)?;
                 let tag = value.get(#property).and_then(serde_json::Value::as_str);
                 match tag {
-                    #(Some(#tags) => serde_json::from_value(value).map(|v| Self::#names(#wraps(v))).map_err(serde::de::Error::custom),)*
+                    #(Some(#tags) => serde_json::from_value(value).map(#constructors).map_err(serde::de::Error::custom),)*
                     _ => Ok(Self::Unknown(value)),
                 }
             }
@@ -205,8 +255,16 @@ fn tagged_union(types: &TypeSpace, name: &proc_macro2::Ident, docs: TokenStream,
     }
 }
 
-fn untagged_union(types: &TypeSpace, name: &proc_macro2::Ident, docs: TokenStream, variants: &[Variant]) -> TokenStream {
-    let names: Vec<_> = variants.iter().map(|v| format_ident!("{}", v.name)).collect();
+fn untagged_union(
+    types: &TypeSpace,
+    name: &proc_macro2::Ident,
+    docs: TokenStream,
+    variants: &[Variant],
+) -> TokenStream {
+    let names: Vec<_> = variants
+        .iter()
+        .map(|v| format_ident!("{}", v.name))
+        .collect();
     let tys: Vec<_> = variants.iter().map(|v| variant_type(types, v)).collect();
     let vdocs = variants.iter().map(|v| format!(" The `{}` shape.", v.name));
     let has_catch_all = variants.iter().any(|v| v.ty == TypeRef::Json);
@@ -232,14 +290,18 @@ fn untagged_union(types: &TypeSpace, name: &proc_macro2::Ident, docs: TokenStrea
 /// Every type reference a definition mentions (for deciding imports).
 pub fn type_refs_of(t: &TypeDef) -> Vec<TypeRef> {
     match &t.kind {
-        TypeKind::Struct { fields, additional, .. } => {
+        TypeKind::Struct {
+            fields, additional, ..
+        } => {
             let mut v: Vec<TypeRef> = fields.iter().map(|f| f.ty.clone()).collect();
             if let Some(a) = additional {
                 v.push(TypeRef::Map(Box::new(a.clone())));
             }
             v
         }
-        TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => variants.iter().map(|v| v.ty.clone()).collect(),
+        TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
+            variants.iter().map(|v| v.ty.clone()).collect()
+        }
         TypeKind::Alias(t) => vec![t.clone()],
         TypeKind::StringEnum { .. } => vec![],
     }

@@ -5,7 +5,8 @@ use quote::quote;
 
 use crate::ir::Api;
 use hookgen_runtime::verify::{
-    Algorithm, Encoding, HeaderFormat, HmacScheme, KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme,
+    Algorithm, Encoding, HeaderFormat, HmacScheme, KeyDerivation, TokenEncoding, TokenIv,
+    TokenPlaintext, TokenScheme,
 };
 use hookgen_runtime::Scheme;
 
@@ -101,7 +102,7 @@ fn scheme_docs(api: &Api) -> TokenStream {
             let alg = format!("{:?}", h.algorithm).to_uppercase();
             doc.push_str(&format!(
                 "Scheme: HMAC-{alg} of `{}`, {:?}-encoded in the `{}` header",
-                h.signed_content.replace('{', "{").replace('`', "'"),
+                h.signed_content.replace('`', "'"),
                 h.encoding,
                 h.header
             ));
@@ -185,7 +186,10 @@ fn sign_method(s: &Scheme) -> TokenStream {
 
 fn scheme_imports(s: &Scheme) -> TokenStream {
     match s {
-        Scheme::StandardWebhooks(_) => quote!(use hookgen_runtime::verify::StandardWebhooks; use hookgen_runtime::Scheme;),
+        Scheme::StandardWebhooks(_) => quote!(
+            use hookgen_runtime::verify::StandardWebhooks;
+            use hookgen_runtime::Scheme;
+        ),
         Scheme::Hmac(h) => {
             let mut names = vec![quote!(HmacScheme)];
             if h.algorithm != Algorithm::Sha256 {
@@ -203,7 +207,9 @@ fn scheme_imports(s: &Scheme) -> TokenStream {
             use hookgen_runtime::verify::{KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme};
             use hookgen_runtime::Scheme;
         },
-        Scheme::None => quote!(use hookgen_runtime::Scheme;),
+        Scheme::None => quote!(
+            use hookgen_runtime::Scheme;
+        ),
     }
 }
 
@@ -308,7 +314,9 @@ fn token_literal(t: &TokenScheme) -> TokenStream {
 pub fn scheme_label(s: &Scheme) -> String {
     match s {
         Scheme::StandardWebhooks(_) => "standard-webhooks".into(),
-        Scheme::Hmac(h) => format!("hmac-{:?} ({})", h.algorithm, h.header).to_lowercase().replace(&h.header.to_lowercase(), &h.header),
+        Scheme::Hmac(h) => format!("hmac-{:?} ({})", h.algorithm, h.header)
+            .to_lowercase()
+            .replace(&h.header.to_lowercase(), &h.header),
         Scheme::EncryptedToken(t) => format!("encrypted-token ({})", t.header),
         Scheme::None => "none".into(),
     }

@@ -17,7 +17,11 @@ pub const LINKS_EXTENSION: &str = "x-webhook-links";
 pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     let mut tb = TypeBuilder::new(&doc.root);
     let outcome = build_events(doc, &mut tb);
-    let operations = if doc.config.client { build_operations(doc, &mut tb) } else { Vec::new() };
+    let operations = if doc.config.client {
+        build_operations(doc, &mut tb)
+    } else {
+        Vec::new()
+    };
     tb.box_recursive_fields();
     let mut diags = std::mem::take(&mut tb.diags);
     let types = std::mem::take(&mut tb.space);
@@ -26,18 +30,31 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     let security_schemes = security_schemes(doc, &mut diags);
     let signature = signature::resolve(doc, &mut diags);
     let info = doc.root.get("info");
-    let text = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_str).map(str::to_string);
-    let vendor = doc.config.vendor.clone().unwrap_or_else(|| doc.name.clone());
-    let crate_name = doc
+    let text = |k: &str| {
+        info.and_then(|i| i.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let vendor = doc
         .config
-        .crate_name
+        .vendor
         .clone()
-        .unwrap_or_else(|| format!("{}-webhooks", heck::ToKebabCase::to_kebab_case(vendor.as_str())));
+        .unwrap_or_else(|| doc.name.clone());
+    let crate_name = doc.config.crate_name.clone().unwrap_or_else(|| {
+        format!(
+            "{}-webhooks",
+            heck::ToKebabCase::to_kebab_case(vendor.as_str())
+        )
+    });
     let servers = doc
         .root
         .get("servers")
         .and_then(Value::as_array)
-        .map(|s| s.iter().filter_map(|s| s.get("url")?.as_str().map(str::to_string)).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|s| s.get("url")?.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     let api = Api {
         crate_name,
@@ -60,13 +77,27 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
 }
 
 /// Read `x-webhook-links` on each webhook operation and attach checked links to its events.
-fn attach_links(doc: &Document, events: &mut [Event], ops: &[Operation], types: &TypeSpace, diags: &mut Vec<Diagnostic>) {
+fn attach_links(
+    doc: &Document,
+    events: &mut [Event],
+    ops: &[Operation],
+    types: &TypeSpace,
+    diags: &mut Vec<Diagnostic>,
+) {
     for event in events.iter_mut() {
-        let Some(Value::Object(links)) = doc.root.pointer(&event.pointer).and_then(|op| op.get(LINKS_EXTENSION)) else {
+        let Some(Value::Object(links)) = doc
+            .root
+            .pointer(&event.pointer)
+            .and_then(|op| op.get(LINKS_EXTENSION))
+        else {
             continue;
         };
         for (name, link) in links {
-            let at = format!("{}/{LINKS_EXTENSION}/{}", event.pointer, escape_segment(name));
+            let at = format!(
+                "{}/{LINKS_EXTENSION}/{}",
+                event.pointer,
+                escape_segment(name)
+            );
             if let Some(only) = link.get("x-events").and_then(Value::as_array) {
                 if !only.iter().any(|e| e.as_str() == Some(event.name.as_str())) {
                     continue;
@@ -74,50 +105,95 @@ fn attach_links(doc: &Document, events: &mut [Event], ops: &[Operation], types: 
             }
             match resolve_link(name, link, event, ops, types, &at) {
                 Ok(l) => event.links.push(l),
-                Err(d) => diags.push(d),
+                Err(d) => diags.push(*d),
             }
         }
     }
 }
 
-fn resolve_link(name: &str, link: &Value, event: &Event, ops: &[Operation], types: &TypeSpace, at: &str) -> Result<Link, Diagnostic> {
-    let op_id = link.get("operationId").and_then(Value::as_str).ok_or_else(|| {
-        Diagnostic::error("invalid-link", at.to_string(), format!("link `{name}` has no `operationId`"))
-    })?;
-    let (index, op) = ops.iter().enumerate().find(|(_, o)| o.id.as_deref() == Some(op_id)).ok_or_else(|| {
-        Diagnostic::error("unknown-link-operation", format!("{at}/operationId"), format!("link `{name}` names operation `{op_id}`, which the spec does not define"))
-    })?;
-    let mut arguments = Vec::new();
-    let given = link.get("parameters").and_then(Value::as_object).cloned().unwrap_or_default();
-    for param in op.params.iter().filter(|p| p.required && p.location != ParamLocation::Header) {
-        let expr = given.get(&param.wire).and_then(Value::as_str).ok_or_else(|| {
-            Diagnostic::error(
+fn resolve_link(
+    name: &str,
+    link: &Value,
+    event: &Event,
+    ops: &[Operation],
+    types: &TypeSpace,
+    at: &str,
+) -> Result<Link, Box<Diagnostic>> {
+    let op_id = link
+        .get("operationId")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            Box::new(Diagnostic::error(
                 "invalid-link",
-                format!("{at}/parameters"),
-                format!("link `{name}` gives no value for required parameter `{}` of `{op_id}`", param.wire),
-            )
+                at.to_string(),
+                format!("link `{name}` has no `operationId`"),
+            ))
         })?;
+    let (index, op) = ops
+        .iter()
+        .enumerate()
+        .find(|(_, o)| o.id.as_deref() == Some(op_id))
+        .ok_or_else(|| {
+            Box::new(Diagnostic::error(
+                "unknown-link-operation",
+                format!("{at}/operationId"),
+                format!("link `{name}` names operation `{op_id}`, which the spec does not define"),
+            ))
+        })?;
+    let mut arguments = Vec::new();
+    let given = link
+        .get("parameters")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for param in op
+        .params
+        .iter()
+        .filter(|p| p.required && p.location != ParamLocation::Header)
+    {
+        let expr = given
+            .get(&param.wire)
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Box::new(Diagnostic::error(
+                    "invalid-link",
+                    format!("{at}/parameters"),
+                    format!(
+                        "link `{name}` gives no value for required parameter `{}` of `{op_id}`",
+                        param.wire
+                    ),
+                ))
+            })?;
         let pointer = expr.strip_prefix("$request.body#").ok_or_else(|| {
-            Diagnostic::error(
+            Box::new(Diagnostic::error(
                 "invalid-link",
                 format!("{at}/parameters/{}", escape_segment(&param.wire)),
                 format!("`{expr}` is not supported; use `$request.body#/json/pointer` into the event payload"),
-            )
+            ))
         })?;
         let path = split_pointer(pointer);
         if types.field_at(&event.payload, &path).is_none() {
-            return Err(Diagnostic::error(
+            return Err(Box::new(Diagnostic::error(
                 "invalid-link",
                 format!("{at}/parameters/{}", escape_segment(&param.wire)),
-                format!("`{expr}` does not name a field of the `{}` payload", event.name),
-            ));
+                format!(
+                    "`{expr}` does not name a field of the `{}` payload",
+                    event.name
+                ),
+            )));
         }
-        arguments.push(LinkArgument { parameter: param.wire.clone(), path });
+        arguments.push(LinkArgument {
+            parameter: param.wire.clone(),
+            path,
+        });
     }
     Ok(Link {
         operation: index,
         method: field_name(name).trim_start_matches("r#").to_string(),
         arguments,
-        description: link.get("description").and_then(Value::as_str).map(str::to_string),
+        description: link
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }

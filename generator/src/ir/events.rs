@@ -30,7 +30,11 @@ struct Hook {
 
 pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOutcome {
     let hooks = collect_hooks(doc, tb);
-    let type_field = doc.config.event_type_field.clone().or_else(|| detect_type_field(&hooks, tb));
+    let type_field = doc
+        .config
+        .event_type_field
+        .clone()
+        .or_else(|| detect_type_field(&hooks, tb));
     let mut events: Vec<Event> = Vec::new();
     let mut variants = NameScope::default();
     variants.reserve("Unknown");
@@ -41,7 +45,10 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
                     tb.diags.push(Diagnostic::warning(
                         "duplicate-event",
                         hook.pointer.clone(),
-                        format!("event `{name}` is already declared at {}; this declaration is ignored", existing.pointer),
+                        format!(
+                            "event `{name}` is already declared at {}; this declaration is ignored",
+                            existing.pointer
+                        ),
                     ));
                 }
                 continue;
@@ -77,7 +84,9 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
 fn collect_hooks(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Hook> {
     let mut hooks = Vec::new();
     for wh in &doc.webhooks {
-        let Value::Object(item) = &wh.item else { continue };
+        let Value::Object(item) = &wh.item else {
+            continue;
+        };
         for (method, op_value) in item {
             if !["post", "put", "patch", "get", "delete"].contains(&method.as_str()) {
                 continue;
@@ -112,7 +121,14 @@ fn collect_hooks(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Hook> {
                 }
             };
             let headers = header_names(doc, &op);
-            hooks.push(Hook { key: wh.key.clone(), pointer: at, op, payload, examples, headers });
+            hooks.push(Hook {
+                key: wh.key.clone(),
+                pointer: at,
+                op,
+                payload,
+                examples,
+                headers,
+            });
         }
     }
     hooks
@@ -124,18 +140,27 @@ fn header_names(doc: &Document, op: &Operation) -> Vec<String> {
         .filter_map(|p| {
             let v = serde_json::to_value(p).ok()?;
             let v = resolve_local(&doc.root, &v)?.clone();
-            (v.get("in")? == "header").then(|| v.get("name")?.as_str().map(str::to_string)).flatten()
+            (v.get("in")? == "header")
+                .then(|| v.get("name")?.as_str().map(str::to_string))
+                .flatten()
         })
         .collect()
 }
 
 /// The JSON request body schema of a webhook operation, its pointer, and media-type examples.
-fn payload_schema(doc: &Document, op: &Operation, at: &str) -> Option<(ReferenceOr<Schema>, String, Vec<Example>)> {
+fn payload_schema(
+    doc: &Document,
+    op: &Operation,
+    at: &str,
+) -> Option<(ReferenceOr<Schema>, String, Vec<Example>)> {
     let (body, body_at): (RequestBody, String) = match op.request_body.as_ref()? {
         ReferenceOr::Item(b) => (b.clone(), format!("{at}/requestBody")),
         ReferenceOr::Reference { reference } => {
             let ptr = reference.strip_prefix('#')?.to_string();
-            (serde_json::from_value(doc.root.pointer(&ptr)?.clone()).ok()?, ptr)
+            (
+                serde_json::from_value(doc.root.pointer(&ptr)?.clone()).ok()?,
+                ptr,
+            )
         }
     };
     let (media_type, media) = body
@@ -147,7 +172,10 @@ fn payload_schema(doc: &Document, op: &Operation, at: &str) -> Option<(Reference
     let media_at = format!("{body_at}/content/{}", escape_segment(media_type));
     let mut examples = Vec::new();
     if let Some(v) = &media.example {
-        examples.push(Example { pointer: format!("{media_at}/example"), value: v.clone() });
+        examples.push(Example {
+            pointer: format!("{media_at}/example"),
+            value: v.clone(),
+        });
     }
     for (name, ex) in &media.examples {
         let value = match ex {
@@ -159,7 +187,10 @@ fn payload_schema(doc: &Document, op: &Operation, at: &str) -> Option<(Reference
                 .cloned(),
         };
         if let Some(value) = value {
-            examples.push(Example { pointer: format!("{media_at}/examples/{}/value", escape_segment(name)), value });
+            examples.push(Example {
+                pointer: format!("{media_at}/examples/{}/value", escape_segment(name)),
+                value,
+            });
         }
     }
     let schema_at = match &schema {
@@ -180,11 +211,19 @@ fn schema_examples(doc: &Document, schema: &ReferenceOr<Schema>, schema_at: &str
         return all
             .iter()
             .enumerate()
-            .map(|(i, v)| Example { pointer: format!("{schema_at}/examples/{i}"), value: v.clone() })
+            .map(|(i, v)| Example {
+                pointer: format!("{schema_at}/examples/{i}"),
+                value: v.clone(),
+            })
             .collect();
     }
     raw.get("example")
-        .map(|v| vec![Example { pointer: format!("{schema_at}/example"), value: v.clone() }])
+        .map(|v| {
+            vec![Example {
+                pointer: format!("{schema_at}/example"),
+                value: v.clone(),
+            }]
+        })
         .unwrap_or_default()
 }
 
@@ -194,7 +233,11 @@ fn detect_type_field(hooks: &[Hook], tb: &TypeBuilder<'_>) -> Option<String> {
         .iter()
         .find(|candidate| {
             hooks.iter().any(|h| {
-                let direct = tb.space.fields_of(&h.payload).iter().any(|f| f.wire == **candidate);
+                let direct = tb
+                    .space
+                    .fields_of(&h.payload)
+                    .iter()
+                    .any(|f| f.wire == **candidate);
                 let via_union = union_variants(&h.payload, tb)
                     .iter()
                     .any(|(_, ty)| tb.space.fields_of(ty).iter().any(|f| f.wire == **candidate));
@@ -207,9 +250,10 @@ fn detect_type_field(hooks: &[Hook], tb: &TypeBuilder<'_>) -> Option<String> {
 fn union_variants(ty: &TypeRef, tb: &TypeBuilder<'_>) -> Vec<(Option<String>, TypeRef)> {
     match ty {
         TypeRef::Named(id) => match &tb.space.types[*id].kind {
-            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
-                variants.iter().map(|v| (v.tag.clone(), v.ty.clone())).collect()
-            }
+            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => variants
+                .iter()
+                .map(|v| (v.tag.clone(), v.ty.clone()))
+                .collect(),
             TypeKind::Alias(inner) => union_variants(inner, tb),
             _ => vec![],
         },
@@ -218,7 +262,11 @@ fn union_variants(ty: &TypeRef, tb: &TypeBuilder<'_>) -> Vec<(Option<String>, Ty
 }
 
 /// (event name, payload type, name comes from the payload) for each event a webhook carries.
-fn identities(hook: &Hook, type_field: Option<&str>, tb: &TypeBuilder<'_>) -> Vec<(String, TypeRef, bool)> {
+fn identities(
+    hook: &Hook,
+    type_field: Option<&str>,
+    tb: &TypeBuilder<'_>,
+) -> Vec<(String, TypeRef, bool)> {
     let Some(field) = type_field else {
         return vec![(hook.key.clone(), hook.payload.clone(), false)];
     };
@@ -229,8 +277,17 @@ fn identities(hook: &Hook, type_field: Option<&str>, tb: &TypeBuilder<'_>) -> Ve
             .iter()
             .filter_map(|(tag, ty)| {
                 let values = tb.enum_values(ty, field);
-                let values = if values.is_empty() { tag.iter().cloned().collect() } else { values };
-                (!values.is_empty()).then(|| values.into_iter().map(|v| (v, ty.clone(), true)).collect::<Vec<_>>())
+                let values = if values.is_empty() {
+                    tag.iter().cloned().collect()
+                } else {
+                    values
+                };
+                (!values.is_empty()).then(|| {
+                    values
+                        .into_iter()
+                        .map(|v| (v, ty.clone(), true))
+                        .collect::<Vec<_>>()
+                })
             })
             .flatten()
             .collect();
@@ -240,20 +297,35 @@ fn identities(hook: &Hook, type_field: Option<&str>, tb: &TypeBuilder<'_>) -> Ve
     }
     let values = tb.enum_values(&hook.payload, field);
     if !values.is_empty() {
-        return values.into_iter().map(|v| (v, hook.payload.clone(), true)).collect();
+        return values
+            .into_iter()
+            .map(|v| (v, hook.payload.clone(), true))
+            .collect();
     }
-    let has_field = tb.space.fields_of(&hook.payload).iter().any(|f| f.wire == field);
+    let has_field = tb
+        .space
+        .fields_of(&hook.payload)
+        .iter()
+        .any(|f| f.wire == field);
     // The payload names its type but does not list the values: the webhook key is the best name,
     // and it is what vendors put in the field (Clerk, Svix).
     let key = if hook.key.starts_with('{') || hook.key.contains('/') {
-        hook.op.operation_id.clone().unwrap_or_else(|| name_from_pointer(&hook.key))
+        hook.op
+            .operation_id
+            .clone()
+            .unwrap_or_else(|| name_from_pointer(&hook.key))
     } else {
         hook.key.clone()
     };
     vec![(key, hook.payload.clone(), has_field)]
 }
 
-fn examples_for(hook: &Hook, name: &str, type_field: Option<&str>, in_payload: bool) -> Vec<Example> {
+fn examples_for(
+    hook: &Hook,
+    name: &str,
+    type_field: Option<&str>,
+    in_payload: bool,
+) -> Vec<Example> {
     hook.examples
         .iter()
         .filter(|ex| match (type_field, in_payload) {

@@ -1,8 +1,8 @@
 //! The intermediate model: everything emission needs, and nothing that makes it go back to the spec.
 
 mod build;
-pub mod names;
 mod events;
+pub mod names;
 mod operations;
 pub mod signature;
 mod types;
@@ -66,11 +66,18 @@ pub struct Variant {
 #[derive(Debug, Clone)]
 pub enum TypeKind {
     /// `undeclared_required`: names the schema requires but never declares (a vendor defect).
-    Struct { fields: Vec<Field>, additional: Option<TypeRef>, undeclared_required: Vec<String> },
+    Struct {
+        fields: Vec<Field>,
+        additional: Option<TypeRef>,
+        undeclared_required: Vec<String>,
+    },
     /// An open string enum: known values plus a fallback that keeps the unknown string.
     StringEnum { values: Vec<EnumValue> },
     /// `oneOf`/`anyOf` selected by a property's value; unknown tags are kept.
-    Tagged { property: String, variants: Vec<Variant> },
+    Tagged {
+        property: String,
+        variants: Vec<Variant>,
+    },
     /// `oneOf`/`anyOf` without a tag: the first variant that decodes wins.
     Untagged { variants: Vec<Variant> },
     /// A named schema that is just another type (an array, a map, a primitive).

@@ -7,19 +7,24 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 /// Words that cannot be plain identifiers. `r#` works for most; these four cannot be raw.
 const STRICT: &[&str] = &["self", "Self", "super", "crate"];
 const KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false", "fn",
-    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return",
-    "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
-    "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false",
+    "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
+    "abstract", "become", "box", "do", "final", "macro", "override", "priv", "typeof", "unsized",
+    "virtual", "yield", "try", "gen",
 ];
 
 /// Split on anything that is not alphanumeric so `chat:message:dm` and `a.b-c` become words.
 fn words(raw: &str) -> String {
-    raw.chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect()
+    raw.chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect()
 }
 
 fn ascii_only(s: String) -> String {
-    s.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }
 
 /// `workspace.presence.changed` → `WorkspacePresenceChanged`; never empty, never starts with a digit.
@@ -75,7 +80,12 @@ impl NameScope {
             Some(s) => (s.to_string(), true),
             None => (wanted.to_string(), false),
         };
-        let sep = if stem.contains('_') || stem.chars().all(|c| c.is_lowercase() || c.is_ascii_digit()) { "_" } else { "" };
+        let sep =
+            if stem.contains('_') || stem.chars().all(|c| c.is_lowercase() || c.is_ascii_digit()) {
+                "_"
+            } else {
+                ""
+            };
         for i in 2.. {
             let candidate = format!("{stem}{sep}{i}");
             if self.taken.insert(candidate.clone()) {
@@ -93,7 +103,10 @@ mod tests {
 
     #[test]
     fn type_names() {
-        assert_eq!(type_name("workspace.presence.changed"), "WorkspacePresenceChanged");
+        assert_eq!(
+            type_name("workspace.presence.changed"),
+            "WorkspacePresenceChanged"
+        );
         assert_eq!(type_name("chat:message:dm"), "ChatMessageDm");
         assert_eq!(type_name("onair.guest.rsvp"), "OnairGuestRsvp");
         assert_eq!(type_name("3d-export"), "N3dExport");

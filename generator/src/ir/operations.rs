@@ -1,11 +1,17 @@
 //! Operations of the follow-up API: typed parameters, bodies, responses and security.
 
-use openapiv3::{Operation as OaOperation, Parameter as OaParameter, ParameterSchemaOrContent, ReferenceOr, RequestBody};
+use openapiv3::{
+    Operation as OaOperation, Parameter as OaParameter, ParameterSchemaOrContent, ReferenceOr,
+    RequestBody,
+};
 use serde_json::Value;
 
 use super::names::{field_name, NameScope};
 use super::types::TypeBuilder;
-use super::{Body, BodyKind, Operation, ParamLocation, Parameter, Response, SecurityKind, SecurityScheme, TypeRef};
+use super::{
+    Body, BodyKind, Operation, ParamLocation, Parameter, Response, SecurityKind, SecurityScheme,
+    TypeRef,
+};
 use crate::diag::{escape_segment, Diagnostic};
 use crate::load::{resolve_local, Document};
 
@@ -14,20 +20,35 @@ const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "opt
 pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Operation> {
     let mut ops = Vec::new();
     let mut method_names = NameScope::default();
-    for reserved in ["new", "with_http_client", "base_url", "with_base_url", "with_credentials"] {
+    for reserved in [
+        "new",
+        "with_http_client",
+        "base_url",
+        "with_base_url",
+        "with_credentials",
+    ] {
         method_names.reserve(reserved);
     }
     let global_security = security_names(doc.root.get("security"));
-    let Some(Value::Object(paths)) = doc.root.get("paths") else { return ops };
+    let Some(Value::Object(paths)) = doc.root.get("paths") else {
+        return ops;
+    };
     for (path, item) in paths {
         if path.starts_with("x-") {
             continue;
         }
         let item_at = format!("/paths/{}", escape_segment(path));
-        let Some(item) = resolve_local(&doc.root, item) else { continue };
-        let shared_params = item.get("parameters").cloned().unwrap_or(Value::Array(vec![]));
+        let Some(item) = resolve_local(&doc.root, item) else {
+            continue;
+        };
+        let shared_params = item
+            .get("parameters")
+            .cloned()
+            .unwrap_or(Value::Array(vec![]));
         for method in METHODS {
-            let Some(op_value) = item.get(*method) else { continue };
+            let Some(op_value) = item.get(*method) else {
+                continue;
+            };
             let at = format!("{item_at}/{method}");
             let op: OaOperation = match serde_path_to_error::deserialize(op_value) {
                 Ok(op) => op,
@@ -96,7 +117,9 @@ fn derived_name(method: &str, path: &str) -> String {
 }
 
 fn security_names(v: Option<&Value>) -> Vec<String> {
-    let Some(Value::Array(reqs)) = v else { return vec![] };
+    let Some(Value::Array(reqs)) = v else {
+        return vec![];
+    };
     let mut names = Vec::new();
     for req in reqs {
         if let Value::Object(m) = req {
@@ -110,11 +133,24 @@ fn security_names(v: Option<&Value>) -> Vec<String> {
     names
 }
 
-fn parameters(doc: &Document, tb: &mut TypeBuilder<'_>, shared: &Value, op: &OaOperation, op_name: &str, at: &str) -> Vec<Parameter> {
+fn parameters(
+    doc: &Document,
+    tb: &mut TypeBuilder<'_>,
+    shared: &Value,
+    op: &OaOperation,
+    op_name: &str,
+    at: &str,
+) -> Vec<Parameter> {
     let mut raw: Vec<(Value, String)> = Vec::new();
     if let Value::Array(items) = shared {
         for (i, p) in items.iter().enumerate() {
-            raw.push((p.clone(), format!("{}/parameters/{i}", at.rsplit_once('/').map_or(at, |(base, _)| base))));
+            raw.push((
+                p.clone(),
+                format!(
+                    "{}/parameters/{i}",
+                    at.rsplit_once('/').map_or(at, |(base, _)| base)
+                ),
+            ));
         }
     }
     for (i, p) in op.parameters.iter().enumerate() {
@@ -129,27 +165,44 @@ fn parameters(doc: &Document, tb: &mut TypeBuilder<'_>, shared: &Value, op: &OaO
     }
     for (value, p_at) in raw {
         let Some(resolved) = resolve_local(&doc.root, &value) else {
-            tb.diags.push(Diagnostic::warning("unresolved-ref", p_at, "parameter `$ref` points at nothing; skipped"));
+            tb.diags.push(Diagnostic::warning(
+                "unresolved-ref",
+                p_at,
+                "parameter `$ref` points at nothing; skipped",
+            ));
             continue;
         };
         let param: OaParameter = match serde_json::from_value(resolved.clone()) {
             Ok(p) => p,
             Err(e) => {
-                tb.diags.push(Diagnostic::warning("invalid-parameter", p_at, format!("parameter cannot be read ({e}); skipped")));
+                tb.diags.push(Diagnostic::warning(
+                    "invalid-parameter",
+                    p_at,
+                    format!("parameter cannot be read ({e}); skipped"),
+                ));
                 continue;
             }
         };
         let (location, data, explode) = match &param {
-            OaParameter::Path { parameter_data, .. } => (ParamLocation::Path, parameter_data, false),
-            OaParameter::Query { parameter_data, .. } => {
-                (ParamLocation::Query, parameter_data, parameter_data.explode.unwrap_or(true))
+            OaParameter::Path { parameter_data, .. } => {
+                (ParamLocation::Path, parameter_data, false)
             }
-            OaParameter::Header { parameter_data, .. } => (ParamLocation::Header, parameter_data, false),
+            OaParameter::Query { parameter_data, .. } => (
+                ParamLocation::Query,
+                parameter_data,
+                parameter_data.explode.unwrap_or(true),
+            ),
+            OaParameter::Header { parameter_data, .. } => {
+                (ParamLocation::Header, parameter_data, false)
+            }
             OaParameter::Cookie { parameter_data, .. } => {
                 tb.diags.push(Diagnostic::warning(
                     "unsupported-parameter",
                     p_at,
-                    format!("cookie parameter `{}` is not supported; it is not sent", parameter_data.name),
+                    format!(
+                        "cookie parameter `{}` is not supported; it is not sent",
+                        parameter_data.name
+                    ),
                 ));
                 continue;
             }
@@ -157,7 +210,11 @@ fn parameters(doc: &Document, tb: &mut TypeBuilder<'_>, shared: &Value, op: &OaO
         // Operation-level parameters override path-level ones with the same name and location.
         out.retain(|p| !(p.wire == data.name && p.location == location));
         let ty = match &data.format {
-            ParameterSchemaOrContent::Schema(s) => tb.type_of(s, &format!("{op_name} {}", data.name), &format!("{p_at}/schema")),
+            ParameterSchemaOrContent::Schema(s) => tb.type_of(
+                s,
+                &format!("{op_name} {}", data.name),
+                &format!("{p_at}/schema"),
+            ),
             ParameterSchemaOrContent::Content(_) => TypeRef::String,
         };
         let (name, _) = names.unique(&field_name(&data.name));
@@ -174,12 +231,21 @@ fn parameters(doc: &Document, tb: &mut TypeBuilder<'_>, shared: &Value, op: &OaO
     out
 }
 
-fn request_body(doc: &Document, tb: &mut TypeBuilder<'_>, op: &OaOperation, op_name: &str, at: &str) -> Option<Body> {
+fn request_body(
+    doc: &Document,
+    tb: &mut TypeBuilder<'_>,
+    op: &OaOperation,
+    op_name: &str,
+    at: &str,
+) -> Option<Body> {
     let (body, body_at): (RequestBody, String) = match op.request_body.as_ref()? {
         ReferenceOr::Item(b) => (b.clone(), format!("{at}/requestBody")),
         ReferenceOr::Reference { reference } => {
             let ptr = reference.strip_prefix('#')?.to_string();
-            (serde_json::from_value(doc.root.pointer(&ptr)?.clone()).ok()?, ptr)
+            (
+                serde_json::from_value(doc.root.pointer(&ptr)?.clone()).ok()?,
+                ptr,
+            )
         }
     };
     let pick = body
@@ -201,23 +267,46 @@ fn request_body(doc: &Document, tb: &mut TypeBuilder<'_>, op: &OaOperation, op_n
                 format!("request body media type `{k}` is not supported; the body is sent as JSON"),
             ));
         }
-        return Some(Body { kind: BodyKind::Json, ty: TypeRef::Json, required: body.required });
+        return Some(Body {
+            kind: BodyKind::Json,
+            ty: TypeRef::Json,
+            required: body.required,
+        });
     };
     let ty = match &media.schema {
-        Some(s) => tb.type_of(s, &format!("{op_name} Body"), &format!("{body_at}/content/{}/schema", escape_segment(media_type))),
+        Some(s) => tb.type_of(
+            s,
+            &format!("{op_name} Body"),
+            &format!("{body_at}/content/{}/schema", escape_segment(media_type)),
+        ),
         None => TypeRef::Json,
     };
-    Some(Body { kind, ty, required: body.required })
+    Some(Body {
+        kind,
+        ty,
+        required: body.required,
+    })
 }
 
-fn responses(doc: &Document, tb: &mut TypeBuilder<'_>, op: &OaOperation, op_name: &str, at: &str) -> Vec<Response> {
+fn responses(
+    doc: &Document,
+    tb: &mut TypeBuilder<'_>,
+    op: &OaOperation,
+    op_name: &str,
+    at: &str,
+) -> Vec<Response> {
     let mut out = Vec::new();
     let entries: Vec<(String, ReferenceOr<openapiv3::Response>)> = op
         .responses
         .responses
         .iter()
         .map(|(s, r)| (s.to_string(), r.clone()))
-        .chain(op.responses.default.clone().map(|d| ("default".to_string(), d)))
+        .chain(
+            op.responses
+                .default
+                .clone()
+                .map(|d| ("default".to_string(), d)),
+        )
         .collect();
     for (status, r) in entries {
         let r_at = format!("{at}/responses/{}", escape_segment(&status));
@@ -225,10 +314,18 @@ fn responses(doc: &Document, tb: &mut TypeBuilder<'_>, op: &OaOperation, op_name
             ReferenceOr::Item(r) => (r, r_at),
             ReferenceOr::Reference { reference } => {
                 let ptr = reference.trim_start_matches('#').to_string();
-                match doc.root.pointer(&ptr).and_then(|v| serde_json::from_value(v.clone()).ok()) {
+                match doc
+                    .root
+                    .pointer(&ptr)
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                {
                     Some(r) => (r, ptr),
                     None => {
-                        tb.diags.push(Diagnostic::warning("unresolved-ref", r_at, format!("response `{reference}` cannot be read")));
+                        tb.diags.push(Diagnostic::warning(
+                            "unresolved-ref",
+                            r_at,
+                            format!("response `{reference}` cannot be read"),
+                        ));
                         continue;
                     }
                 }
@@ -240,22 +337,46 @@ fn responses(doc: &Document, tb: &mut TypeBuilder<'_>, op: &OaOperation, op_name
             .find(|(k, _)| k.contains("json"))
             .and_then(|(k, m)| m.schema.as_ref().map(|s| (k.clone(), s.clone())))
             .map(|(k, s)| {
-                tb.type_of(&s, &format!("{op_name} Response {status}"), &format!("{resp_at}/content/{}/schema", escape_segment(&k)))
+                tb.type_of(
+                    &s,
+                    &format!("{op_name} Response {status}"),
+                    &format!("{resp_at}/content/{}/schema", escape_segment(&k)),
+                )
             });
-        out.push(Response { status, ty, description: Some(resp.description.clone()).filter(|d| !d.is_empty()) });
+        out.push(Response {
+            status,
+            ty,
+            description: Some(resp.description.clone()).filter(|d| !d.is_empty()),
+        });
     }
     out
 }
 
 pub(super) fn security_schemes(doc: &Document, diags: &mut Vec<Diagnostic>) -> Vec<SecurityScheme> {
-    let Some(Value::Object(schemes)) = doc.root.pointer("/components/securitySchemes") else { return vec![] };
+    let Some(Value::Object(schemes)) = doc.root.pointer("/components/securitySchemes") else {
+        return vec![];
+    };
     let mut out = Vec::new();
     for (name, v) in schemes {
         let at = format!("/components/securitySchemes/{}", escape_segment(name));
-        let Some(v) = resolve_local(&doc.root, v) else { continue };
-        let description = v.get("description").and_then(Value::as_str).map(str::to_string);
-        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-        let kind = match (text("type").as_str(), text("scheme").to_ascii_lowercase().as_str(), text("in").as_str()) {
+        let Some(v) = resolve_local(&doc.root, v) else {
+            continue;
+        };
+        let description = v
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let kind = match (
+            text("type").as_str(),
+            text("scheme").to_ascii_lowercase().as_str(),
+            text("in").as_str(),
+        ) {
             ("http", "basic", _) => SecurityKind::Basic,
             ("http", "bearer", _) => SecurityKind::Bearer,
             ("apiKey", _, "header") => SecurityKind::ApiKeyHeader(text("name")),
@@ -270,7 +391,11 @@ pub(super) fn security_schemes(doc: &Document, diags: &mut Vec<Diagnostic>) -> V
                 SecurityKind::Unsupported(t.to_string())
             }
         };
-        out.push(SecurityScheme { name: name.clone(), kind, description });
+        out.push(SecurityScheme {
+            name: name.clone(),
+            kind,
+            description,
+        });
     }
     out
 }
@@ -279,7 +404,13 @@ pub(super) fn security_schemes(doc: &Document, diags: &mut Vec<Diagnostic>) -> V
 mod tests {
     #[test]
     fn derived_names() {
-        assert_eq!(super::derived_name("get", "/v1/workspaces/{id}/status"), "get_v1_workspaces_id_status");
-        assert_eq!(super::derived_name("post", "/webhook.subscribe"), "post_webhook_subscribe");
+        assert_eq!(
+            super::derived_name("get", "/v1/workspaces/{id}/status"),
+            "get_v1_workspaces_id_status"
+        );
+        assert_eq!(
+            super::derived_name("post", "/webhook.subscribe"),
+            "post_webhook_subscribe"
+        );
     }
 }

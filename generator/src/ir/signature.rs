@@ -51,31 +51,58 @@ fn declarations(doc: &Document) -> Vec<(String, String, Value)> {
     }
     for hook in &doc.webhooks {
         let on_item = hook.item.get(EXTENSION).map(|d| (hook.pointer.clone(), d));
-        let on_op = hook.item.as_object().into_iter().flatten().find_map(|(m, op)| {
-            op.get(EXTENSION).map(|d| (format!("{}/{}", hook.pointer, escape_segment(m)), d))
-        });
+        let on_op = hook
+            .item
+            .as_object()
+            .into_iter()
+            .flatten()
+            .find_map(|(m, op)| {
+                op.get(EXTENSION)
+                    .map(|d| (format!("{}/{}", hook.pointer, escape_segment(m)), d))
+            });
         if let Some((p, d)) = on_op.or(on_item) {
-            out.push((format!("webhook `{}`", hook.key), format!("{p}/{EXTENSION}"), d.clone()));
+            out.push((
+                format!("webhook `{}`", hook.key),
+                format!("{p}/{EXTENSION}"),
+                d.clone(),
+            ));
         }
     }
     if let Some(d) = doc.root.get(EXTENSION) {
-        out.push(("the document root".into(), format!("/{EXTENSION}"), d.clone()));
+        out.push((
+            "the document root".into(),
+            format!("/{EXTENSION}"),
+            d.clone(),
+        ));
     }
     if let Some(sec) = doc.root.pointer("/x-speakeasy-webhooks/security") {
-        out.push(("x-speakeasy-webhooks".into(), "/x-speakeasy-webhooks/security".into(), from_speakeasy(sec)));
+        out.push((
+            "x-speakeasy-webhooks".into(),
+            "/x-speakeasy-webhooks/security".into(),
+            from_speakeasy(sec),
+        ));
     }
     out
 }
 
 /// Speakeasy: `{type: signature, headerName, signatureTextEncoding, algorithm}`.
 fn from_speakeasy(sec: &Value) -> Value {
-    let text = |k: &str| sec.get(k).and_then(Value::as_str).unwrap_or_default().to_ascii_lowercase();
+    let text = |k: &str| {
+        sec.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
     let algorithm = match text("algorithm").as_str() {
         a if a.contains("512") => "sha512",
         a if a.contains("sha1") => "sha1",
         _ => "sha256",
     };
-    let encoding = if text("signatureTextEncoding") == "base64" { "base64" } else { "hex" };
+    let encoding = if text("signatureTextEncoding") == "base64" {
+        "base64"
+    } else {
+        "hex"
+    };
     json!({
         "scheme": "hmac",
         "header": sec.get("headerName").cloned().unwrap_or(json!("X-Signature")),
@@ -94,7 +121,10 @@ fn infer_standard_webhooks(doc: &Document) -> Option<SignatureScheme> {
             .all(|h| text.contains(&format!("\"name\":\"{h}\"")))
             .then(|| SignatureScheme {
                 scheme: Scheme::StandardWebhooks(Default::default()),
-                source: format!("inferred from the Standard Webhooks headers of webhook `{}`", hook.key),
+                source: format!(
+                    "inferred from the Standard Webhooks headers of webhook `{}`",
+                    hook.key
+                ),
             })
     })
 }

@@ -12,11 +12,53 @@ use crate::diag::{escape_segment, split_pointer, Diagnostic};
 
 /// Formats that need no type of their own: the base type is right.
 const PLAIN_FORMATS: &[&str] = &[
-    "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6", "uri",
-    "uri-reference", "iri", "iri-reference", "uri-template", "json-pointer", "relative-json-pointer", "regex",
-    "byte", "binary", "password", "int32", "int64", "float", "double", "url", "html", "markdown", "phone",
-    "country-code", "currency", "decimal", "unixtime", "timestamp", "text", "ip", "char", "int8", "int16",
-    "uint8", "uint16", "uint32", "uint64", "string", "time-zone", "timezone", "language", "locale",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+    "byte",
+    "binary",
+    "password",
+    "int32",
+    "int64",
+    "float",
+    "double",
+    "url",
+    "html",
+    "markdown",
+    "phone",
+    "country-code",
+    "currency",
+    "decimal",
+    "unixtime",
+    "timestamp",
+    "text",
+    "ip",
+    "char",
+    "int8",
+    "int16",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "string",
+    "time-zone",
+    "timezone",
+    "language",
+    "locale",
 ];
 
 /// Deepest schema nesting followed; deeper is read as any JSON value.
@@ -52,15 +94,18 @@ pub(super) fn view(s: &Schema) -> View {
         discriminator: d.discriminator.clone(),
         ..View::default()
     };
-    let fmt = |f: &openapiv3::VariantOrUnknownOrEmpty<_>, known: &dyn Fn() -> Option<String>| match f {
-        openapiv3::VariantOrUnknownOrEmpty::Unknown(s) => Some(s.clone()),
-        openapiv3::VariantOrUnknownOrEmpty::Empty => None,
-        openapiv3::VariantOrUnknownOrEmpty::Item(_) => known(),
-    };
+    let fmt =
+        |f: &openapiv3::VariantOrUnknownOrEmpty<_>, known: &dyn Fn() -> Option<String>| match f {
+            openapiv3::VariantOrUnknownOrEmpty::Unknown(s) => Some(s.clone()),
+            openapiv3::VariantOrUnknownOrEmpty::Empty => None,
+            openapiv3::VariantOrUnknownOrEmpty::Item(_) => known(),
+        };
     match &s.schema_kind {
         SchemaKind::Type(Type::String(t)) => {
             v.ty = Some("string".into());
-            v.format = fmt(&t.format, &|| Some(format!("{:?}", t.format).to_lowercase()));
+            v.format = fmt(&t.format, &|| {
+                Some(format!("{:?}", t.format).to_lowercase())
+            });
             if let openapiv3::VariantOrUnknownOrEmpty::Item(i) = &t.format {
                 v.format = Some(
                     match i {
@@ -73,22 +118,45 @@ pub(super) fn view(s: &Schema) -> View {
                     .into(),
                 );
             }
-            v.enumeration = t.enumeration.iter().map(|e| e.clone().map(Value::String).unwrap_or(Value::Null)).collect();
+            v.enumeration = t
+                .enumeration
+                .iter()
+                .map(|e| e.clone().map(Value::String).unwrap_or(Value::Null))
+                .collect();
         }
         SchemaKind::Type(Type::Number(t)) => {
             v.ty = Some("number".into());
-            v.enumeration = t.enumeration.iter().map(|e| e.map(Value::from).unwrap_or(Value::Null)).collect();
+            v.enumeration = t
+                .enumeration
+                .iter()
+                .map(|e| e.map(Value::from).unwrap_or(Value::Null))
+                .collect();
         }
         SchemaKind::Type(Type::Integer(t)) => {
             v.ty = Some("integer".into());
             if let openapiv3::VariantOrUnknownOrEmpty::Item(i) = &t.format {
-                v.format = Some(if matches!(i, openapiv3::IntegerFormat::Int32) { "int32" } else { "int64" }.into());
+                v.format = Some(
+                    if matches!(i, openapiv3::IntegerFormat::Int32) {
+                        "int32"
+                    } else {
+                        "int64"
+                    }
+                    .into(),
+                );
             }
-            v.enumeration = t.enumeration.iter().map(|e| e.map(Value::from).unwrap_or(Value::Null)).collect();
+            v.enumeration = t
+                .enumeration
+                .iter()
+                .map(|e| e.map(Value::from).unwrap_or(Value::Null))
+                .collect();
         }
         SchemaKind::Type(Type::Boolean(t)) => {
             v.ty = Some("boolean".into());
-            v.enumeration = t.enumeration.iter().map(|e| e.map(Value::from).unwrap_or(Value::Null)).collect();
+            v.enumeration = t
+                .enumeration
+                .iter()
+                .map(|e| e.map(Value::from).unwrap_or(Value::Null))
+                .collect();
         }
         SchemaKind::Type(Type::Object(o)) => {
             v.ty = Some("object".into());
@@ -146,7 +214,16 @@ impl<'a> TypeBuilder<'a> {
     pub fn new(root: &'a Value) -> Self {
         let mut names = NameScope::default();
         // Names the generated crate defines itself.
-        for reserved in ["Event", "Webhook", "Client", "Error", "UnknownEvent", "Result", "Options", "Timestamp"] {
+        for reserved in [
+            "Event",
+            "Webhook",
+            "Client",
+            "ClientError",
+            "UnknownEvent",
+            "DecodeError",
+            "WebhookError",
+            "Timestamp",
+        ] {
             names.reserve(reserved);
         }
         TypeBuilder {
@@ -209,7 +286,10 @@ impl<'a> TypeBuilder<'a> {
                 self.diags.push(Diagnostic::warning(
                     "invalid-schema",
                     format!("{ptr}{}", json_path_to_pointer(&e.path().to_string())),
-                    format!("schema cannot be read ({}); read as any JSON value", e.inner()),
+                    format!(
+                        "schema cannot be read ({}); read as any JSON value",
+                        e.inner()
+                    ),
                 ));
                 None
             }
@@ -232,7 +312,9 @@ impl<'a> TypeBuilder<'a> {
     }
 
     pub fn type_of_ref(&mut self, reference: &str, at: &str) -> TypeRef {
-        let Some((ptr, schema)) = self.resolve(reference, at) else { return TypeRef::Json };
+        let Some((ptr, schema)) = self.resolve(reference, at) else {
+            return TypeRef::Json;
+        };
         if let Some(id) = self.by_pointer.get(&ptr) {
             return TypeRef::Named(*id);
         }
@@ -255,7 +337,11 @@ impl<'a> TypeBuilder<'a> {
             return TypeRef::Named(*id);
         }
         if self.depth > MAX_DEPTH {
-            self.diags.push(Diagnostic::warning("too-deep", at.to_string(), "schema nesting too deep; read as any JSON value"));
+            self.diags.push(Diagnostic::warning(
+                "too-deep",
+                at.to_string(),
+                "schema nesting too deep; read as any JSON value",
+            ));
             return TypeRef::Json;
         }
         self.depth += 1;
@@ -273,14 +359,20 @@ impl<'a> TypeBuilder<'a> {
         match v.ty.as_deref() {
             Some("array") => {
                 let item = match &v.items {
-                    Some(items) => self.type_of_boxed(items, &format!("{hint}Item"), &format!("{at}/items")),
+                    Some(items) => {
+                        self.type_of_boxed(items, &format!("{hint}Item"), &format!("{at}/items"))
+                    }
                     None => TypeRef::Json,
                 };
                 TypeRef::Vec(Box::new(item))
             }
             Some("object") => match &v.additional {
                 Some(AdditionalProperties::Schema(s)) => {
-                    let value = self.type_of(s, &format!("{hint}Value"), &format!("{at}/additionalProperties"));
+                    let value = self.type_of(
+                        s,
+                        &format!("{hint}Value"),
+                        &format!("{at}/additionalProperties"),
+                    );
                     TypeRef::Map(Box::new(value))
                 }
                 Some(AdditionalProperties::Any(true)) => TypeRef::Map(Box::new(TypeRef::Json)),
@@ -318,7 +410,13 @@ impl<'a> TypeBuilder<'a> {
                     at.to_string(),
                     format!("schema has `format: {f}` but no `type`; read as a string"),
                 ));
-                self.string_type(&View { ty: Some("string".into()), ..v.clone() }, at)
+                self.string_type(
+                    &View {
+                        ty: Some("string".into()),
+                        ..v.clone()
+                    },
+                    at,
+                )
             }
             _ => TypeRef::Json,
         }
@@ -337,7 +435,11 @@ impl<'a> TypeBuilder<'a> {
 
     fn check_format(&mut self, v: &View, at: &str, known: &[&str]) {
         if let Some(f) = &v.format {
-            if !known.contains(&f.as_str()) && !PLAIN_FORMATS.contains(&f.as_str()) && f != "uuid" && f != "date-time" {
+            if !known.contains(&f.as_str())
+                && !PLAIN_FORMATS.contains(&f.as_str())
+                && f != "uuid"
+                && f != "date-time"
+            {
                 self.diags.push(Diagnostic::warning(
                     "unknown-format",
                     format!("{at}/format"),
@@ -358,7 +460,10 @@ impl<'a> TypeBuilder<'a> {
             self.diags.push(Diagnostic::warning(
                 "name-collision",
                 at.to_string(),
-                format!("type name `{}` is already taken; this schema is named `{name}`", type_name(hint)),
+                format!(
+                    "type name `{}` is already taken; this schema is named `{name}`",
+                    type_name(hint)
+                ),
             ));
         }
         let id = self.space.types.len();
@@ -425,12 +530,22 @@ impl<'a> TypeBuilder<'a> {
                     format!("enum value `{s}` maps to a Rust name already used; it is named `{variant}`"),
                 ));
             }
-            values.push(EnumValue { variant, wire: s.clone(), doc: None });
+            values.push(EnumValue {
+                variant,
+                wire: s.clone(),
+                doc: None,
+            });
         }
         TypeKind::StringEnum { values }
     }
 
-    fn struct_kind(&mut self, v: &View, name: &str, at: &str, inherited_required: &[String]) -> TypeKind {
+    fn struct_kind(
+        &mut self,
+        v: &View,
+        name: &str,
+        at: &str,
+        inherited_required: &[String],
+    ) -> TypeKind {
         let mut scope = NameScope::default();
         let mut fields = Vec::new();
         for (wire, prop) in &v.properties {
@@ -446,7 +561,16 @@ impl<'a> TypeBuilder<'a> {
                 ));
             }
             let required = v.required.contains(wire) || inherited_required.contains(wire);
-            fields.push(Field { wire: wire.clone(), name: fname, ty, required, nullable, boxed: false, doc, deprecated });
+            fields.push(Field {
+                wire: wire.clone(),
+                name: fname,
+                ty,
+                required,
+                nullable,
+                boxed: false,
+                doc,
+                deprecated,
+            });
         }
         let mut undeclared_required = Vec::new();
         for (i, req) in v.required.iter().enumerate() {
@@ -455,24 +579,44 @@ impl<'a> TypeBuilder<'a> {
                 self.diags.push(Diagnostic::warning(
                     "undeclared-required",
                     format!("{at}/required/{i}"),
-                    format!("`{req}` is required but not declared in `properties`; it gets no field"),
+                    format!(
+                        "`{req}` is required but not declared in `properties`; it gets no field"
+                    ),
                 ));
             }
         }
         let additional = match &v.additional {
             Some(AdditionalProperties::Schema(s)) if !v.properties.is_empty() => {
-                Some(self.type_of(s, &format!("{name} Extra"), &format!("{at}/additionalProperties")))
+                Some(self.type_of(
+                    s,
+                    &format!("{name} Extra"),
+                    &format!("{at}/additionalProperties"),
+                ))
+            }
+            // Declared open: unknown properties are kept, not dropped.
+            Some(AdditionalProperties::Any(true)) if !v.properties.is_empty() => {
+                Some(TypeRef::Json)
             }
             _ => None,
         };
-        TypeKind::Struct { fields, additional, undeclared_required }
+        TypeKind::Struct {
+            fields,
+            additional,
+            undeclared_required,
+        }
     }
 
-    fn property_annotations(&mut self, prop: &ReferenceOr<Box<Schema>>, at: &str) -> (bool, Option<String>, bool) {
+    fn property_annotations(
+        &mut self,
+        prop: &ReferenceOr<Box<Schema>>,
+        at: &str,
+    ) -> (bool, Option<String>, bool) {
         match prop {
             ReferenceOr::Item(s) => {
                 let v = view(s);
-                let nullable = v.nullable || v.enumeration.iter().any(Value::is_null) || self.all_of_nullable(&v);
+                let nullable = v.nullable
+                    || v.enumeration.iter().any(Value::is_null)
+                    || self.all_of_nullable(&v);
                 (nullable, doc_of(&v), v.deprecated)
             }
             ReferenceOr::Reference { reference } => match self.resolve(reference, at) {
@@ -495,7 +639,11 @@ impl<'a> TypeBuilder<'a> {
     /// `allOf`: properties and `required` of every member (recursively) become one struct;
     /// members that are unions are kept as flattened fields.
     fn merged_struct(&mut self, v: &View, name: &str, at: &str) -> TypeKind {
-        let mut merged = View { properties: v.properties.clone(), required: v.required.clone(), ..View::default() };
+        let mut merged = View {
+            properties: v.properties.clone(),
+            required: v.required.clone(),
+            ..View::default()
+        };
         let mut unions: Vec<(usize, ReferenceOr<Schema>)> = Vec::new();
         self.collect_all_of(v, at, &mut merged, &mut unions, 0);
         let mut kind = self.struct_kind(&merged, name, at, &[]);
@@ -522,23 +670,30 @@ impl<'a> TypeBuilder<'a> {
         kind
     }
 
-    fn collect_all_of(&mut self, v: &View, at: &str, merged: &mut View, unions: &mut Vec<(usize, ReferenceOr<Schema>)>, depth: usize) {
+    fn collect_all_of(
+        &mut self,
+        v: &View,
+        at: &str,
+        merged: &mut View,
+        unions: &mut Vec<(usize, ReferenceOr<Schema>)>,
+        depth: usize,
+    ) {
         if depth > 16 {
             return;
         }
         for (i, member) in v.all_of.iter().enumerate() {
             let (mv, mat) = match member {
                 ReferenceOr::Item(s) => (view(s), format!("{at}/allOf/{i}")),
-                ReferenceOr::Reference { reference } => match self.resolve(reference, &format!("{at}/allOf/{i}")) {
-                    Some((ptr, s)) => (view(&s), ptr),
-                    None => continue,
-                },
-            };
-            if !mv.one_of.is_empty() || !mv.any_of.is_empty() {
-                if mv.properties.is_empty() {
-                    unions.push((i, member.clone()));
-                    continue;
+                ReferenceOr::Reference { reference } => {
+                    match self.resolve(reference, &format!("{at}/allOf/{i}")) {
+                        Some((ptr, s)) => (view(&s), ptr),
+                        None => continue,
+                    }
                 }
+            };
+            if (!mv.one_of.is_empty() || !mv.any_of.is_empty()) && mv.properties.is_empty() {
+                unions.push((i, member.clone()));
+                continue;
             }
             for (k, p) in mv.properties {
                 // Later members refine earlier ones; the first declaration keeps its place.
@@ -550,14 +705,21 @@ impl<'a> TypeBuilder<'a> {
                 }
             }
             if !mv.all_of.is_empty() {
-                let inner = View { all_of: mv.all_of.clone(), ..View::default() };
+                let inner = View {
+                    all_of: mv.all_of.clone(),
+                    ..View::default()
+                };
                 self.collect_all_of(&inner, &mat, merged, unions, depth + 1);
             }
         }
     }
 
     fn union(&mut self, v: &View, name: &str, at: &str) -> TypeKind {
-        let (key, members) = if !v.one_of.is_empty() { ("oneOf", &v.one_of) } else { ("anyOf", &v.any_of) };
+        let (key, members) = if !v.one_of.is_empty() {
+            ("oneOf", &v.one_of)
+        } else {
+            ("anyOf", &v.any_of)
+        };
         let mut scope = NameScope::default();
         scope.reserve("Unknown");
         let mut variants = Vec::new();
@@ -569,24 +731,44 @@ impl<'a> TypeBuilder<'a> {
             }
             let ty = self.type_of(m, &format!("{name} Variant{i}"), &p);
             let base = match (&ty, m) {
-                (_, ReferenceOr::Reference { reference }) => type_name(&name_from_pointer(reference.trim_start_matches('#'))),
+                (_, ReferenceOr::Reference { reference }) => {
+                    type_name(&name_from_pointer(reference.trim_start_matches('#')))
+                }
                 (TypeRef::Named(id), _) => self.space.types[*id].name.clone(),
                 (other, _) => primitive_variant_name(other),
             };
             let (vname, _) = scope.unique(&base);
             pointers.push(match m {
-                ReferenceOr::Reference { reference } => reference.trim_start_matches('#').to_string(),
+                ReferenceOr::Reference { reference } => {
+                    reference.trim_start_matches('#').to_string()
+                }
                 _ => p,
             });
-            variants.push(Variant { name: vname, tag: None, ty, boxed: false });
+            variants.push(Variant {
+                name: vname,
+                tag: None,
+                ty,
+                boxed: false,
+            });
         }
         if let Some(property) = self.tag_property(v, &variants) {
-            let mapping: Vec<(String, String)> =
-                v.discriminator.as_ref().map(|d| d.mapping.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
+            let mapping: Vec<(String, String)> = v
+                .discriminator
+                .as_ref()
+                .map(|d| {
+                    d.mapping
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
             for (variant, ptr) in variants.iter_mut().zip(&pointers) {
                 let from_mapping = mapping
                     .iter()
-                    .find(|(_, target)| target.trim_start_matches('#') == ptr || name_from_pointer(target) == name_from_pointer(ptr))
+                    .find(|(_, target)| {
+                        target.trim_start_matches('#') == ptr
+                            || name_from_pointer(target) == name_from_pointer(ptr)
+                    })
                     .map(|(k, _)| k.clone());
                 variant.tag = from_mapping.or_else(|| self.single_value(&variant.ty, &property));
                 if variant.tag.is_none() && v.discriminator.is_some() {
@@ -603,14 +785,18 @@ impl<'a> TypeBuilder<'a> {
         // Most specific first: more required fields wins, spec order breaks ties.
         let mut ranked: Vec<(usize, Variant)> = variants.into_iter().enumerate().collect();
         ranked.sort_by_key(|(i, v)| (std::cmp::Reverse(self.specificity(&v.ty)), *i));
-        TypeKind::Untagged { variants: ranked.into_iter().map(|(_, v)| v).collect() }
+        TypeKind::Untagged {
+            variants: ranked.into_iter().map(|(_, v)| v).collect(),
+        }
     }
 
     fn specificity(&self, ty: &TypeRef) -> usize {
         match ty {
             TypeRef::Json => 0,
             TypeRef::Named(id) => match &self.space.types[*id].kind {
-                TypeKind::Struct { fields, .. } => 2 + fields.iter().filter(|f| f.required).count() * 2 + fields.len(),
+                TypeKind::Struct { fields, .. } => {
+                    2 + fields.iter().filter(|f| f.required).count() * 2 + fields.len()
+                }
                 _ => 2,
             },
             TypeRef::String => 1,
@@ -629,7 +815,10 @@ impl<'a> TypeBuilder<'a> {
         }
         let first = self.fields_of_named(&variants[0].ty);
         first.iter().map(|f| f.wire.clone()).find(|candidate| {
-            let tags: Vec<Option<String>> = variants.iter().map(|v| self.single_value(&v.ty, candidate)).collect();
+            let tags: Vec<Option<String>> = variants
+                .iter()
+                .map(|v| self.single_value(&v.ty, candidate))
+                .collect();
             let all = tags.iter().all(Option::is_some);
             let mut distinct: Vec<_> = tags.iter().flatten().collect();
             distinct.sort();
@@ -653,7 +842,9 @@ impl<'a> TypeBuilder<'a> {
 
     /// The enum values declared for `property` of a struct type.
     pub fn enum_values(&self, ty: &TypeRef, property: &str) -> Vec<String> {
-        let Some(field) = self.space.fields_of(ty).iter().find(|f| f.wire == property) else { return vec![] };
+        let Some(field) = self.space.fields_of(ty).iter().find(|f| f.wire == property) else {
+            return vec![];
+        };
         match &field.ty {
             TypeRef::Named(id) => match &self.space.types[*id].kind {
                 TypeKind::StringEnum { values } => values.iter().map(|v| v.wire.clone()).collect(),
@@ -671,7 +862,9 @@ impl<'a> TypeBuilder<'a> {
                 if self.reaches(child, id, &mut vec![false; self.space.types.len()]) {
                     match &mut self.space.types[id].kind {
                         TypeKind::Struct { fields, .. } => fields[slot].boxed = true,
-                        TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => variants[slot].boxed = true,
+                        TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
+                            variants[slot].boxed = true
+                        }
                         _ => {}
                     }
                 }
@@ -681,12 +874,24 @@ impl<'a> TypeBuilder<'a> {
 
     /// (slot, child) pairs where a type holds a named type by value (not behind Vec/Map).
     fn direct_children(&self, id: TypeId) -> Vec<(usize, TypeId)> {
-        let by_value = |t: &TypeRef| if let TypeRef::Named(c) = t { Some(*c) } else { None };
-        match &self.space.types[id].kind {
-            TypeKind::Struct { fields, .. } => fields.iter().enumerate().filter_map(|(i, f)| by_value(&f.ty).map(|c| (i, c))).collect(),
-            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
-                variants.iter().enumerate().filter_map(|(i, v)| by_value(&v.ty).map(|c| (i, c))).collect()
+        let by_value = |t: &TypeRef| {
+            if let TypeRef::Named(c) = t {
+                Some(*c)
+            } else {
+                None
             }
+        };
+        match &self.space.types[id].kind {
+            TypeKind::Struct { fields, .. } => fields
+                .iter()
+                .enumerate()
+                .filter_map(|(i, f)| by_value(&f.ty).map(|c| (i, c)))
+                .collect(),
+            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => variants
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| by_value(&v.ty).map(|c| (i, c)))
+                .collect(),
             TypeKind::Alias(t) => by_value(t).map(|c| vec![(0, c)]).unwrap_or_default(),
             TypeKind::StringEnum { .. } => vec![],
         }
@@ -701,10 +906,18 @@ impl<'a> TypeBuilder<'a> {
         }
         seen[from] = true;
         let boxed_slots: Vec<usize> = match &self.space.types[from].kind {
-            TypeKind::Struct { fields, .. } => fields.iter().enumerate().filter(|(_, f)| f.boxed).map(|(i, _)| i).collect(),
-            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
-                variants.iter().enumerate().filter(|(_, v)| v.boxed).map(|(i, _)| i).collect()
-            }
+            TypeKind::Struct { fields, .. } => fields
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.boxed)
+                .map(|(i, _)| i)
+                .collect(),
+            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => variants
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.boxed)
+                .map(|(i, _)| i)
+                .collect(),
             _ => vec![],
         };
         self.direct_children(from)
@@ -714,9 +927,19 @@ impl<'a> TypeBuilder<'a> {
     }
 }
 
+impl TypeBuilder<'_> {
+    /// A type name for something the emitter defines (options structs), unique among schema types.
+    pub fn unique_type_name(&mut self, wanted: &str) -> String {
+        self.names.unique(&type_name(wanted)).0
+    }
+}
+
 fn is_null_schema(m: &ReferenceOr<Schema>) -> bool {
     match m {
-        ReferenceOr::Item(s) => matches!(&s.schema_kind, SchemaKind::Any(a) if a.typ.is_none() && a.properties.is_empty() && a.one_of.is_empty() && a.all_of.is_empty() && a.any_of.is_empty()) && s.schema_data.nullable,
+        ReferenceOr::Item(s) => {
+            matches!(&s.schema_kind, SchemaKind::Any(a) if a.typ.is_none() && a.properties.is_empty() && a.one_of.is_empty() && a.all_of.is_empty() && a.any_of.is_empty())
+                && s.schema_data.nullable
+        }
         _ => false,
     }
 }
@@ -741,8 +964,21 @@ fn primitive_variant_name(t: &TypeRef) -> String {
 /// deeper pointers keep the meaningful segments (`Foo/properties/bar/oneOf/3` → `FooBarOneOf3`).
 pub fn name_from_pointer(ptr: &str) -> String {
     let segments = split_pointer(ptr.trim_start_matches('#'));
-    let skip = ["components", "schemas", "properties", "items", "definitions", "$defs", "content", "schema"];
-    let start = segments.iter().position(|s| s == "schemas").map(|i| i + 1).unwrap_or(0);
+    let skip = [
+        "components",
+        "schemas",
+        "properties",
+        "items",
+        "definitions",
+        "$defs",
+        "content",
+        "schema",
+    ];
+    let start = segments
+        .iter()
+        .position(|s| s == "schemas")
+        .map(|i| i + 1)
+        .unwrap_or(0);
     let meaningful: Vec<&str> = segments[start.min(segments.len())..]
         .iter()
         .map(String::as_str)
@@ -785,19 +1021,18 @@ mod tests {
     #[test]
     fn names_from_pointers() {
         assert_eq!(name_from_pointer("/components/schemas/Foo"), "Foo");
-        assert_eq!(name_from_pointer("#/components/schemas/X/properties/y/oneOf/3"), "X y oneOf 3");
+        assert_eq!(
+            name_from_pointer("#/components/schemas/X/properties/y/oneOf/3"),
+            "X y oneOf 3"
+        );
     }
 
     #[test]
     fn serde_paths_become_pointers() {
-        assert_eq!(json_path_to_pointer("properties.a[2].type"), "/properties/a/2/type");
+        assert_eq!(
+            json_path_to_pointer("properties.a[2].type"),
+            "/properties/a/2/type"
+        );
         assert_eq!(json_path_to_pointer("."), "");
-    }
-}
-
-impl TypeBuilder<'_> {
-    /// A type name for something the emitter defines (options structs), unique among schema types.
-    pub fn unique_type_name(&mut self, wanted: &str) -> String {
-        self.names.unique(&type_name(wanted)).0
     }
 }

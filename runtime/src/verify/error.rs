@@ -34,10 +34,15 @@ impl fmt::Display for WebhookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WebhookError::MissingHeader(h) => write!(f, "missing required header `{h}`"),
-            WebhookError::MalformedHeader { header, reason } => write!(f, "malformed header `{header}`: {reason}"),
+            WebhookError::MalformedHeader { header, reason } => {
+                write!(f, "malformed header `{header}`: {reason}")
+            }
             WebhookError::SignatureMismatch => f.write_str("signature does not match"),
             WebhookError::TimestampOutOfTolerance { timestamp, now } => {
-                write!(f, "timestamp {timestamp} is outside the allowed window (now {now})")
+                write!(
+                    f,
+                    "timestamp {timestamp} is outside the allowed window (now {now})"
+                )
             }
             WebhookError::InvalidSecret(reason) => write!(f, "invalid webhook secret: {reason}"),
             WebhookError::Decode(e) => write!(f, "verified, but {e}"),
@@ -65,7 +70,9 @@ impl WebhookError {
     pub fn is_authentication_failure(&self) -> bool {
         matches!(
             self,
-            WebhookError::SignatureMismatch | WebhookError::TimestampOutOfTolerance { .. } | WebhookError::InvalidSecret(_)
+            WebhookError::SignatureMismatch
+                | WebhookError::TimestampOutOfTolerance { .. }
+                | WebhookError::InvalidSecret(_)
         )
     }
 }

@@ -205,7 +205,11 @@ impl HmacScheme {
         self
     }
     /// Use a key-value header with these keys for signatures and timestamp.
-    pub fn key_value(mut self, signature_key: impl Into<String>, timestamp_key: impl Into<String>) -> Self {
+    pub fn key_value(
+        mut self,
+        signature_key: impl Into<String>,
+        timestamp_key: impl Into<String>,
+    ) -> Self {
         self.format = HeaderFormat::KeyValue;
         self.signature_key = Some(signature_key.into());
         self.timestamp_key = Some(timestamp_key.into());
@@ -234,17 +238,28 @@ impl HmacScheme {
 
     /// Does a delivery carry a timestamp under this scheme?
     pub fn has_timestamp(&self) -> bool {
-        self.timestamp_header.is_some() || (self.format == HeaderFormat::KeyValue && self.timestamp_key.is_some())
+        self.timestamp_header.is_some()
+            || (self.format == HeaderFormat::KeyValue && self.timestamp_key.is_some())
     }
 
-    fn signature_header<'h>(&self, headers: &'h HeaderMap) -> Result<(&str, &'h [u8]), WebhookError> {
+    fn signature_header<'h>(
+        &self,
+        headers: &'h HeaderMap,
+    ) -> Result<(&str, &'h [u8]), WebhookError> {
         std::iter::once(&self.header)
             .chain(&self.alternate_headers)
             .find_map(|h| headers.get(h.as_str()).map(|v| (h.as_str(), v.as_bytes())))
             .ok_or_else(|| WebhookError::MissingHeader(self.header.clone()))
     }
 
-    pub(crate) fn verify(&self, keys: &KeySet, headers: &HeaderMap, body: &[u8], now: i64, tolerance: Duration) -> Result<(), WebhookError> {
+    pub(crate) fn verify(
+        &self,
+        keys: &KeySet,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+        tolerance: Duration,
+    ) -> Result<(), WebhookError> {
         let (_, raw) = self.signature_header(headers)?;
         let mut timestamp = None;
         if let Some(h) = &self.timestamp_header {
@@ -258,13 +273,16 @@ impl HmacScheme {
         match self.format {
             HeaderFormat::Plain => {
                 let value = trim(raw);
-                let sig = match &self.prefix {
-                    Some(p) => value.strip_prefix(p.as_bytes()).ok_or(WebhookError::MalformedHeader {
-                        header: self.header.clone(),
-                        reason: "signature lacks the expected prefix",
-                    })?,
-                    None => value,
-                };
+                let sig =
+                    match &self.prefix {
+                        Some(p) => value.strip_prefix(p.as_bytes()).ok_or(
+                            WebhookError::MalformedHeader {
+                                header: self.header.clone(),
+                                reason: "signature lacks the expected prefix",
+                            },
+                        )?,
+                        None => value,
+                    };
                 candidates.push(sig);
             }
             HeaderFormat::KeyValue => {
@@ -272,7 +290,9 @@ impl HmacScheme {
                 let ts_key = self.timestamp_key.as_deref().map(str::as_bytes);
                 for pair in raw.split(|b| *b == b',') {
                     let pair = trim(pair);
-                    let Some(eq) = pair.iter().position(|b| *b == b'=') else { continue };
+                    let Some(eq) = pair.iter().position(|b| *b == b'=') else {
+                        continue;
+                    };
                     let (k, v) = (&pair[..eq], &pair[eq + 1..]);
                     if k == sig_key {
                         candidates.push(v);
@@ -283,15 +303,26 @@ impl HmacScheme {
             }
         }
         if candidates.is_empty() {
-            return Err(WebhookError::MalformedHeader { header: self.header.clone(), reason: "no signature in header" });
+            return Err(WebhookError::MalformedHeader {
+                header: self.header.clone(),
+                reason: "no signature in header",
+            });
         }
         if self.has_timestamp() {
             let ts_name: &'static str = "timestamp";
-            let raw_ts = timestamp.ok_or_else(|| WebhookError::MalformedHeader { header: self.header.clone(), reason: "no timestamp" })?;
+            let raw_ts = timestamp.ok_or_else(|| WebhookError::MalformedHeader {
+                header: self.header.clone(),
+                reason: "no timestamp",
+            })?;
             let ts = parse_timestamp(ts_name, raw_ts)?;
             check_window(ts, now, tolerance)?;
         }
-        let signed = Signed { body, timestamp, id, headers: Some(headers) };
+        let signed = Signed {
+            body,
+            timestamp,
+            id,
+            headers: Some(headers),
+        };
         for mac in keys.macs() {
             let (expected, n) = self.compute(mac.clone(), &signed);
             for c in &candidates {
@@ -349,8 +380,17 @@ impl HmacScheme {
         decoded.len() == expected.len() && bool::from(decoded.ct_eq(expected))
     }
 
-    pub(crate) fn sign(&self, keys: &KeySet, id: Option<&str>, timestamp: i64, body: &[u8]) -> Result<HeaderMap, WebhookError> {
-        let mac = keys.macs().next().ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
+    pub(crate) fn sign(
+        &self,
+        keys: &KeySet,
+        id: Option<&str>,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Result<HeaderMap, WebhookError> {
+        let mac = keys
+            .macs()
+            .next()
+            .ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
         let ts = timestamp.to_string();
         let mut headers = HeaderMap::new();
         if let (Some(h), Some(id)) = (&self.id_header, id) {
@@ -364,7 +404,10 @@ impl HmacScheme {
         };
         let (out, n) = self.compute(mac.clone(), &signed);
         let sig = match self.encoding {
-            Encoding::Hex => out[..n].iter().map(|b| format!("{b:02x}")).collect::<String>(),
+            Encoding::Hex => out[..n]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
             Encoding::Base64 => STANDARD.encode(&out[..n]),
         };
         let value = match self.format {
@@ -384,7 +427,10 @@ impl HmacScheme {
 }
 
 pub(crate) fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), WebhookError> {
-    let invalid = || WebhookError::MalformedHeader { header: name.to_string(), reason: "not a valid header" };
+    let invalid = || WebhookError::MalformedHeader {
+        header: name.to_string(),
+        reason: "not a valid header",
+    };
     let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
     let v = HeaderValue::from_str(value).map_err(|_| invalid())?;
     headers.insert(n, v);
@@ -392,8 +438,15 @@ pub(crate) fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Result
 }
 
 fn trim(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map(|i| i + 1).unwrap_or(start);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map(|i| i + 1)
+        .unwrap_or(start);
     &b[start..end.max(start)]
 }
 

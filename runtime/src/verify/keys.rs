@@ -23,9 +23,15 @@ impl KeyedMac {
     fn new(alg: Algorithm, key: &[u8]) -> Self {
         // `new_from_slice` accepts keys of any length for HMAC; the error arm cannot happen.
         match alg {
-            Algorithm::Sha1 => KeyedMac::Sha1(Hmac::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
-            Algorithm::Sha256 => KeyedMac::Sha256(Hmac::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
-            Algorithm::Sha512 => KeyedMac::Sha512(Hmac::new_from_slice(key).unwrap_or_else(|_| unreachable!())),
+            Algorithm::Sha1 => {
+                KeyedMac::Sha1(Hmac::new_from_slice(key).unwrap_or_else(|_| unreachable!()))
+            }
+            Algorithm::Sha256 => {
+                KeyedMac::Sha256(Hmac::new_from_slice(key).unwrap_or_else(|_| unreachable!()))
+            }
+            Algorithm::Sha512 => {
+                KeyedMac::Sha512(Hmac::new_from_slice(key).unwrap_or_else(|_| unreachable!()))
+            }
         }
     }
 
@@ -104,7 +110,9 @@ impl KeySet {
                     Key::Mac(KeyedMac::new(h.algorithm, &bytes))
                 }
                 Scheme::EncryptedToken(t) => Key::Aes(derive_aes_key(s, t.key_derivation)?),
-                Scheme::None => return Err(WebhookError::InvalidSecret("this scheme takes no secret")),
+                Scheme::None => {
+                    return Err(WebhookError::InvalidSecret("this scheme takes no secret"))
+                }
             });
         }
         if keys.is_empty() {
@@ -118,16 +126,25 @@ impl KeySet {
 fn standard_webhooks_key(s: &str) -> Result<Key, WebhookError> {
     if let Some(b64) = s.strip_prefix("whpk_") {
         let bytes = b64_flexible(b64)?;
-        let arr: [u8; 32] = bytes.as_slice().try_into().map_err(|_| WebhookError::InvalidSecret("Ed25519 public key must be 32 bytes"))?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|_| WebhookError::InvalidSecret("not an Ed25519 public key"))?;
+        let arr: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| WebhookError::InvalidSecret("Ed25519 public key must be 32 bytes"))?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&arr)
+            .map_err(|_| WebhookError::InvalidSecret("not an Ed25519 public key"))?;
         return Ok(Key::Ed25519Public(key));
     }
     if let Some(b64) = s.strip_prefix("whsk_") {
         let bytes = b64_flexible(b64)?;
         let arr: Zeroizing<[u8; 32]> = Zeroizing::new(
-            bytes.as_slice().try_into().map_err(|_| WebhookError::InvalidSecret("Ed25519 secret key must be 32 bytes"))?,
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| WebhookError::InvalidSecret("Ed25519 secret key must be 32 bytes"))?,
         );
-        return Ok(Key::Ed25519Secret(Box::new(ed25519_dalek::SigningKey::from_bytes(&arr))));
+        return Ok(Key::Ed25519Secret(Box::new(
+            ed25519_dalek::SigningKey::from_bytes(&arr),
+        )));
     }
     let bytes = b64_flexible(s.strip_prefix("whsec_").unwrap_or(s))?;
     Ok(Key::Mac(KeyedMac::new(Algorithm::Sha256, &bytes)))
@@ -155,7 +172,9 @@ fn decode_secret(s: &str, enc: SecretEncoding) -> Result<Zeroizing<Vec<u8>>, Web
             }
             let mut out = Zeroizing::new(vec![0u8; s.len() / 2]);
             for (i, pair) in s.as_bytes().chunks(2).enumerate() {
-                out[i] = (hex_val(pair[0]).ok_or(WebhookError::InvalidSecret("secret is not hex"))? << 4)
+                out[i] = (hex_val(pair[0])
+                    .ok_or(WebhookError::InvalidSecret("secret is not hex"))?
+                    << 4)
                     | hex_val(pair[1]).ok_or(WebhookError::InvalidSecret("secret is not hex"))?;
             }
             Ok(out)
@@ -177,13 +196,17 @@ fn derive_aes_key(s: &str, kd: KeyDerivation) -> Result<Zeroizing<Vec<u8>>, Webh
         KeyDerivation::Sha256 => Ok(Zeroizing::new(Sha256::digest(s.as_bytes()).to_vec())),
         KeyDerivation::Raw => match s.len() {
             16 | 24 | 32 => Ok(Zeroizing::new(s.as_bytes().to_vec())),
-            _ => Err(WebhookError::InvalidSecret("raw AES key must be 16, 24 or 32 bytes")),
+            _ => Err(WebhookError::InvalidSecret(
+                "raw AES key must be 16, 24 or 32 bytes",
+            )),
         },
         KeyDerivation::Base64 => {
             let k = b64_flexible(s)?;
             match k.len() {
                 16 | 24 | 32 => Ok(k),
-                _ => Err(WebhookError::InvalidSecret("AES key must decode to 16, 24 or 32 bytes")),
+                _ => Err(WebhookError::InvalidSecret(
+                    "AES key must decode to 16, 24 or 32 bytes",
+                )),
             }
         }
     }

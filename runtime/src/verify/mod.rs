@@ -58,7 +58,11 @@ impl Scheme {
     pub fn required_headers(&self) -> Vec<String> {
         match self {
             Scheme::StandardWebhooks(_) => {
-                vec!["webhook-id".into(), "webhook-timestamp".into(), "webhook-signature".into()]
+                vec![
+                    "webhook-id".into(),
+                    "webhook-timestamp".into(),
+                    "webhook-signature".into(),
+                ]
             }
             Scheme::Hmac(h) => {
                 let mut v = vec![h.header.to_ascii_lowercase()];
@@ -99,12 +103,20 @@ impl Verifier {
     {
         let keys = KeySet::new(&scheme, secrets)?;
         let tolerance = scheme.tolerance().unwrap_or(DEFAULT_TOLERANCE);
-        Ok(Verifier { scheme, keys, tolerance })
+        Ok(Verifier {
+            scheme,
+            keys,
+            tolerance,
+        })
     }
 
     /// A verifier that accepts every delivery. Use only where the transport already authenticates.
     pub fn insecure_without_verification() -> Self {
-        Verifier { scheme: Scheme::None, keys: KeySet::empty(), tolerance: DEFAULT_TOLERANCE }
+        Verifier {
+            scheme: Scheme::None,
+            keys: KeySet::empty(),
+            tolerance: DEFAULT_TOLERANCE,
+        }
     }
 
     /// Change the replay window (inclusive) for schemes with a timestamp.
@@ -124,7 +136,12 @@ impl Verifier {
     }
 
     /// Verify with an explicit clock (tests, replays).
-    pub fn verify_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), WebhookError> {
+    pub fn verify_at(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), WebhookError> {
         let now = unix_seconds(now);
         match &self.scheme {
             Scheme::StandardWebhooks(s) => s.verify(&self.keys, headers, body, now, self.tolerance),
@@ -136,10 +153,20 @@ impl Verifier {
 
     /// Sign a body as the vendor would, with the first secret (test kit: build fixtures, drive receivers).
     /// `id` and `timestamp` are used where the scheme has them (defaults: a fixed id and `now`).
-    pub fn sign(&self, body: &[u8], id: Option<&str>, timestamp: Option<i64>) -> Result<HeaderMap, WebhookError> {
+    pub fn sign(
+        &self,
+        body: &[u8],
+        id: Option<&str>,
+        timestamp: Option<i64>,
+    ) -> Result<HeaderMap, WebhookError> {
         let timestamp = timestamp.unwrap_or_else(|| unix_seconds(SystemTime::now()));
         match &self.scheme {
-            Scheme::StandardWebhooks(s) => s.sign(&self.keys, id.unwrap_or("msg_hookgen_test"), timestamp, body),
+            Scheme::StandardWebhooks(s) => s.sign(
+                &self.keys,
+                id.unwrap_or("msg_hookgen_test"),
+                timestamp,
+                body,
+            ),
             Scheme::Hmac(h) => h.sign(&self.keys, id, timestamp, body),
             Scheme::EncryptedToken(t) => t.sign(&self.keys, timestamp),
             Scheme::None => Ok(HeaderMap::new()),
@@ -156,14 +183,25 @@ fn unix_seconds(t: SystemTime) -> i64 {
 
 /// Parse a timestamp header: decimal digits only (no sign, no fraction, no spaces), no overflow.
 pub(crate) fn parse_timestamp(header: &'static str, raw: &[u8]) -> Result<i64, WebhookError> {
-    let malformed = |reason| WebhookError::MalformedHeader { header: header.into(), reason };
+    let malformed = |reason| WebhookError::MalformedHeader {
+        header: header.into(),
+        reason,
+    };
     if raw.is_empty() || raw.len() > 19 || !raw.iter().all(u8::is_ascii_digit) {
         return Err(malformed("timestamp must be decimal integer seconds"));
     }
-    raw.iter().try_fold(0i64, |acc, d| acc.checked_mul(10)?.checked_add(i64::from(d - b'0'))).ok_or(malformed("timestamp out of range"))
+    raw.iter()
+        .try_fold(0i64, |acc, d| {
+            acc.checked_mul(10)?.checked_add(i64::from(d - b'0'))
+        })
+        .ok_or(malformed("timestamp out of range"))
 }
 
-pub(crate) fn check_window(timestamp: i64, now: i64, tolerance: Duration) -> Result<(), WebhookError> {
+pub(crate) fn check_window(
+    timestamp: i64,
+    now: i64,
+    tolerance: Duration,
+) -> Result<(), WebhookError> {
     let tol = i64::try_from(tolerance.as_secs()).unwrap_or(i64::MAX);
     let skew = (i128::from(now) - i128::from(timestamp)).unsigned_abs();
     if skew > tol as u128 {
@@ -174,7 +212,10 @@ pub(crate) fn check_window(timestamp: i64, now: i64, tolerance: Duration) -> Res
 
 /// Look a header up (names are case-insensitive in `HeaderMap`); absent → its own error.
 pub(crate) fn header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h [u8], WebhookError> {
-    headers.get(name).map(|v| v.as_bytes()).ok_or_else(|| WebhookError::MissingHeader(name.to_string()))
+    headers
+        .get(name)
+        .map(|v| v.as_bytes())
+        .ok_or_else(|| WebhookError::MissingHeader(name.to_string()))
 }
 
 #[cfg(test)]
@@ -184,10 +225,22 @@ mod tests {
     #[test]
     fn timestamps_are_strict_decimal() {
         assert_eq!(parse_timestamp("t", b"1614265330").unwrap(), 1614265330);
-        for bad in [&b"+123"[..], b"-1", b"1.0", b"", b" 1", b"99999999999999999999", b"9223372036854775808", b"\xff"] {
+        for bad in [
+            &b"+123"[..],
+            b"-1",
+            b"1.0",
+            b"",
+            b" 1",
+            b"99999999999999999999",
+            b"9223372036854775808",
+            b"\xff",
+        ] {
             assert!(parse_timestamp("t", bad).is_err(), "{bad:?}");
         }
-        assert_eq!(parse_timestamp("t", b"9223372036854775807").unwrap(), i64::MAX);
+        assert_eq!(
+            parse_timestamp("t", b"9223372036854775807").unwrap(),
+            i64::MAX
+        );
     }
 
     #[test]

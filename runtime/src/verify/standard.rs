@@ -32,12 +32,21 @@ fn default_tolerance() -> u64 {
 
 impl Default for StandardWebhooks {
     fn default() -> Self {
-        StandardWebhooks { tolerance_seconds: default_tolerance() }
+        StandardWebhooks {
+            tolerance_seconds: default_tolerance(),
+        }
     }
 }
 
 impl StandardWebhooks {
-    pub(crate) fn verify(&self, keys: &KeySet, headers: &HeaderMap, body: &[u8], now: i64, tolerance: Duration) -> Result<(), WebhookError> {
+    pub(crate) fn verify(
+        &self,
+        keys: &KeySet,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: i64,
+        tolerance: Duration,
+    ) -> Result<(), WebhookError> {
         let id = header(headers, ID)?;
         let ts_raw = header(headers, TIMESTAMP)?;
         let sigs = header(headers, SIGNATURE)?;
@@ -57,18 +66,25 @@ impl StandardWebhooks {
             macs.push(m.finish());
         }
         for item in sigs.split(|b| *b == b' ') {
-            let Some(comma) = item.iter().position(|b| *b == b',') else { continue };
+            let Some(comma) = item.iter().position(|b| *b == b',') else {
+                continue;
+            };
             let (version, sig) = (&item[..comma], &item[comma + 1..]);
             let mut buf = [0u8; 96];
             if sig.len() > 128 {
                 continue;
             }
-            let Ok(n) = STANDARD.decode_slice(sig, &mut buf) else { continue };
+            let Ok(n) = STANDARD.decode_slice(sig, &mut buf) else {
+                continue;
+            };
             let decoded = &buf[..n];
             match version {
                 b"v1" => {
                     any = true;
-                    if macs.iter().any(|(m, len)| *len == n && bool::from(m[..*len].ct_eq(decoded))) {
+                    if macs
+                        .iter()
+                        .any(|(m, len)| *len == n && bool::from(m[..*len].ct_eq(decoded)))
+                    {
                         return Ok(());
                     }
                 }
@@ -82,13 +98,18 @@ impl StandardWebhooks {
             }
         }
         if !any {
-            return Err(WebhookError::MalformedHeader { header: SIGNATURE.into(), reason: "no v1 or v1a signature" });
+            return Err(WebhookError::MalformedHeader {
+                header: SIGNATURE.into(),
+                reason: "no v1 or v1a signature",
+            });
         }
         Err(WebhookError::SignatureMismatch)
     }
 
     fn verify_ed25519(&self, keys: &KeySet, id: &[u8], ts: &[u8], body: &[u8], sig: &[u8]) -> bool {
-        let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else { return false };
+        let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else {
+            return false;
+        };
         let mut msg = Vec::with_capacity(id.len() + ts.len() + body.len() + 2);
         msg.extend_from_slice(id);
         msg.push(b'.');
@@ -102,9 +123,18 @@ impl StandardWebhooks {
         })
     }
 
-    pub(crate) fn sign(&self, keys: &KeySet, id: &str, timestamp: i64, body: &[u8]) -> Result<HeaderMap, WebhookError> {
+    pub(crate) fn sign(
+        &self,
+        keys: &KeySet,
+        id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> Result<HeaderMap, WebhookError> {
         let ts = timestamp.to_string();
-        let key = keys.iter().next().ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
+        let key = keys
+            .iter()
+            .next()
+            .ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
         let sig = match key {
             Key::Mac(mac) => {
                 let mut m = mac.clone();

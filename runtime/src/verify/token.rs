@@ -118,7 +118,13 @@ impl Default for TokenScheme {
 const MAX_TOKEN: usize = 4096;
 
 impl TokenScheme {
-    pub(crate) fn verify(&self, keys: &KeySet, headers: &HeaderMap, now: i64, tolerance: Duration) -> Result<(), WebhookError> {
+    pub(crate) fn verify(
+        &self,
+        keys: &KeySet,
+        headers: &HeaderMap,
+        now: i64,
+        tolerance: Duration,
+    ) -> Result<(), WebhookError> {
         let raw = header(headers, &self.header)?;
         let fail = || WebhookError::SignatureMismatch;
         if raw.len() > MAX_TOKEN {
@@ -127,16 +133,22 @@ impl TokenScheme {
         let bytes = self.decode(raw).ok_or_else(fail)?;
         for key in keys.iter() {
             let Key::Aes(k) = key else { continue };
-            let Some(plain) = self.decrypt(k, &bytes) else { continue };
+            let Some(plain) = self.decrypt(k, &bytes) else {
+                continue;
+            };
             match &self.plaintext {
                 TokenPlaintext::Any => return Ok(()),
                 TokenPlaintext::Exact(want) => {
-                    if plain.len() == want.len() && bool::from(plain.as_slice().ct_eq(want.as_bytes())) {
+                    if plain.len() == want.len()
+                        && bool::from(plain.as_slice().ct_eq(want.as_bytes()))
+                    {
                         return Ok(());
                     }
                 }
                 TokenPlaintext::UnixTimestamp => {
-                    let Ok(ts) = parse_timestamp("token", &plain) else { continue };
+                    let Ok(ts) = parse_timestamp("token", &plain) else {
+                        continue;
+                    };
                     check_window(ts, now, tolerance)?;
                     return Ok(());
                 }
@@ -153,7 +165,9 @@ impl TokenScheme {
                 if raw.len() % 2 != 0 {
                     return None;
                 }
-                raw.chunks(2).map(|p| Some((hex_val(p[0])? << 4) | hex_val(p[1])?)).collect()
+                raw.chunks(2)
+                    .map(|p| Some((hex_val(p[0])? << 4) | hex_val(p[1])?))
+                    .collect()
             }
         }
     }
@@ -168,7 +182,10 @@ impl TokenScheme {
         }
         macro_rules! dec {
             ($aes:ty) => {
-                cbc::Decryptor::<$aes>::new_from_slices(key, &iv).ok()?.decrypt_padded_vec_mut::<Pkcs7>(ct).ok()
+                cbc::Decryptor::<$aes>::new_from_slices(key, &iv)
+                    .ok()?
+                    .decrypt_padded_vec_mut::<Pkcs7>(ct)
+                    .ok()
             };
         }
         match key.len() {
@@ -189,7 +206,9 @@ impl TokenScheme {
         };
         // Test kit only: a deterministic IV derived from the plaintext keeps fixtures stable.
         let iv: [u8; 16] = match self.iv {
-            TokenIv::Prefix => Sha256::digest(plain.as_bytes())[..16].try_into().unwrap_or([0; 16]),
+            TokenIv::Prefix => Sha256::digest(plain.as_bytes())[..16]
+                .try_into()
+                .unwrap_or([0; 16]),
             TokenIv::Zero => [0u8; 16],
         };
         macro_rules! enc {
