@@ -4,7 +4,9 @@
 //! [`load`] (files → overlaid, normalised document) → [`ir`] (events, types, operations,
 //! signature scheme, links) → [`lint`] (diagnostics) → [`emit`] (Rust code and crate files).
 
+#[cfg(feature = "cli")]
 pub mod cli;
+mod builder;
 pub mod config;
 pub mod diag;
 mod dupkeys;
@@ -14,12 +16,15 @@ pub mod lint;
 pub mod load;
 pub mod normalize;
 pub mod overlay;
+#[cfg(feature = "cli")]
 mod render;
+#[cfg(feature = "cli")]
 mod send;
 pub mod source;
 
 use std::path::Path;
 
+pub use builder::{BuildError, Builder};
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use ir::Api;
 pub use load::{Document, LoadError};

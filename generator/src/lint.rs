@@ -110,7 +110,7 @@ fn validate_named(
                 out.push((at.to_string(), format!("required property `{name}` is missing (it is not declared either, so the example {DECODES_ANYWAY})")));
             }
             for f in fields {
-                if f.wire.is_empty() {
+                if f.flatten {
                     // A flattened union member: validate against the whole object.
                     validate(types, &f.ty, v, at, out);
                     continue;

@@ -646,6 +646,11 @@ pub fn locate(doc: &Document, maps: &mut [Option<LineMap>], d: &mut Diagnostic) 
     if d.line.is_some() {
         return;
     }
+    if d.pointer.is_empty() {
+        // The whole document: a line would only point at its first key.
+        d.file = d.file.take().or_else(|| doc.sources.first().map(|s| s.display.clone()));
+        return;
+    }
     let wanted = d.file.clone();
     for (i, src) in doc.sources.iter().enumerate() {
         if wanted.as_ref().is_some_and(|f| f != &src.display) {

@@ -23,12 +23,26 @@ pub struct Modules {
     pub webhook: TokenStream,
 }
 
-pub fn modules(api: &Api) -> Modules {
-    Modules {
-        types: types::types_module(&api.types),
+/// Choices a `build.rs` user can make (see [`crate::Builder`]).
+#[derive(Debug, Clone, Default)]
+pub struct EmitOptions {
+    /// Extra attributes on every generated struct and enum, as Rust source.
+    pub type_attributes: Vec<String>,
+    /// Emit the API client; `None` follows the spec's `hookgen.toml`.
+    pub emit_client: Option<bool>,
+}
+
+pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
+    let attributes = options
+        .type_attributes
+        .iter()
+        .map(|a| a.parse::<TokenStream>().map_err(|e| EmitError(format!("type attribute `{a}`: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Modules {
+        types: types::types_module(&api.types, &attributes),
         events: events::events_module(api),
         webhook: webhook::webhook_module(api),
-    }
+    })
 }
 
 /// `use` lines for the runtime types a set of type references needs.
@@ -140,16 +154,25 @@ fn crate_docs(api: &Api) -> TokenStream {
 
 /// The whole SDK as one Rust file, for `build.rs` + `include!`.
 pub fn single_file(api: &Api) -> Result<String, EmitError> {
+    single_file_with(api, &EmitOptions::default())
+}
+
+/// [`single_file`] with options.
+pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, EmitError> {
     let Modules {
         types,
         events,
         webhook,
-    } = modules(api);
+    } = modules(api, options)?;
     let tokens = quote! {
         /// Types of the payloads and API bodies, from the spec's schemas.
-        #[allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+        #[allow(dead_code, rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
         pub mod types { #types }
+        /// The `Event` enum.
+        #[allow(dead_code)]
         pub mod events { #events }
+        /// Verification and decoding of deliveries.
+        #[allow(dead_code)]
         pub mod webhook { #webhook }
         pub use events::Event;
         pub use webhook::Webhook;
@@ -185,7 +208,7 @@ pub fn crate_files_with(
         types,
         events,
         webhook,
-    } = modules(api);
+    } = modules(api, &EmitOptions::default())?;
     let docs = crate_docs(api);
     let lib = quote! {
         #docs

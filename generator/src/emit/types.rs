@@ -7,8 +7,14 @@ use super::rust_types::{doc_attrs, ident, rust_type};
 use crate::ir::{EnumValue, Field, TypeDef, TypeKind, TypeRef, TypeSpace, Variant};
 
 /// Every named type of the type space, in a stable order.
-pub fn types_module(types: &TypeSpace) -> TokenStream {
-    let items = types.types.iter().map(|t| type_def(types, t));
+pub fn types_module(types: &TypeSpace, attributes: &[TokenStream]) -> TokenStream {
+    let items = types.types.iter().map(|t| {
+        let def = type_def(types, t);
+        match t.kind {
+            TypeKind::Alias(_) => def,
+            _ => quote!(#(#attributes)* #def),
+        }
+    });
     let imports = super::imports(types.types.iter().flat_map(type_refs_of), true);
     let has_enum = types
         .types
@@ -91,7 +97,7 @@ fn struct_def(
     let fields_tokens = fields.iter().map(|f| {
         let fname = ident(&f.name);
         let ty = field_type(types, f);
-        let fallback = if f.wire.is_empty() {
+        let fallback = if f.flatten {
             "The variant part of the payload.".to_string()
         } else if f.required {
             format!("`{}` (required).", f.wire)
@@ -100,7 +106,7 @@ fn struct_def(
         };
         let docs = doc_attrs(Some(f.doc.as_deref().unwrap_or(&fallback)));
         let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
-        if f.wire.is_empty() {
+        if f.flatten {
             return quote! { #docs #[serde(flatten)] pub #fname: #ty, };
         }
         let bare = f.name.trim_start_matches("r#");

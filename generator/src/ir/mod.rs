@@ -45,6 +45,8 @@ pub struct Field {
     pub boxed: bool,
     pub doc: Option<String>,
     pub deprecated: bool,
+    /// A union member of an `allOf`, flattened into the struct (it has no property name).
+    pub flatten: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -267,4 +269,30 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub signature: Option<SignatureScheme>,
     pub emit_client: bool,
+}
+
+impl Api {
+    /// Keep only the operations `keep` accepts; links to dropped operations are dropped too.
+    pub fn retain_operations(&mut self, keep: impl Fn(&Operation) -> bool) {
+        let mut new_index = Vec::with_capacity(self.operations.len());
+        let mut kept = Vec::new();
+        for op in std::mem::take(&mut self.operations) {
+            if keep(&op) {
+                new_index.push(Some(kept.len()));
+                kept.push(op);
+            } else {
+                new_index.push(None);
+            }
+        }
+        self.operations = kept;
+        for event in &mut self.events {
+            event.links.retain_mut(|link| match new_index[link.operation] {
+                Some(i) => {
+                    link.operation = i;
+                    true
+                }
+                None => false,
+            });
+        }
+    }
 }

@@ -31,7 +31,7 @@ fn ascii_only(s: String) -> String {
 pub fn type_name(raw: &str) -> String {
     let mut name = ascii_only(words(raw).to_upper_camel_case());
     if name.is_empty() {
-        name = "Unnamed".into();
+        name = "Empty".into();
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         name = format!("N{name}");
@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(type_name("chat:message:dm"), "ChatMessageDm");
         assert_eq!(type_name("onair.guest.rsvp"), "OnairGuestRsvp");
         assert_eq!(type_name("3d-export"), "N3dExport");
-        assert_eq!(type_name(""), "Unnamed");
+        assert_eq!(type_name(""), "Empty");
         assert_eq!(type_name("{Webhook URL}"), "WebhookUrl");
     }
 

@@ -570,6 +570,7 @@ impl<'a> TypeBuilder<'a> {
                 boxed: false,
                 doc,
                 deprecated,
+                flatten: false,
             });
         }
         let mut undeclared_required = Vec::new();
@@ -664,6 +665,7 @@ impl<'a> TypeBuilder<'a> {
                     boxed: false,
                     doc: None,
                     deprecated: false,
+                    flatten: true,
                 });
             }
         }
