@@ -35,3 +35,7 @@ pub fn clock_of(v: &serde_json::Value) -> std::time::SystemTime {
     std::time::UNIX_EPOCH
         + std::time::Duration::from_secs(v["now"].as_u64().unwrap_or(1_700_000_000))
 }
+
+/// The README's Rust examples compile and run as doctests of this crate.
+#[doc = include_str!("../../README.md")]
+pub mod readme {}
