@@ -37,7 +37,10 @@ pub enum BuildError {
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error("{spec}: the spec has errors:\n{}", .diagnostics.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n"))]
-    Spec { spec: String, diagnostics: Vec<Diagnostic> },
+    Spec {
+        spec: String,
+        diagnostics: Vec<Diagnostic>,
+    },
     #[error("{0}")]
     Emit(#[from] emit::EmitError),
     #[error("OUT_DIR is not set: call `out_dir` when not running inside a build script")]
@@ -54,7 +57,10 @@ pub enum BuildError {
 
 impl Builder {
     pub fn new() -> Self {
-        Builder { options: EmitOptions::default(), ..Default::default() }
+        Builder {
+            options: EmitOptions::default(),
+            ..Default::default()
+        }
     }
 
     /// A spec folder (with `hookgen.toml`) or a single spec file. May be called several times.
@@ -119,7 +125,9 @@ impl Builder {
         }
         let out_dir = match &self.out_dir {
             Some(d) => d.clone(),
-            None => std::env::var_os("OUT_DIR").map(PathBuf::from).ok_or(BuildError::NoOutDir)?,
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(BuildError::NoOutDir)?,
         };
         let mut written = Vec::new();
         for (i, spec) in self.specs.iter().enumerate() {
@@ -131,7 +139,8 @@ impl Builder {
             if config.exists() {
                 println!("cargo:rerun-if-changed={}", config.display());
             }
-            let (errors, warnings): (Vec<&Diagnostic>, Vec<&Diagnostic>) = analysis.diagnostics.iter().partition(|d| d.is_error());
+            let (errors, warnings): (Vec<&Diagnostic>, Vec<&Diagnostic>) =
+                analysis.diagnostics.iter().partition(|d| d.is_error());
             if !errors.is_empty() || (self.deny_warnings && !warnings.is_empty()) {
                 return Err(BuildError::Spec {
                     spec: spec.display().to_string(),
@@ -158,7 +167,10 @@ impl Builder {
             };
             let path = out_dir.join(name);
             if std::fs::read_to_string(&path).ok().as_deref() != Some(code.as_str()) {
-                std::fs::write(&path, code).map_err(|source| BuildError::Io { path: path.display().to_string(), source })?;
+                std::fs::write(&path, code).map_err(|source| BuildError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
             }
             written.push(path);
         }
@@ -172,5 +184,8 @@ fn default_file_name(spec: &Path) -> String {
     } else {
         spec.file_stem().map(|s| s.to_string_lossy().into_owned())
     };
-    format!("{}.rs", heck::ToSnakeCase::to_snake_case(stem.unwrap_or_else(|| "webhooks".into()).as_str()))
+    format!(
+        "{}.rs",
+        heck::ToSnakeCase::to_snake_case(stem.unwrap_or_else(|| "webhooks".into()).as_str())
+    )
 }

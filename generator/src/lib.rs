@@ -4,9 +4,9 @@
 //! [`load`] (files → overlaid, normalised document) → [`ir`] (events, types, operations,
 //! signature scheme, links) → [`lint`] (diagnostics) → [`emit`] (Rust code and crate files).
 
+mod builder;
 #[cfg(feature = "cli")]
 pub mod cli;
-mod builder;
 pub mod config;
 pub mod diag;
 mod dupkeys;

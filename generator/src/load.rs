@@ -648,7 +648,10 @@ pub fn locate(doc: &Document, maps: &mut [Option<LineMap>], d: &mut Diagnostic) 
     }
     if d.pointer.is_empty() {
         // The whole document: a line would only point at its first key.
-        d.file = d.file.take().or_else(|| doc.sources.first().map(|s| s.display.clone()));
+        d.file = d
+            .file
+            .take()
+            .or_else(|| doc.sources.first().map(|s| s.display.clone()));
         return;
     }
     let wanted = d.file.clone();
@@ -759,4 +762,14 @@ mod tests {
         assert_eq!(codes, vec!["external-ref", "external-ref"]);
         assert!(doc.root["components"]["schemas"]["A"].get("$ref").is_none());
     }
+}
+
+/// An operation object ready for the `openapiv3` model: `responses` is required in 3.0 but
+/// optional on 3.1 webhooks, and vendors often leave it out.
+pub fn operation_value(op: &Value) -> Value {
+    let mut op = op.clone();
+    if let Value::Object(m) = &mut op {
+        m.entry("responses").or_insert_with(|| json!({}));
+    }
+    op
 }

@@ -4,7 +4,10 @@
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// What `check` would say, in a stable text form, followed by the generated code.
@@ -16,7 +19,14 @@ fn render(path: &Path) -> String {
     }
     out.push_str("# diagnostics\n");
     for d in analysis.diagnostics.iter() {
-        out.push_str(&format!("{:?} {} {}:{} {}\n", d.severity, d.code, d.file.as_deref().unwrap_or("-"), d.line.unwrap_or(0), d.pointer));
+        out.push_str(&format!(
+            "{:?} {} {}:{} {}\n",
+            d.severity,
+            d.code,
+            d.file.as_deref().unwrap_or("-"),
+            d.line.unwrap_or(0),
+            d.pointer
+        ));
     }
     out.push_str("# code\n");
     out.push_str(&hookgen::emit::single_file(&analysis.api).unwrap());
@@ -34,7 +44,10 @@ fn vendor_specs() {
 #[test]
 fn fixtures() {
     let dir = repo().join("generator/tests/fixtures");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     assert!(files.len() >= 10);
     for f in files {

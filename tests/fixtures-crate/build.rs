@@ -1,8 +1,12 @@
 //! Generate every fixture of `generator/tests/fixtures` into OUT_DIR.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generator/tests/fixtures");
-    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../generator/tests/fixtures");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
     fixtures.sort();
     let mut builder = hookgen::Builder::new().quiet(true);
     for f in fixtures {

@@ -2,6 +2,8 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+#![allow(deprecated)]
+
 use hookgen_runtime::{decode, DecodeError, UnknownEvent};
 use serde::Deserialize;
 use serde::{Serialize, Serializer};

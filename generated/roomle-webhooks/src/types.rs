@@ -3,6 +3,8 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 //! Types of the payloads and API bodies, from the spec's schemas.
+#![allow(deprecated)]
+
 use std::fmt;
 use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -2,6 +2,8 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+#![allow(deprecated)]
+
 use hookgen_runtime::{decode, DecodeError, UnknownEvent};
 use hookgen_runtime::Timestamp;
 use serde::Deserialize;

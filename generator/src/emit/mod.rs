@@ -36,7 +36,10 @@ pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
     let attributes = options
         .type_attributes
         .iter()
-        .map(|a| a.parse::<TokenStream>().map_err(|e| EmitError(format!("type attribute `{a}`: {e}"))))
+        .map(|a| {
+            a.parse::<TokenStream>()
+                .map_err(|e| EmitError(format!("type attribute `{a}`: {e}")))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Modules {
         types: types::types_module(&api.types, &attributes),
@@ -166,10 +169,10 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
     } = modules(api, options)?;
     let tokens = quote! {
         /// Types of the payloads and API bodies, from the spec's schemas.
-        #[allow(dead_code, rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+        #[allow(dead_code, deprecated, rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
         pub mod types { #types }
         /// The `Event` enum.
-        #[allow(dead_code)]
+        #[allow(dead_code, deprecated)]
         pub mod events { #events }
         /// Verification and decoding of deliveries.
         #[allow(dead_code)]
@@ -226,6 +229,8 @@ pub fn crate_files_with(
     };
     let types = quote! {
         //! Types of the payloads and API bodies, from the spec's schemas.
+        // The vendor deprecates some schemas; the generated code still has to name them.
+        #![allow(deprecated)]
         #types
     };
     let mut files = vec![
@@ -233,7 +238,7 @@ pub fn crate_files_with(
         (PathBuf::from("src/types.rs"), crate_rust_file(api, types)?),
         (
             PathBuf::from("src/events.rs"),
-            crate_rust_file(api, quote!(#events))?,
+            crate_rust_file(api, quote!(#![allow(deprecated)] #events))?,
         ),
         (
             PathBuf::from("src/webhook.rs"),

@@ -286,13 +286,15 @@ impl Api {
         }
         self.operations = kept;
         for event in &mut self.events {
-            event.links.retain_mut(|link| match new_index[link.operation] {
-                Some(i) => {
-                    link.operation = i;
-                    true
-                }
-                None => false,
-            });
+            event
+                .links
+                .retain_mut(|link| match new_index[link.operation] {
+                    Some(i) => {
+                        link.operation = i;
+                        true
+                    }
+                    None => false,
+                });
         }
     }
 }

@@ -50,17 +50,18 @@ pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<
                 continue;
             };
             let at = format!("{item_at}/{method}");
-            let op: OaOperation = match serde_path_to_error::deserialize(op_value) {
-                Ok(op) => op,
-                Err(e) => {
-                    tb.diags.push(Diagnostic::warning(
-                        "invalid-operation",
-                        at.clone(),
-                        format!("operation cannot be read ({e}); it is skipped"),
-                    ));
-                    continue;
-                }
-            };
+            let op: OaOperation =
+                match serde_path_to_error::deserialize(crate::load::operation_value(op_value)) {
+                    Ok(op) => op,
+                    Err(e) => {
+                        tb.diags.push(Diagnostic::warning(
+                            "invalid-operation",
+                            at.clone(),
+                            format!("operation cannot be read ({e}); it is skipped"),
+                        ));
+                        continue;
+                    }
+                };
             let wanted = op
                 .operation_id
                 .as_deref()

@@ -37,7 +37,10 @@ mod tests {
         assert_eq!(decode::<Status>(json!("free")), Status::Free2);
         assert_eq!(decode::<Status>(json!("")), Status::Empty);
         assert_eq!(decode::<Status>(json!("Unknown")), Status::Unknown2);
-        assert_eq!(decode::<Status>(json!("FREE")), Status::Unknown("FREE".into()));
+        assert_eq!(
+            decode::<Status>(json!("FREE")),
+            Status::Unknown("FREE".into())
+        );
         for s in ["Free", "free", "", "Unknown", "3d-ready", "novel"] {
             let v: Status = s.parse().unwrap();
             assert_eq!(v.as_str(), s);
@@ -52,7 +55,9 @@ mod tests {
         let e = Event::from_slice(br#"{"kind":"cat.adopted","name":"Tom","lives":9}"#).unwrap();
         assert!(matches!(e, Event::CatAdopted(ref c) if c.lives == Some(9)));
         let e = Event::from_slice(br#"{"kind":"fish.adopted","name":"Nemo"}"#).unwrap();
-        assert!(matches!(e, Event::Unknown(ref u) if u.event_type.as_deref() == Some("fish.adopted")));
+        assert!(
+            matches!(e, Event::Unknown(ref u) if u.event_type.as_deref() == Some("fish.adopted"))
+        );
         use discriminated_oneof::types::PetEvent;
         let p: PetEvent = decode(json!({"kind": "hamster", "x": 1}));
         assert_eq!(p, PetEvent::Unknown(json!({"kind": "hamster", "x": 1})));
@@ -60,14 +65,25 @@ mod tests {
 
     #[test]
     fn untagged_one_of_prefers_the_most_specific_variant() {
-        use untagged_oneof::types::{PaymentSettledEventMethod as Method, Card};
-        assert!(matches!(decode::<Method>(json!({"iban": "DE1", "bic": "X", "last4": "1"})), Method::BankTransfer(_)));
-        assert!(matches!(decode::<Method>(json!({"last4": "4242"})), Method::Card(_)));
+        use untagged_oneof::types::{Card, PaymentSettledEventMethod as Method};
+        assert!(matches!(
+            decode::<Method>(json!({"iban": "DE1", "bic": "X", "last4": "1"})),
+            Method::BankTransfer(_)
+        ));
+        assert!(matches!(
+            decode::<Method>(json!({"last4": "4242"})),
+            Method::Card(_)
+        ));
         assert!(matches!(decode::<Method>(json!("sepa")), Method::String(_)));
         assert!(matches!(decode::<Method>(json!(12)), Method::Other(_)));
         // A one-member oneOf is that member.
-        let e = untagged_oneof::Event::from_slice(br#"{"type":"payment.settled","method":"x","single":{"last4":"1"}}"#).unwrap();
-        let untagged_oneof::Event::PaymentSettled(p) = e else { panic!() };
+        let e = untagged_oneof::Event::from_slice(
+            br#"{"type":"payment.settled","method":"x","single":{"last4":"1"}}"#,
+        )
+        .unwrap();
+        let untagged_oneof::Event::PaymentSettled(p) = e else {
+            panic!()
+        };
         let _: Option<Card> = p.single;
     }
 
@@ -77,7 +93,9 @@ mod tests {
             br#"{"type":"order.created","createdAt":"2024-01-01T00:00:00Z","order":{"amount":5,"orderId":"4f6aa5b6-8d68-4b48-b779-861fba5c20ba"}}"#,
         )
         .unwrap();
-        let all_of::Event::OrderCreated(o) = e else { panic!() };
+        let all_of::Event::OrderCreated(o) = e else {
+            panic!()
+        };
         assert_eq!(o.order.amount, 5);
         assert!(o.order.order_id.is_some());
         assert_eq!(o.created_at.unix_seconds(), 1_704_067_200);
@@ -89,26 +107,42 @@ mod tests {
             br#"{"type":"tree.changed","root":{"name":"a","parent":{"name":"p"},"children":[{"name":"c","labels":{"k":"v"}}]}}"#,
         )
         .unwrap();
-        let recursion::Event::TreeChanged(t) = e else { panic!() };
+        let recursion::Event::TreeChanged(t) = e else {
+            panic!()
+        };
         let parent: Box<recursion::types::Node> = t.root.parent.unwrap();
         assert_eq!(parent.name, "p");
-        assert_eq!(t.root.children.unwrap()[0].labels.as_ref().unwrap()["k"], "v");
+        assert_eq!(
+            t.root.children.unwrap()[0].labels.as_ref().unwrap()["k"],
+            "v"
+        );
     }
 
     #[test]
     fn nullable_and_optional_are_kept_apart() {
-        let e = nullable::Event::from_slice(br#"{"type":"profile.updated","nickname":null,"age":3}"#).unwrap();
-        let nullable::Event::ProfileUpdated(p) = e else { panic!() };
+        let e =
+            nullable::Event::from_slice(br#"{"type":"profile.updated","nickname":null,"age":3}"#)
+                .unwrap();
+        let nullable::Event::ProfileUpdated(p) = e else {
+            panic!()
+        };
         assert_eq!(p.nickname, None);
         let out = serde_json::to_value(&p).unwrap();
         // Required-but-null is written as null; absent optionals are left out.
-        assert_eq!(out, json!({"type": "profile.updated", "nickname": null, "age": 3}));
+        assert_eq!(
+            out,
+            json!({"type": "profile.updated", "nickname": null, "age": 3})
+        );
     }
 
     #[test]
     fn keyword_and_odd_names_map_deterministically() {
         let body = json!({"type": "odd.names", "static": "s", "self": "me", "override": true, "$ref": "r", "": "e", "api-key": "k", "user.name": "u", "2fa": true});
-        let keyword_names::Event::OddNames(o) = keyword_names::Event::from_slice(&serde_json::to_vec(&body).unwrap()).unwrap() else { panic!() };
+        let keyword_names::Event::OddNames(o) =
+            keyword_names::Event::from_slice(&serde_json::to_vec(&body).unwrap()).unwrap()
+        else {
+            panic!()
+        };
         assert_eq!(o.r#static.as_deref(), Some("s"));
         assert_eq!(o.self_.as_deref(), Some("me"));
         assert_eq!(o.r#override, Some(true));
@@ -123,8 +157,15 @@ mod tests {
     #[test]
     fn name_collisions_get_distinct_fields() {
         let body = json!({"type": "collide", "fooBar": "s", "foo_bar": 1, "FooBar": true});
-        let name_collisions::Event::Collide(c) = name_collisions::Event::from_slice(&serde_json::to_vec(&body).unwrap()).unwrap() else { panic!() };
-        assert_eq!((c.foo_bar.as_deref(), c.foo_bar_2, c.foo_bar_3), (Some("s"), Some(1), Some(true)));
+        let name_collisions::Event::Collide(c) =
+            name_collisions::Event::from_slice(&serde_json::to_vec(&body).unwrap()).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (c.foo_bar.as_deref(), c.foo_bar_2, c.foo_bar_3),
+            (Some("s"), Some(1), Some(true))
+        );
         let _: Option<name_collisions::types::FooItem> = c.item;
         let _: Option<name_collisions::types::FooItem2> = c.other;
     }
@@ -134,8 +175,12 @@ mod tests {
         assert_eq!(callbacks_30::Event::TYPES, ["delivery"]);
         let e = callbacks_30::Event::from_slice(br#"{"status":null,"messageId":"m"}"#).unwrap();
         assert!(matches!(e, callbacks_30::Event::Delivery(_)));
-        assert_eq!(x_webhooks::Event::TYPES, ["inbound-sms", "delivery-receipt"]);
-        let e = x_webhooks::Event::from_slice(br#"{"messageId":"m","status":"delivered"}"#).unwrap();
+        assert_eq!(
+            x_webhooks::Event::TYPES,
+            ["inbound-sms", "delivery-receipt"]
+        );
+        let e =
+            x_webhooks::Event::from_slice(br#"{"messageId":"m","status":"delivered"}"#).unwrap();
         assert!(matches!(e, x_webhooks::Event::DeliveryReceipt(_)));
         let e = x_webhooks::Event::from_slice(br#"{"msisdn":"1","text":"hi"}"#).unwrap();
         assert!(matches!(e, x_webhooks::Event::InboundSms(_)));
