@@ -31,8 +31,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let headers = webhook.sign(body)?;
     println!("{}", handle(&webhook, &headers, body));
     let tampered = body
-        .to_vec()
-        .into_iter()
+        .iter()
+        .copied()
         .map(|b| if b == b'd' { b'e' } else { b })
         .collect::<Vec<_>>();
     println!("{}", handle(&webhook, &headers, &tampered));
