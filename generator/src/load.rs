@@ -709,6 +709,16 @@ impl<'a> Locator<'a> {
     }
 }
 
+/// An operation object ready for the `openapiv3` model: `responses` is required in 3.0 but
+/// optional on 3.1 webhooks, and vendors often leave it out.
+pub fn operation_value(op: &Value) -> Value {
+    let mut op = op.clone();
+    if let Value::Object(m) = &mut op {
+        m.entry("responses").or_insert_with(|| json!({}));
+    }
+    op
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -764,12 +774,3 @@ mod tests {
     }
 }
 
-/// An operation object ready for the `openapiv3` model: `responses` is required in 3.0 but
-/// optional on 3.1 webhooks, and vendors often leave it out.
-pub fn operation_value(op: &Value) -> Value {
-    let mut op = op.clone();
-    if let Value::Object(m) = &mut op {
-        m.entry("responses").or_insert_with(|| json!({}));
-    }
-    op
-}
