@@ -773,4 +773,3 @@ mod tests {
         assert!(doc.root["components"]["schemas"]["A"].get("$ref").is_none());
     }
 }
-

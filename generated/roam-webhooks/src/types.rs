@@ -80,7 +80,7 @@ impl<'de> Deserialize<'de> for ChatMessageDmEventType {
 /// A chat message. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/ChatMessage`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
     /// Message id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -303,7 +303,7 @@ impl<'de> Deserialize<'de> for ChatMessageReactionEventType {
 /// An emoji reaction on a message. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/ChatReaction`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChatReaction {
     /// The message reacted to.
     #[serde(rename = "messageId", default, skip_serializing_if = "Option::is_none")]
@@ -391,7 +391,7 @@ impl<'de> Deserialize<'de> for RecordingSavedEventType {
 /// A meeting recording that is ready. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Recording`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Recording {
     /// `recordingId` (optional).
     #[serde(rename = "recordingId", default, skip_serializing_if = "Option::is_none")]
@@ -476,7 +476,7 @@ impl<'de> Deserialize<'de> for TranscriptSavedEventType {
 /// A meeting transcript (Magic Minutes). Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Transcript`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transcript {
     /// `transcriptId` (optional).
     #[serde(rename = "transcriptId", default, skip_serializing_if = "Option::is_none")]
@@ -594,7 +594,7 @@ pub struct LobbyBooking {
 /// A host or invitee. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Person`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     /// `email` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -676,7 +676,7 @@ impl<'de> Deserialize<'de> for UserStatusUpdateEventType {
 /// A user checked in or out of the Roam. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/UserStatus`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UserStatus {
     /// `userId` (optional).
     #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
@@ -758,7 +758,7 @@ impl<'de> Deserialize<'de> for OnairEventCreatedEventType {
 /// An On-Air event. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnAirEvent {
     /// On-Air event id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -978,7 +978,7 @@ impl<'de> Deserialize<'de> for OnairGuestRsvpEventType {
 /// A guest's RSVP changed. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirGuestRsvp`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnAirGuestRsvp {
     /// `eventId` (optional).
     #[serde(rename = "eventId", default, skip_serializing_if = "Option::is_none")]
@@ -1063,7 +1063,7 @@ impl<'de> Deserialize<'de> for OnairGuestAddedEventType {
 /// Guests were added to an On-Air event. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirGuestsAdded`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnAirGuestsAdded {
     /// `eventId` (optional).
     #[serde(rename = "eventId", default, skip_serializing_if = "Option::is_none")]
@@ -1079,7 +1079,7 @@ pub struct OnAirGuestsAdded {
 /// `OnAirGuestsAddedGuestsItem` from the spec.
 ///
 /// Schema: `#/components/schemas/OnAirGuestsAdded/properties/guests/items`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OnAirGuestsAddedGuestsItem {
     /// `email` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1102,7 +1102,7 @@ pub struct SubscribeRequest {
     /// `event` (required).
     pub event: EventName,
     /// `filter` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "filter_is_absent")]
     pub filter: Option<Filter>,
     /// Events API version, e.g. `v0`.
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
@@ -1216,7 +1216,7 @@ impl<'de> Deserialize<'de> for EventName {
 /// `lobby:booked` filters by `lobbyId`; `chat:message:reaction` by `codes`; `onair.event.*` and `onair.guest.added` by `eventId`; `onair.guest.rsvp` by `eventId` and/or `status`.
 ///
 /// Schema: `#/components/schemas/Filter`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Filter {
     /// `lobbyId` (optional).
     #[serde(rename = "lobbyId", default, skip_serializing_if = "Option::is_none")]
@@ -1232,6 +1232,19 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
+impl Filter {
+    /// True when no property is set. The spec requires at least one (`minProperties`),
+    /// so an empty value is left out of requests instead of being sent as `{}`.
+    pub fn is_empty(&self) -> bool {
+        self.lobby_id.is_none() && self.codes.is_none() && self.event_id.is_none()
+            && self.status.is_none()
+    }
+}
+
+fn filter_is_absent(value: &Option<Filter>) -> bool {
+    value.as_ref().map_or(true, Filter::is_empty)
+}
+
 /// A webhook subscription. Subscribing again with the same event and url updates the filter.
 ///
 /// Schema: `#/components/schemas/Subscription`.
@@ -1244,7 +1257,7 @@ pub struct Subscription {
     /// `url` (required).
     pub url: String,
     /// `filter` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "filter_is_absent")]
     pub filter: Option<Filter>,
     /// Created through the API (true) or configured statically (false).
     pub dynamic: bool,
@@ -1269,7 +1282,7 @@ pub struct Subscription {
 /// An error answer.
 ///
 /// Schema: `#/components/schemas/Error`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Error {
     /// Machine-readable code.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -27,3 +27,9 @@ pub use hookgen_runtime::{DecodeError, Timestamp, UnknownEvent, WebhookError};
 pub use types::*;
 
 pub use webhook::Webhook;
+
+mod client;
+
+pub use client::*;
+
+pub use hookgen_runtime::client::{ClientError, Credentials, RetryPolicy};

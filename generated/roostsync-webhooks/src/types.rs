@@ -494,7 +494,7 @@ impl<'de> Deserialize<'de> for GuestCheckinEvent {
 /// A guest arriving or leaving. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/GuestStay`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GuestStay {
     /// `booking_id` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -653,7 +653,7 @@ impl<'de> Deserialize<'de> for OrderCreatedEvent {
 /// A point-of-sale order. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/Order`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     /// `order_id` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -812,7 +812,7 @@ impl<'de> Deserialize<'de> for InventoryLowEvent {
 /// An inventory item below its reorder level. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/InventoryItem`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InventoryItem {
     /// `item_id` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -904,7 +904,7 @@ impl<'de> Deserialize<'de> for PaymentReceivedEvent {
 /// A processed payment. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/Payment`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
     /// `payment_id` (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]

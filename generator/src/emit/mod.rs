@@ -1,5 +1,6 @@
 //! Emission: IR → Rust (quote + prettyplease) and crate files (minijinja). Never reads the spec.
 
+mod client;
 mod events;
 mod rust_types;
 pub mod types;
@@ -21,6 +22,8 @@ pub struct Modules {
     pub types: TokenStream,
     pub events: TokenStream,
     pub webhook: TokenStream,
+    /// The API client, when the spec has operations and the client is wanted.
+    pub client: Option<TokenStream>,
 }
 
 /// Choices a `build.rs` user can make (see [`crate::Builder`]).
@@ -45,7 +48,12 @@ pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
         types: types::types_module(&api.types, &attributes),
         events: events::events_module(api),
         webhook: webhook::webhook_module(api),
+        client: wants_client(api, options).then(|| client::client_module(api)),
     })
+}
+
+fn wants_client(api: &Api, options: &EmitOptions) -> bool {
+    options.emit_client.unwrap_or(api.emit_client) && !api.operations.is_empty()
 }
 
 /// `use` lines for the runtime types a set of type references needs.
@@ -166,7 +174,17 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
         types,
         events,
         webhook,
+        client,
     } = modules(api, options)?;
+    let client = client.map(|c| {
+        quote! {
+            /// The follow-up API client.
+            #[allow(dead_code, deprecated, clippy::result_large_err)]
+            pub mod client { #c }
+            #[allow(unused_imports)]
+            pub use client::Client;
+        }
+    });
     let tokens = quote! {
         /// Types of the payloads and API bodies, from the spec's schemas.
         #[allow(dead_code, deprecated, rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
@@ -177,8 +195,11 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
         /// Verification and decoding of deliveries.
         #[allow(dead_code)]
         pub mod webhook { #webhook }
+        #[allow(unused_imports)]
         pub use events::Event;
+        #[allow(unused_imports)]
         pub use webhook::Webhook;
+        #client
     };
     rust_file(api, tokens)
 }
@@ -211,7 +232,16 @@ pub fn crate_files_with(
         types,
         events,
         webhook,
+        client,
     } = modules(api, &EmitOptions::default())?;
+    let has_client = client.is_some();
+    let client_mod = client.as_ref().map(|_| {
+        quote! {
+            mod client;
+            pub use client::*;
+            pub use hookgen_runtime::client::{ClientError, Credentials, RetryPolicy};
+        }
+    });
     let docs = crate_docs(api);
     let lib = quote! {
         #docs
@@ -226,6 +256,7 @@ pub fn crate_files_with(
         pub use hookgen_runtime::{DecodeError, Timestamp, UnknownEvent, WebhookError};
         pub use types::*;
         pub use webhook::Webhook;
+        #client_mod
     };
     let types = quote! {
         //! Types of the payloads and API bodies, from the spec's schemas.
@@ -245,7 +276,16 @@ pub fn crate_files_with(
             crate_rust_file(api, quote!(#webhook))?,
         ),
     ];
-    let context = template_context(api, options);
+    if let Some(c) = client {
+        files.push((
+            PathBuf::from("src/client.rs"),
+            crate_rust_file(
+                api,
+                quote!(#![allow(deprecated, clippy::result_large_err)] #c),
+            )?,
+        ));
+    }
+    let context = template_context(api, options, has_client);
     files.push((
         PathBuf::from("Cargo.toml"),
         render(
@@ -299,7 +339,7 @@ struct TemplateContext {
     operations: Vec<TemplateOperation>,
 }
 
-fn template_context(api: &Api, options: &CrateOptions) -> TemplateContext {
+fn template_context(api: &Api, options: &CrateOptions, has_client: bool) -> TemplateContext {
     TemplateContext {
         header: header(api),
         crate_name: api.crate_name.clone(),
@@ -309,7 +349,7 @@ fn template_context(api: &Api, options: &CrateOptions) -> TemplateContext {
         version: api.version.clone(),
         spec_name: api.spec_name.clone(),
         runtime_dependency: options.runtime_dependency.clone(),
-        has_client: false,
+        has_client,
         scheme_summary: match &api.signature {
             Some(s) => format!("verifies `{}` signatures over the raw body, then decodes.", scheme_label(&s.scheme)),
             None => "no signature scheme is declared; only `Webhook::insecure_without_verification()` is offered.".into(),
@@ -320,7 +360,14 @@ fn template_context(api: &Api, options: &CrateOptions) -> TemplateContext {
             .iter()
             .map(|e| TemplateEvent { name: e.name.clone(), variant: e.variant.clone(), payload: type_display(api, &e.payload) })
             .collect(),
-        operations: Vec::new(),
+        operations: if has_client {
+            api.operations
+                .iter()
+                .map(|o| TemplateOperation { method: o.method.to_uppercase(), path: o.path.clone(), name: o.name.clone() })
+                .collect()
+        } else {
+            Vec::new()
+        },
     }
 }
 

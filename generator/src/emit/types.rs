@@ -61,8 +61,15 @@ fn type_def(types: &TypeSpace, t: &TypeDef) -> TokenStream {
     let deprecated = t.deprecated.then(|| quote!(#[deprecated]));
     match &t.kind {
         TypeKind::Struct {
-            fields, additional, ..
-        } => struct_def(types, &name, docs, deprecated, fields, additional.as_ref()),
+            fields,
+            additional,
+            omit_when_empty,
+            ..
+        } => {
+            let def = struct_def(types, &name, docs, deprecated, fields, additional.as_ref());
+            let empty = omit_when_empty.then(|| is_empty_impl(&name, fields));
+            quote!(#def #empty)
+        }
         TypeKind::StringEnum { values } => string_enum(&name, docs, values),
         TypeKind::Tagged { property, variants } => {
             tagged_union(types, &name, docs, property, variants)
@@ -114,8 +121,13 @@ fn struct_def(
             let wire = &f.wire;
             quote!(rename = #wire,)
         });
-        let optional =
-            (!f.required).then(|| quote!(default, skip_serializing_if = "Option::is_none",));
+        let skip = match omit_when_empty_type(types, &f.ty) {
+            Some(t) if !f.boxed => {
+                format!("{}_is_absent", heck::ToSnakeCase::to_snake_case(t.as_str()))
+            }
+            _ => "Option::is_none".to_string(),
+        };
+        let optional = (!f.required).then(|| quote!(default, skip_serializing_if = #skip,));
         let attr = if rename.is_some() || optional.is_some() {
             quote!(#[serde(#rename #optional)])
         } else {
@@ -131,10 +143,17 @@ fn struct_def(
             pub additional_properties: BTreeMap<String, #t>,
         }
     });
+    // All-optional structs (filters, options) are built field by field: `..Default::default()`.
+    let all_optional = fields.iter().all(|f| !f.required || f.nullable);
+    let derives = if all_optional {
+        quote!(#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)])
+    } else {
+        quote!(#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)])
+    };
     quote! {
         #docs
         #deprecated
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #derives
         pub struct #name {
             #(#fields_tokens)*
             #extra
@@ -310,5 +329,44 @@ pub fn type_refs_of(t: &TypeDef) -> Vec<TypeRef> {
         }
         TypeKind::Alias(t) => vec![t.clone()],
         TypeKind::StringEnum { .. } => vec![],
+    }
+}
+
+/// The name of a type whose empty value must not be sent, if `t` is one.
+fn omit_when_empty_type(types: &TypeSpace, t: &TypeRef) -> Option<String> {
+    match t {
+        TypeRef::Named(id) => match &types.get(*id).kind {
+            TypeKind::Struct {
+                omit_when_empty: true,
+                ..
+            } => Some(types.get(*id).name.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `is_empty()` and the `skip_serializing_if` helper for a type the API rejects when empty.
+fn is_empty_impl(name: &proc_macro2::Ident, fields: &[Field]) -> TokenStream {
+    let checks = fields.iter().map(|f| {
+        let n = ident(&f.name);
+        quote!(self.#n.is_none())
+    });
+    let helper = format_ident!(
+        "{}_is_absent",
+        heck::ToSnakeCase::to_snake_case(name.to_string().as_str())
+    );
+    quote! {
+        impl #name {
+            /// True when no property is set. The spec requires at least one (`minProperties`),
+            /// so an empty value is left out of requests instead of being sent as `{}`.
+            pub fn is_empty(&self) -> bool {
+                #(#checks)&&*
+            }
+        }
+
+        fn #helper(value: &Option<#name>) -> bool {
+            value.as_ref().map_or(true, #name::is_empty)
+        }
     }
 }

@@ -72,6 +72,9 @@ pub enum TypeKind {
         fields: Vec<Field>,
         additional: Option<TypeRef>,
         undeclared_required: Vec<String>,
+        /// `minProperties >= 1` with only optional fields: an empty value is never sent (the
+        /// API would reject `{}`); it is left out instead.
+        omit_when_empty: bool,
     },
     /// An open string enum: known values plus a fallback that keeps the unknown string.
     StringEnum { values: Vec<EnumValue> },

@@ -82,6 +82,7 @@ pub(super) struct View {
     pub description: Option<String>,
     pub deprecated: bool,
     pub discriminator: Option<openapiv3::Discriminator>,
+    pub min_properties: Option<usize>,
 }
 
 pub(super) fn view(s: &Schema) -> View {
@@ -163,6 +164,7 @@ pub(super) fn view(s: &Schema) -> View {
             v.properties = o.properties.clone();
             v.required = o.required.clone();
             v.additional = o.additional_properties.clone();
+            v.min_properties = o.min_properties;
         }
         SchemaKind::Type(Type::Array(a)) => {
             v.ty = Some("array".into());
@@ -179,6 +181,7 @@ pub(super) fn view(s: &Schema) -> View {
             v.properties = a.properties.clone();
             v.required = a.required.clone();
             v.additional = a.additional_properties.clone();
+            v.min_properties = a.min_properties;
             v.items = a.items.clone();
             v.one_of = a.one_of.clone();
             v.any_of = a.any_of.clone();
@@ -600,10 +603,15 @@ impl<'a> TypeBuilder<'a> {
             }
             _ => None,
         };
+        let omit_when_empty = v.min_properties.unwrap_or(0) >= 1
+            && !fields.is_empty()
+            && fields.iter().all(|f| !f.required)
+            && additional.is_none();
         TypeKind::Struct {
             fields,
             additional,
             undeclared_required,
+            omit_when_empty,
         }
     }
 
