@@ -139,3 +139,21 @@ fn secrets_never_show_in_debug_output() {
     assert!(!debug.contains("super-secret-value"), "{debug}");
     assert!(debug.contains("redacted"), "{debug}");
 }
+
+#[test]
+fn readme_shows_the_receiver_the_tests_run() {
+    let root = hookgen_tests::repo_root();
+    let lib = std::fs::read_to_string(root.join("examples/roomz-receiver/src/lib.rs")).unwrap();
+    let block = lib
+        .split("// README:BEGIN\n")
+        .nth(1)
+        .unwrap()
+        .split("// README:END")
+        .next()
+        .unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        readme.contains(block),
+        "README's receiver differs from examples/roomz-receiver/src/lib.rs"
+    );
+}

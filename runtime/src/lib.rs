@@ -11,12 +11,14 @@
 #[cfg(feature = "client")]
 pub mod client;
 mod decode;
+#[cfg(feature = "axum")]
+pub mod receiver;
 mod timestamp;
 pub mod verify;
 
 pub use decode::{decode, DecodeError, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampParseError};
-pub use verify::{Scheme, Verifier, WebhookError};
+pub use verify::{Scheme, Verifier, WebhookError, WebhookVerifier};
 
 /// Re-exports used by generated code, so generated crates agree on versions.
 pub mod reexports {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 use hookgen_runtime::reexports::http::HeaderMap;
-use hookgen_runtime::{Verifier, WebhookError};
+use hookgen_runtime::{DecodeError, Verifier, WebhookError, WebhookVerifier};
 use hookgen_runtime::verify::{
     KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme,
 };
@@ -105,5 +105,29 @@ impl Webhook {
     /// The underlying verifier (for receivers and middleware).
     pub fn verifier(&self) -> &Verifier {
         &self.verifier
+    }
+}
+
+impl WebhookVerifier for Webhook {
+    type Event = Event;
+    fn verify_signature_at(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), WebhookError> {
+        Webhook::verify_signature_at(self, headers, body, now)
+    }
+    fn decode(&self, body: &[u8]) -> Result<Event, DecodeError> {
+        Event::from_slice(body)
+    }
+    fn event_type(event: &Event) -> String {
+        event.event_type().to_owned()
+    }
+    fn event_id(event: &Event) -> Option<String> {
+        {
+            let _ = event;
+            None
+        }
     }
 }

@@ -171,6 +171,11 @@ fn from_slice(api: &Api) -> TokenStream {
     }
 }
 
+/// Whether the `Event` enum gets an `id()` accessor.
+pub fn has_id_accessor(api: &Api) -> bool {
+    !accessor_id(api).is_empty()
+}
+
 /// `id()` where payloads carry an id field.
 fn accessor_id(api: &Api) -> TokenStream {
     let arms: Vec<TokenStream> = api

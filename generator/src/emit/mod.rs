@@ -254,6 +254,9 @@ pub fn crate_files_with(
 
         pub use events::Event;
         pub use hookgen_runtime::{DecodeError, Timestamp, UnknownEvent, WebhookError};
+        /// The axum receiver (feature `axum`): verify, deduplicate, acknowledge fast, hand off.
+        #[cfg(feature = "axum")]
+        pub use hookgen_runtime::receiver;
         pub use types::*;
         pub use webhook::Webhook;
         #client_mod

@@ -11,6 +11,15 @@ use hookgen_runtime::verify::{
 use hookgen_runtime::Scheme;
 
 pub fn webhook_module(api: &Api) -> TokenStream {
+    let has_id = super::events::has_id_accessor(api);
+    let event_id = if has_id {
+        quote!(event.id())
+    } else {
+        quote!({
+            let _ = event;
+            None
+        })
+    };
     let scheme = api.signature.as_ref().map(|s| &s.scheme);
     let scheme_doc = scheme_docs(api);
     let constructors = match scheme {
@@ -32,7 +41,7 @@ pub fn webhook_module(api: &Api) -> TokenStream {
         use std::time::{Duration, SystemTime};
 
         use hookgen_runtime::reexports::http::HeaderMap;
-        use hookgen_runtime::{Verifier, WebhookError};
+        use hookgen_runtime::{DecodeError, Verifier, WebhookError, WebhookVerifier};
         #scheme_imports
 
         use super::events::Event;
@@ -85,6 +94,26 @@ pub fn webhook_module(api: &Api) -> TokenStream {
             /// The underlying verifier (for receivers and middleware).
             pub fn verifier(&self) -> &Verifier {
                 &self.verifier
+            }
+        }
+
+        impl WebhookVerifier for Webhook {
+            type Event = Event;
+
+            fn verify_signature_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), WebhookError> {
+                Webhook::verify_signature_at(self, headers, body, now)
+            }
+
+            fn decode(&self, body: &[u8]) -> Result<Event, DecodeError> {
+                Event::from_slice(body)
+            }
+
+            fn event_type(event: &Event) -> String {
+                event.event_type().to_owned()
+            }
+
+            fn event_id(event: &Event) -> Option<String> {
+                #event_id
             }
         }
     }

@@ -218,6 +218,26 @@ pub(crate) fn header<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h [u8],
         .ok_or_else(|| WebhookError::MissingHeader(name.to_string()))
 }
 
+/// What a receiver needs from a generated `Webhook`: verification, decoding, and the event's
+/// identity. Every generated crate implements it for its `Webhook`.
+pub trait WebhookVerifier: Send + Sync + 'static {
+    /// The crate's `Event` enum.
+    type Event: Send + 'static;
+    /// Verify the signature over the raw body at `now`.
+    fn verify_signature_at(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), WebhookError>;
+    /// Decode a verified body.
+    fn decode(&self, body: &[u8]) -> Result<Self::Event, crate::DecodeError>;
+    /// The event's type, as the vendor names it.
+    fn event_type(event: &Self::Event) -> String;
+    /// The event's id, when the payload carries one (the idempotency key with no `webhook-id`).
+    fn event_id(event: &Self::Event) -> Option<String>;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,490 @@
+//! The axum receiver end to end, per vendor, on 127.0.0.1: every documented event type
+//! arrives as its typed variant (signed by the crate's test kit, and once by `cargo hookgen
+//! send`); duplicates, sequential and concurrent, are handled once; tampering, wrong secrets,
+//! stale timestamps and missing headers get 401/400 and never reach the handler.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use hookgen_runtime::client::reqwest;
+use hookgen_runtime::receiver::{Receiver, Running};
+use http::HeaderMap;
+use serde_json::{json, Value};
+
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// Serve a started receiver on an ephemeral port; returns its URL.
+async fn serve(running: &mut Running) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = running.router("/hook");
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/hook")
+}
+
+async fn post(url: &str, headers: &HeaderMap, body: &[u8]) -> u16 {
+    let mut req = reqwest::Client::new()
+        .post(url)
+        .body(body.to_vec())
+        .header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(k.as_str(), v.as_bytes());
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+/// The variant name of a decoded event (its Debug text up to the first parenthesis).
+fn variant(debug: String) -> String {
+    debug.split('(').next().unwrap_or_default().to_string()
+}
+
+/// Wait until the handler has seen `n` events (or give up after 5 s), then a moment longer
+/// so that an extra, wrong call would show.
+async fn seen_after(seen: &Seen, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while seen.lock().unwrap().len() < n && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    seen.lock().unwrap().clone()
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+/// `cargo hookgen send`, run in-process through the CLI entry point.
+async fn hookgen_send(spec: &str, event: &str, url: &str, secret: &str) -> bool {
+    let spec = hookgen_tests::repo_root()
+        .join("specs")
+        .join(spec)
+        .display()
+        .to_string();
+    let args: Vec<std::ffi::OsString> = [
+        "cargo-hookgen",
+        "send",
+        &spec,
+        "--event",
+        event,
+        "--to",
+        url,
+        "--secret",
+        secret,
+    ]
+    .iter()
+    .map(Into::into)
+    .collect();
+    tokio::task::spawn_blocking(move || hookgen::cli::run(args) == std::process::ExitCode::SUCCESS)
+        .await
+        .unwrap()
+}
+
+mod roomz {
+    use super::*;
+    use roomz_webhooks::Webhook;
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const SECRET: &str = "roomz_test_secret";
+
+    fn body(t: &str, id: &str) -> Vec<u8> {
+        let mut v = json!({"id": id, "type": t, "timestamp": "2024-02-02T09:13:44+0000"});
+        let target = "df801b47-b7be-48e8-8e21-20e20c75906c";
+        match t.split('.').next().unwrap() {
+            "building" => v["buildingId"] = json!(target),
+            "floor" => v["floorId"] = json!(target),
+            _ if t == "workspace.presence.changed" => {
+                v["data"] = json!({"workspaceId": target, "presenceStatus": "Busy"})
+            }
+            _ => v["workspaceId"] = json!(target),
+        }
+        bytes(&v)
+    }
+
+    #[tokio::test]
+    async fn end_to_end() {
+        let mock = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path_regex(r"^/v1/workspaces/[0-9a-f-]+/status$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(
+                json!({"bookingSystem": "Free", "presence": "Busy", "workspace": "Busy"}),
+            ))
+            .mount(&mock)
+            .await;
+        let client = roomz_webhooks::Client::with_base_url(mock.uri()).unwrap();
+        let seen: Seen = Arc::default();
+        let fetched: Seen = Arc::default();
+        let (s, f) = (seen.clone(), fetched.clone());
+        // The README's receiver.
+        let mut running = roomz_receiver_example::receiver(SECRET, move |event| {
+            let (s, f, client) = (s.clone(), f.clone(), client.clone());
+            async move {
+                if let roomz_webhooks::Event::WorkspacePresenceChanged(e) = &event {
+                    let status = e.fetch_workspace_status(&client).await;
+                    f.lock().unwrap().push(
+                        status
+                            .map(|s| s.workspace.to_string())
+                            .unwrap_or_else(|e| e.to_string()),
+                    );
+                }
+                s.lock().unwrap().push(variant(format!("{event:?}")));
+            }
+        })
+        .unwrap();
+        let url = serve(&mut running).await;
+        let wh = Webhook::new(SECRET).unwrap();
+
+        let types = roomz_webhooks::Event::TYPES;
+        for (i, t) in types.iter().enumerate() {
+            let b = body(t, &format!("00000000-0000-4000-8000-{i:012}"));
+            assert_eq!(post(&url, &wh.sign(&b).unwrap(), &b).await, 202, "{t}");
+        }
+        let got = seen_after(&seen, types.len()).await;
+        let mut expected: Vec<String> = types
+            .iter()
+            .map(|t| hookgen::ir::names::type_name(t))
+            .collect();
+        let mut sorted = got.clone();
+        sorted.sort();
+        expected.sort();
+        assert_eq!(sorted, expected);
+        assert_eq!(
+            fetched.lock().unwrap().as_slice(),
+            ["Busy"],
+            "the link fetched the workspace status"
+        );
+
+        // Twice in a row, then twice at once: one handler call each.
+        let dup = body("workspace.updated", "11111111-1111-4111-8111-111111111111");
+        let h = wh.sign(&dup).unwrap();
+        assert_eq!(post(&url, &h, &dup).await, 202);
+        assert_eq!(post(&url, &h, &dup).await, 200);
+        let dup2 = body("workspace.deleted", "22222222-2222-4222-8222-222222222222");
+        let h2 = wh.sign(&dup2).unwrap();
+        let (a, b) = tokio::join!(post(&url, &h2, &dup2), post(&url, &h2, &dup2));
+        let mut codes = [a, b];
+        codes.sort();
+        assert_eq!(codes, [200, 202]);
+        assert_eq!(
+            seen_after(&seen, types.len() + 2).await.len(),
+            types.len() + 2
+        );
+
+        // Refusals never reach the handler.
+        let good = body("floor.created", "33333333-3333-4333-8333-333333333333");
+        let mut tampered = good.clone();
+        tampered[10] ^= 1;
+        assert_eq!(post(&url, &wh.sign(&good).unwrap(), &tampered).await, 401);
+        assert_eq!(
+            post(
+                &url,
+                &Webhook::new("wrong").unwrap().sign(&good).unwrap(),
+                &good
+            )
+            .await,
+            401
+        );
+        assert_eq!(post(&url, &HeaderMap::new(), &good).await, 400);
+        assert!(hookgen_send("roomz", "workspace.presence.changed", &url, SECRET).await);
+        let all = seen_after(&seen, types.len() + 3).await;
+        assert_eq!(all.len(), types.len() + 3, "{all:?}");
+        assert_eq!(
+            all.last().map(String::as_str),
+            Some("WorkspacePresenceChanged")
+        );
+        assert_eq!(
+            running
+                .stats
+                .rejected
+                .load(std::sync::atomic::Ordering::SeqCst),
+            3
+        );
+        running.shutdown().await;
+    }
+}
+
+mod roam {
+    use super::*;
+    use roam_webhooks::{Event, Webhook};
+
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    fn body(t: &str) -> Vec<u8> {
+        let data = if t == "lobby:booked" {
+            json!({"id": "b1", "start": "2025-03-01T10:00:00Z", "end": "2025-03-01T10:30:00Z", "status": "confirmed"})
+        } else {
+            json!({"id": "x"})
+        };
+        bytes(&json!({"type": t, "data": data}))
+    }
+
+    #[tokio::test]
+    async fn end_to_end() {
+        let seen: Seen = Arc::default();
+        let s = seen.clone();
+        let mut running = Receiver::new(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
+            let s = s.clone();
+            async move {
+                s.lock()
+                    .unwrap()
+                    .push(e.event_type().to_string() + "=" + &variant(format!("{e:?}")))
+            }
+        });
+        let url = serve(&mut running).await;
+        let wh = Webhook::new(SECRET).unwrap();
+        for (i, t) in Event::TYPES.iter().enumerate() {
+            let b = body(t);
+            assert_eq!(
+                post(&url, &wh.sign(&b, &format!("msg_{i}"), now()).unwrap(), &b).await,
+                202,
+                "{t}"
+            );
+        }
+        let got = seen_after(&seen, Event::TYPES.len()).await;
+        for t in Event::TYPES {
+            let want = format!("{t}={}", hookgen::ir::names::type_name(t));
+            assert!(got.contains(&want), "{want} not in {got:?}");
+        }
+        // Same webhook-id: once, sequentially and concurrently.
+        let b = body("chat:message:dm");
+        let h = wh.sign(&b, "msg_dup", now()).unwrap();
+        assert_eq!(post(&url, &h, &b).await, 202);
+        assert_eq!(post(&url, &h, &b).await, 200);
+        let h2 = wh.sign(&b, "msg_dup2", now()).unwrap();
+        let (x, y) = tokio::join!(post(&url, &h2, &b), post(&url, &h2, &b));
+        assert_eq!(x.min(y), 200);
+        assert_eq!(x.max(y), 202);
+        // Stale, tampered, wrong secret, missing headers.
+        assert_eq!(
+            post(&url, &wh.sign(&b, "msg_old", now() - 1000).unwrap(), &b).await,
+            401
+        );
+        assert_eq!(
+            post(
+                &url,
+                &wh.sign(&b, "msg_t", now()).unwrap(),
+                &body("chat:message:channel")
+            )
+            .await,
+            401
+        );
+        let other = Webhook::new("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+        assert_eq!(
+            post(&url, &other.sign(&b, "msg_w", now()).unwrap(), &b).await,
+            401
+        );
+        let mut partial = wh.sign(&b, "msg_p", now()).unwrap();
+        partial.remove("webhook-timestamp");
+        assert_eq!(post(&url, &partial, &b).await, 400);
+        assert!(hookgen_send("roam", "lobby:booked", &url, SECRET).await);
+        let all = seen_after(&seen, Event::TYPES.len() + 3).await;
+        assert_eq!(all.len(), Event::TYPES.len() + 3, "{all:?}");
+        running.shutdown().await;
+    }
+}
+
+mod roostsync {
+    use super::*;
+    use roostsync_webhooks::{Event, Webhook};
+
+    const SECRET: &str = "roostsync_test_secret";
+
+    fn body(t: &str, n: usize) -> Vec<u8> {
+        bytes(
+            &json!({"event": t, "timestamp": "2024-03-15T10:30:00Z", "data": {"booking_id": format!("bk_{n}")}, "property_id": "prop_abc123"}),
+        )
+    }
+
+    #[tokio::test]
+    async fn end_to_end() {
+        let seen: Seen = Arc::default();
+        let s = seen.clone();
+        let mut running = Receiver::new(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
+            let s = s.clone();
+            async move { s.lock().unwrap().push(variant(format!("{e:?}"))) }
+        });
+        let url = serve(&mut running).await;
+        let wh = Webhook::new(SECRET).unwrap();
+        for (i, t) in Event::TYPES.iter().enumerate() {
+            let b = body(t, i);
+            assert_eq!(post(&url, &wh.sign(&b).unwrap(), &b).await, 202, "{t}");
+        }
+        let mut got = seen_after(&seen, Event::TYPES.len()).await;
+        got.sort();
+        let mut want: Vec<String> = Event::TYPES
+            .iter()
+            .map(|t| hookgen::ir::names::type_name(t))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+        // No id in RoostSync payloads: a byte-identical redelivery is still recognised.
+        let b = body("payment.received", 99);
+        let h = wh.sign(&b).unwrap();
+        assert_eq!(post(&url, &h, &b).await, 202);
+        assert_eq!(post(&url, &h, &b).await, 200);
+        let b2 = body("payment.received", 100);
+        let h2 = wh.sign(&b2).unwrap();
+        let (x, y) = tokio::join!(post(&url, &h2, &b2), post(&url, &h2, &b2));
+        assert_eq!((x.min(y), x.max(y)), (200, 202));
+        let mut tampered = b.clone();
+        tampered.push(b' ');
+        assert_eq!(post(&url, &h, &tampered).await, 401);
+        assert_eq!(
+            post(&url, &Webhook::new("nope").unwrap().sign(&b).unwrap(), &b).await,
+            401
+        );
+        assert_eq!(post(&url, &HeaderMap::new(), &b).await, 400);
+        assert!(hookgen_send("roostsync", "booking.created", &url, SECRET).await);
+        assert_eq!(
+            seen_after(&seen, Event::TYPES.len() + 3).await.len(),
+            Event::TYPES.len() + 3
+        );
+        running.shutdown().await;
+    }
+}
+
+mod roomle {
+    use super::*;
+    use roomle_webhooks::{Event, Webhook};
+
+    const SECRET: &str = "roomle-tenant-secret";
+
+    fn body(t: &str, n: usize) -> Vec<u8> {
+        bytes(
+            &json!({"event": t, "data": {"success": true, "email": format!("u{n}@example.com"), "configuratorId": "c", "url": "https://x"}}),
+        )
+    }
+
+    #[tokio::test]
+    async fn end_to_end() {
+        let seen: Seen = Arc::default();
+        let s = seen.clone();
+        let mut running = Receiver::new(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
+            let s = s.clone();
+            async move { s.lock().unwrap().push(variant(format!("{e:?}"))) }
+        });
+        let url = serve(&mut running).await;
+        let wh = Webhook::new(SECRET).unwrap();
+        for (i, t) in Event::TYPES.iter().enumerate() {
+            assert_eq!(
+                post(&url, &wh.sign(now()).unwrap(), &body(t, i)).await,
+                202,
+                "{t}"
+            );
+        }
+        let mut got = seen_after(&seen, Event::TYPES.len()).await;
+        got.sort();
+        let mut want: Vec<String> = Event::TYPES
+            .iter()
+            .map(|t| hookgen::ir::names::type_name(t))
+            .collect();
+        want.sort();
+        assert_eq!(got, want);
+        let b = body("email.shareConfiguration", 50);
+        let h = wh.sign(now()).unwrap();
+        assert_eq!(post(&url, &h, &b).await, 202);
+        assert_eq!(post(&url, &h, &b).await, 200);
+        let b2 = body("email.shareConfiguration", 51);
+        let (x, y) = tokio::join!(post(&url, &h, &b2), post(&url, &h, &b2));
+        assert_eq!((x.min(y), x.max(y)), (200, 202));
+        // The token does not cover the body (Roomle's scheme): only the secret is checked.
+        assert_eq!(
+            post(
+                &url,
+                &Webhook::new("not-the-secret").unwrap().sign(now()).unwrap(),
+                &b
+            )
+            .await,
+            401
+        );
+        let mut garbage = HeaderMap::new();
+        garbage.insert(
+            "x-roomle-token",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(post(&url, &garbage, &b).await, 401);
+        assert_eq!(post(&url, &HeaderMap::new(), &b).await, 400);
+        assert!(hookgen_send("roomle", "email.3DExportAsset", &url, SECRET).await);
+        assert_eq!(
+            seen_after(&seen, Event::TYPES.len() + 3).await.len(),
+            Event::TYPES.len() + 3
+        );
+        running.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn queue_full_answers_503_and_shutdown_drains() {
+    let release = Arc::new(tokio::sync::Notify::new());
+    let done: Seen = Arc::default();
+    let (r, d) = (release.clone(), done.clone());
+    let mut running = Receiver::new(roomz_webhooks::Webhook::new("s").unwrap())
+        .queue_capacity(1)
+        .concurrency(1)
+        .spawn(move |e: roomz_webhooks::Event| {
+            let (r, d) = (r.clone(), d.clone());
+            async move {
+                r.notified().await;
+                d.lock().unwrap().push(e.event_type().to_string());
+            }
+        });
+    let url = serve(&mut running).await;
+    let wh = roomz_webhooks::Webhook::new("s").unwrap();
+    let mut codes = Vec::new();
+    for i in 0..4 {
+        let b =
+            bytes(&json!({"id": format!("00000000-0000-4000-8000-00000000000{i}"), "type": "x.y"}));
+        codes.push(post(&url, &wh.sign(&b).unwrap(), &b).await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // One running, one taken by the worker and waiting for a slot, one queued; then 503
+    // (never a silent drop, never a blocked request).
+    assert_eq!(codes, [202, 202, 202, 503]);
+    // A refused delivery can be retried later: its id was not remembered.
+    release.notify_waiters();
+    let shutdown = tokio::spawn(running.shutdown());
+    for _ in 0..20 {
+        release.notify_waiters();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    shutdown.await.unwrap();
+    assert_eq!(
+        done.lock().unwrap().len(),
+        3,
+        "every accepted event was processed before shutdown returned"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_413_and_undecodable_bodies_reach_the_callback() {
+    let kept: Seen = Arc::default();
+    let k = kept.clone();
+    let mut running = Receiver::new(roomz_webhooks::Webhook::new("s").unwrap())
+        .body_limit(1024)
+        .on_decode_error(move |raw, err| {
+            k.lock()
+                .unwrap()
+                .push(format!("{}|{}", String::from_utf8_lossy(raw), err.path))
+        })
+        .spawn(|_e: roomz_webhooks::Event| async {});
+    let url = serve(&mut running).await;
+    let wh = roomz_webhooks::Webhook::new("s").unwrap();
+    let big = vec![b' '; 4096];
+    assert_eq!(post(&url, &wh.sign(&big).unwrap(), &big).await, 413);
+    let bad = br#"{"type":"workspace.updated","id":"not-a-uuid"}"#;
+    assert_eq!(post(&url, &wh.sign(bad).unwrap(), bad).await, 200);
+    assert_eq!(
+        kept.lock().unwrap().as_slice(),
+        [format!("{}|id", String::from_utf8_lossy(bad))]
+    );
+    running.shutdown().await;
+}
