@@ -9,7 +9,7 @@ use yaml_rust2::scanner::Marker;
 use crate::diag::escape_segment;
 
 /// Largest spec file hookgen reads. Real specs are a few MB; this bounds memory on hostile input.
-pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 /// Deepest nesting accepted when converting YAML (serde_json has its own limit of 128).
 const MAX_DEPTH: usize = 256;
 
