@@ -36,7 +36,6 @@ pub fn client_module(api: &Api) -> TokenStream {
         api.operations
             .iter()
             .flat_map(|op| op.params.iter().map(|p| p.ty.clone())),
-        false,
     );
     let has_path_params = api
         .operations

@@ -35,7 +35,6 @@ pub fn events_module(api: &Api) -> TokenStream {
         payload_types
             .into_iter()
             .chain(timestamp.1.then_some(TypeRef::DateTime)),
-        false,
     );
     let (timestamp, _) = timestamp;
     let probe_import = api.event_type_field.as_ref().map(|_| {

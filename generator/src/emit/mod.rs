@@ -57,7 +57,7 @@ fn wants_client(api: &Api, options: &EmitOptions) -> bool {
 }
 
 /// `use` lines for the runtime types a set of type references needs.
-pub(crate) fn imports(refs: impl IntoIterator<Item = TypeRef>, with_map: bool) -> TokenStream {
+pub(crate) fn imports(refs: impl IntoIterator<Item = TypeRef>) -> TokenStream {
     let (mut uuid, mut time, mut map) = (false, false, false);
     let mut stack: Vec<TypeRef> = refs.into_iter().collect();
     while let Some(t) = stack.pop() {
@@ -72,7 +72,7 @@ pub(crate) fn imports(refs: impl IntoIterator<Item = TypeRef>, with_map: bool) -
             _ => {}
         }
     }
-    let map = (map && with_map).then(|| {
+    let map = map.then(|| {
         quote!(
             use std::collections::BTreeMap;
         )
