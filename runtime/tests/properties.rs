@@ -192,3 +192,32 @@ fn construction_rejects_unusable_secrets() {
     let err = Verifier::new(sw(), ["whsec_%%%"]).unwrap_err().to_string();
     assert!(!err.contains("%%%"), "{err}");
 }
+
+#[test]
+fn standard_webhooks_v1a_ed25519_signs_and_verifies() {
+    use base64::Engine;
+    let seed = [7u8; 32];
+    let signing = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let secret = format!("whsk_{}", b64.encode(seed));
+    let public = format!("whpk_{}", b64.encode(signing.verifying_key().to_bytes()));
+    let sw = || Scheme::StandardWebhooks(StandardWebhooks::default());
+    let signer = Verifier::new(sw(), [secret]).unwrap();
+    let headers = signer
+        .sign(b"{\"a\":1}", Some("msg_ed"), Some(NOW))
+        .unwrap();
+    assert!(headers["webhook-signature"]
+        .to_str()
+        .unwrap()
+        .starts_with("v1a,"));
+    let verifier = Verifier::new(sw(), [public.as_str()]).unwrap();
+    assert!(verifier.verify_at(&headers, b"{\"a\":1}", at(NOW)).is_ok());
+    assert!(verifier.verify_at(&headers, b"{\"a\":2}", at(NOW)).is_err());
+    // A v1 HMAC secret alongside: a v1a-only header still verifies with the public key.
+    let both = Verifier::new(
+        sw(),
+        [public.as_str(), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+    .unwrap();
+    assert!(both.verify_at(&headers, b"{\"a\":1}", at(NOW)).is_ok());
+}

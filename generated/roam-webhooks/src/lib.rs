@@ -41,3 +41,8 @@ mod client;
 pub use client::*;
 
 pub use hookgen_runtime::client::{ClientError, Credentials, RetryPolicy};
+
+/// The README's example compiles: it runs as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -38,3 +38,8 @@ pub use hookgen_runtime::receiver;
 pub use types::*;
 
 pub use webhook::Webhook;
+
+/// The README's example compiles: it runs as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

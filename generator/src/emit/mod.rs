@@ -260,6 +260,11 @@ pub fn crate_files_with(
         pub use types::*;
         pub use webhook::Webhook;
         #client_mod
+
+        /// The README's example compiles: it runs as a doctest.
+        #[doc = include_str!("../README.md")]
+        #[cfg(doctest)]
+        pub struct ReadmeDoctests;
     };
     let types = quote! {
         //! Types of the payloads and API bodies, from the spec's schemas.
@@ -397,8 +402,8 @@ fn readme_example(api: &Api) -> String {
         _ => "Webhook::insecure_without_verification()",
     };
     format!(
-        "use {krate}::{{Event, Webhook}};\n\n\
-         fn handle(secret: &str, headers: &http::HeaderMap, body: &[u8]) -> Result<(), {krate}::WebhookError> {{\n    \
+        "use hookgen_runtime::reexports::http::HeaderMap;\nuse {krate}::{{Event, Webhook}};\n\n\
+         fn handle(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), {krate}::WebhookError> {{\n    \
          let webhook = {constructor};\n    \
          match webhook.verify(headers, body)? {{\n        \
          Event::{first}(payload) => println!(\"{{payload:?}}\"),\n        \

@@ -324,7 +324,7 @@ impl HmacScheme {
             headers: Some(headers),
         };
         for mac in keys.macs() {
-            let (expected, n) = self.compute(mac.clone(), &signed);
+            let (expected, n) = self.compute(mac, &signed);
             for c in &candidates {
                 if self.matches(c, &expected[..n]) {
                     return Ok(());
@@ -402,7 +402,7 @@ impl HmacScheme {
             id: id.map(str::as_bytes),
             headers: Some(&headers),
         };
-        let (out, n) = self.compute(mac.clone(), &signed);
+        let (out, n) = self.compute(mac, &signed);
         let sig = match self.encoding {
             Encoding::Hex => out[..n]
                 .iter()

@@ -11,8 +11,7 @@ use super::hmac_scheme::{Algorithm, SecretEncoding};
 use super::token::KeyDerivation;
 use super::{Scheme, WebhookError};
 
-/// An HMAC already keyed: cloning it skips re-hashing the key on every request.
-#[derive(Clone)]
+/// A keyed HMAC over one of the supported hashes.
 pub(crate) enum KeyedMac {
     Sha1(Hmac<Sha1>),
     Sha256(Hmac<Sha256>),
@@ -20,7 +19,7 @@ pub(crate) enum KeyedMac {
 }
 
 impl KeyedMac {
-    fn new(alg: Algorithm, key: &[u8]) -> Self {
+    pub fn new(alg: Algorithm, key: &[u8]) -> Self {
         // `new_from_slice` accepts keys of any length for HMAC; the error arm cannot happen.
         match alg {
             Algorithm::Sha1 => {
@@ -60,9 +59,11 @@ fn copy(out: &mut [u8; 64], bytes: &[u8]) -> usize {
     bytes.len()
 }
 
-/// One configured secret in the form its scheme needs.
+/// One configured secret in the form its scheme needs. HMAC keys are kept as bytes that are
+/// zeroized on drop, and keyed per request: a pre-keyed HMAC state would hold key material
+/// (the padded key's hash states) that cannot be wiped.
 pub(crate) enum Key {
-    Mac(KeyedMac),
+    Mac(Algorithm, Zeroizing<Vec<u8>>),
     Ed25519Public(ed25519_dalek::VerifyingKey),
     Ed25519Secret(Box<ed25519_dalek::SigningKey>),
     Aes(Zeroizing<Vec<u8>>),
@@ -85,9 +86,10 @@ impl KeySet {
         self.keys.iter()
     }
 
-    pub fn macs(&self) -> impl Iterator<Item = &KeyedMac> {
+    /// A freshly keyed HMAC per secret.
+    pub fn macs(&self) -> impl Iterator<Item = KeyedMac> + '_ {
         self.keys.iter().filter_map(|k| match k {
-            Key::Mac(m) => Some(m),
+            Key::Mac(alg, key) => Some(KeyedMac::new(*alg, key)),
             _ => None,
         })
     }
@@ -107,7 +109,7 @@ impl KeySet {
                 Scheme::StandardWebhooks(_) => standard_webhooks_key(s)?,
                 Scheme::Hmac(h) => {
                     let bytes = decode_secret(s, h.secret_encoding)?;
-                    Key::Mac(KeyedMac::new(h.algorithm, &bytes))
+                    Key::Mac(h.algorithm, bytes)
                 }
                 Scheme::EncryptedToken(t) => Key::Aes(derive_aes_key(s, t.key_derivation)?),
                 Scheme::None => {
@@ -147,7 +149,7 @@ fn standard_webhooks_key(s: &str) -> Result<Key, WebhookError> {
         )));
     }
     let bytes = b64_flexible(s.strip_prefix("whsec_").unwrap_or(s))?;
-    Ok(Key::Mac(KeyedMac::new(Algorithm::Sha256, &bytes)))
+    Ok(Key::Mac(Algorithm::Sha256, bytes))
 }
 
 fn b64_flexible(s: &str) -> Result<Zeroizing<Vec<u8>>, WebhookError> {

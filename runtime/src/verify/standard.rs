@@ -5,17 +5,21 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ed25519_dalek::{Signer, Verifier as _};
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
 use super::hmac_scheme::insert;
 use super::keys::{Key, KeySet};
-use super::{check_window, header, parse_timestamp, WebhookError};
+use super::{check_window, parse_timestamp, WebhookError};
 
 const ID: &str = "webhook-id";
 const TIMESTAMP: &str = "webhook-timestamp";
 const SIGNATURE: &str = "webhook-signature";
+// Pre-parsed names: looking a `HeaderName` up skips parsing the string on every request.
+static ID_NAME: HeaderName = HeaderName::from_static(ID);
+static TIMESTAMP_NAME: HeaderName = HeaderName::from_static(TIMESTAMP);
+static SIGNATURE_NAME: HeaderName = HeaderName::from_static(SIGNATURE);
 
 /// Standard Webhooks: HMAC-SHA256 (`v1`) or Ed25519 (`v1a`) over `{id}.{timestamp}.{body}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -47,54 +51,38 @@ impl StandardWebhooks {
         now: i64,
         tolerance: Duration,
     ) -> Result<(), WebhookError> {
-        let id = header(headers, ID)?;
-        let ts_raw = header(headers, TIMESTAMP)?;
-        let sigs = header(headers, SIGNATURE)?;
+        let id = header_named(headers, &ID_NAME, ID)?;
+        let ts_raw = header_named(headers, &TIMESTAMP_NAME, TIMESTAMP)?;
+        let sigs = header_named(headers, &SIGNATURE_NAME, SIGNATURE)?;
         let ts = parse_timestamp(TIMESTAMP, ts_raw)?;
         check_window(ts, now, tolerance)?;
 
         let mut any = false;
-        // One MAC per key, compared against every `v1` signature in the header.
-        let mut macs: Vec<([u8; 64], usize)> = Vec::with_capacity(keys.len());
-        for mac in keys.macs() {
-            let mut m = mac.clone();
+        // Keys outer, signatures inner: one MAC per key, no allocation; rotation is rare and
+        // re-splitting a header is cheap.
+        for mut m in keys.macs() {
             m.update(id);
             m.update(b".");
             m.update(ts_raw);
             m.update(b".");
             m.update(body);
-            macs.push(m.finish());
-        }
-        for item in sigs.split(|b| *b == b' ') {
-            let Some(comma) = item.iter().position(|b| *b == b',') else {
-                continue;
-            };
-            let (version, sig) = (&item[..comma], &item[comma + 1..]);
-            let mut buf = [0u8; 96];
-            if sig.len() > 128 {
-                continue;
+            let (mac, len) = m.finish();
+            for (version, decoded) in signatures(sigs) {
+                any = true;
+                if version == Version::V1
+                    && decoded.len() == len
+                    && bool::from(mac[..len].ct_eq(decoded.as_slice()))
+                {
+                    return Ok(());
+                }
             }
-            let Ok(n) = STANDARD.decode_slice(sig, &mut buf) else {
-                continue;
-            };
-            let decoded = &buf[..n];
-            match version {
-                b"v1" => {
-                    any = true;
-                    if macs
-                        .iter()
-                        .any(|(m, len)| *len == n && bool::from(m[..*len].ct_eq(decoded)))
-                    {
-                        return Ok(());
-                    }
-                }
-                b"v1a" => {
-                    any = true;
-                    if self.verify_ed25519(keys, id, ts_raw, body, decoded) {
-                        return Ok(());
-                    }
-                }
-                _ => {}
+        }
+        for (version, decoded) in signatures(sigs) {
+            any = true;
+            if version == Version::V1a
+                && self.verify_ed25519(keys, id, ts_raw, body, decoded.as_slice())
+            {
+                return Ok(());
             }
         }
         if !any {
@@ -136,8 +124,8 @@ impl StandardWebhooks {
             .next()
             .ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
         let sig = match key {
-            Key::Mac(mac) => {
-                let mut m = mac.clone();
+            Key::Mac(alg, key) => {
+                let mut m = super::keys::KeyedMac::new(*alg, key);
                 for part in [id.as_bytes(), b".", ts.as_bytes(), b".", body] {
                     m.update(part);
                 }
@@ -156,4 +144,56 @@ impl StandardWebhooks {
         insert(&mut headers, SIGNATURE, &sig)?;
         Ok(headers)
     }
+}
+
+fn header_named<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+    text: &str,
+) -> Result<&'h [u8], WebhookError> {
+    headers
+        .get(name)
+        .map(|v| v.as_bytes())
+        .ok_or_else(|| WebhookError::MissingHeader(text.to_string()))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Version {
+    V1,
+    V1a,
+}
+
+/// A decoded signature on the stack.
+struct Decoded {
+    buf: [u8; 96],
+    len: usize,
+}
+
+impl Decoded {
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// The `v1`/`v1a` signatures of a `webhook-signature` header, decoded; unknown versions,
+/// empty items and undecodable values are skipped.
+fn signatures(header: &[u8]) -> impl Iterator<Item = (Version, Decoded)> + '_ {
+    header.split(|b| *b == b' ').filter_map(|item| {
+        let comma = item.iter().position(|b| *b == b',')?;
+        let version = match &item[..comma] {
+            b"v1" => Version::V1,
+            b"v1a" => Version::V1a,
+            _ => return None,
+        };
+        let sig = &item[comma + 1..];
+        if sig.len() > 128 {
+            return None;
+        }
+        let mut buf = [0u8; 96];
+        let len = STANDARD.decode_slice(sig, &mut buf).ok()?;
+        Some((version, Decoded { buf, len }))
+    })
 }
