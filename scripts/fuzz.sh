@@ -14,6 +14,6 @@ scripts/fuzz-seeds.sh
 for t in "${targets[@]}"; do
   echo "== $t (${seconds}s)"
   mkdir -p "fuzz/corpus/$t"
-  (cd fuzz && cargo fuzz run "$t" "corpus/$t" "seeds/$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 -print_final_stats=1) 2>&1 |
+  (cd fuzz && cargo fuzz run "$t" "corpus/$t" "seeds/$t" -- -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=4096 -print_final_stats=1) 2>&1 |
     grep -E "^(#|stat::|INFO: Done|==|SUMMARY|Done)" | tail -n 12
 done

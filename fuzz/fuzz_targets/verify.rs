@@ -3,18 +3,28 @@
 #![no_main]
 use std::time::{Duration, UNIX_EPOCH};
 
-use hookgen_runtime::verify::{Algorithm, Encoding, HmacScheme, StandardWebhooks, TokenPlaintext, TokenScheme};
+use hookgen_runtime::verify::{
+    Algorithm, Encoding, HmacScheme, StandardWebhooks, TokenPlaintext, TokenScheme,
+};
 use hookgen_runtime::{Scheme, Verifier};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 const NAMES: [&str; 8] = [
-    "webhook-id", "webhook-timestamp", "webhook-signature", "stripe-signature", "x-slack-signature",
-    "x-slack-request-timestamp", "roomz-signature", "x-roomle-token",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "stripe-signature",
+    "x-slack-signature",
+    "x-slack-request-timestamp",
+    "roomz-signature",
+    "x-roomle-token",
 ];
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let parts: Vec<&[u8]> = data.split(|b| *b == 0).collect();
-    let Some((secret, rest)) = parts.split_first() else { return };
+    let Some((secret, rest)) = parts.split_first() else {
+        return;
+    };
     let secret = String::from_utf8_lossy(secret);
     let (body, values) = match rest.split_last() {
         Some((body, values)) => (*body, values),
@@ -28,12 +38,29 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     }
     let schemes = [
         Scheme::StandardWebhooks(StandardWebhooks::default()),
-        Scheme::Hmac(HmacScheme::new("Stripe-Signature").key_value("v1", "t").signed_content("{timestamp}.{body}")),
-        Scheme::Hmac(HmacScheme::new("X-Slack-Signature").prefix("v0=").timestamp_header("X-Slack-Request-Timestamp").signed_content("v0:{timestamp}:{body}")),
-        Scheme::Hmac(HmacScheme::new("Roomz-Signature").algorithm(Algorithm::Sha512).encoding(Encoding::Base64)),
-        Scheme::EncryptedToken(TokenScheme { plaintext: TokenPlaintext::UnixTimestamp, ..TokenScheme::default() }),
+        Scheme::Hmac(
+            HmacScheme::new("Stripe-Signature")
+                .key_value("v1", "t")
+                .signed_content("{timestamp}.{body}"),
+        ),
+        Scheme::Hmac(
+            HmacScheme::new("X-Slack-Signature")
+                .prefix("v0=")
+                .timestamp_header("X-Slack-Request-Timestamp")
+                .signed_content("v0:{timestamp}:{body}"),
+        ),
+        Scheme::Hmac(
+            HmacScheme::new("Roomz-Signature")
+                .algorithm(Algorithm::Sha512)
+                .encoding(Encoding::Base64),
+        ),
+        Scheme::EncryptedToken(TokenScheme {
+            plaintext: TokenPlaintext::UnixTimestamp,
+            ..TokenScheme::default()
+        }),
     ];
-    let now = UNIX_EPOCH + Duration::from_secs(u64::from(u32::from_le_bytes([data.len() as u8, 1, 2, 0])));
+    let now = UNIX_EPOCH
+        + Duration::from_secs(u64::from(u32::from_le_bytes([data.len() as u8, 1, 2, 0])));
     for scheme in schemes {
         if let Ok(v) = Verifier::new(scheme, [secret.as_ref()]) {
             let _ = v.verify_at(&headers, body, now);

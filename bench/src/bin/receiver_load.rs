@@ -27,7 +27,10 @@ fn body(i: usize) -> Vec<u8> {
 
 #[tokio::main]
 async fn main() {
-    let requests: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(20_000);
+    let requests: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_000);
     let processed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let p = processed.clone();
     let mut running = Receiver::new(Webhook::new("load-secret").unwrap())
@@ -37,7 +40,10 @@ async fn main() {
             let p = p.clone();
             async move {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                *p.lock().unwrap().entry(e.id().unwrap_or_default()).or_default() += 1;
+                *p.lock()
+                    .unwrap()
+                    .entry(e.id().unwrap_or_default())
+                    .or_default() += 1;
             }
         });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -56,12 +62,20 @@ async fn main() {
             })
             .collect(),
     );
-    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .unwrap();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
-        let (client, url, deliveries, next) = (client.clone(), url.clone(), deliveries.clone(), next.clone());
+        let (client, url, deliveries, next) = (
+            client.clone(),
+            url.clone(),
+            deliveries.clone(),
+            next.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut out = Vec::new();
             loop {
@@ -71,7 +85,14 @@ async fn main() {
                 }
                 let (headers, b) = &deliveries[i];
                 let t = Instant::now();
-                let status = client.post(&url).headers(headers.clone()).body(b.clone()).send().await.map(|r| r.status().as_u16()).unwrap_or(0);
+                let status = client
+                    .post(&url)
+                    .headers(headers.clone())
+                    .body(b.clone())
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0);
                 out.push((status, t.elapsed()));
             }
             out
@@ -93,15 +114,25 @@ async fn main() {
     let calls: usize = processed.values().sum();
     let twice = processed.values().filter(|n| **n > 1).count();
     println!("requests sent      {}", results.len());
-    println!("requests/second    {:.0}", results.len() as f64 / elapsed.as_secs_f64());
+    println!(
+        "requests/second    {:.0}",
+        results.len() as f64 / elapsed.as_secs_f64()
+    );
     println!("ack latency p50    {:.2} ms", pct(0.50).as_secs_f64() * 1e3);
     println!("ack latency p99    {:.2} ms", pct(0.99).as_secs_f64() * 1e3);
     println!("202 accepted       {}", count(202));
     println!("200 duplicate      {}", count(200));
     println!("503 busy           {}", count(503));
-    println!("other              {}", results.len() - count(202) - count(200) - count(503));
+    println!(
+        "other              {}",
+        results.len() - count(202) - count(200) - count(503)
+    );
     println!("handler calls      {calls} (events processed twice: {twice})");
-    assert_eq!(calls, count(202), "every accepted event is processed exactly once");
+    assert_eq!(
+        calls,
+        count(202),
+        "every accepted event is processed exactly once"
+    );
     assert_eq!(twice, 0, "no event is processed twice");
     println!("ok: no accepted event lost, none processed twice");
 }
