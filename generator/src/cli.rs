@@ -76,8 +76,8 @@ pub enum Command {
         /// Receiver URL, e.g. `http://127.0.0.1:3000/webhooks`.
         #[arg(long)]
         to: String,
-        /// The webhook secret to sign with.
-        #[arg(long)]
+        /// The webhook secret to sign with (or set HOOKGEN_SECRET, which keeps it out of process lists).
+        #[arg(long, env = "HOOKGEN_SECRET", hide_env_values = true)]
         secret: String,
         /// A file with the body to send instead of the spec's example.
         #[arg(long)]
