@@ -49,6 +49,18 @@ async fn seen_after(seen: &Seen, n: usize) -> Vec<String> {
     seen.lock().unwrap().clone()
 }
 
+/// The handler saw exactly one event of each type, as that type's own variant.
+async fn assert_each_type_arrived(seen: &Seen, types: &[&str]) {
+    let mut got = seen_after(seen, types.len()).await;
+    got.sort();
+    let mut want: Vec<String> = types
+        .iter()
+        .map(|t| hookgen::ir::names::type_name(t))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -316,14 +328,7 @@ mod roostsync {
             let b = body(t, i);
             assert_eq!(post(&url, &wh.sign(&b).unwrap(), &b).await, 202, "{t}");
         }
-        let mut got = seen_after(&seen, Event::TYPES.len()).await;
-        got.sort();
-        let mut want: Vec<String> = Event::TYPES
-            .iter()
-            .map(|t| hookgen::ir::names::type_name(t))
-            .collect();
-        want.sort();
-        assert_eq!(got, want);
+        assert_each_type_arrived(&seen, Event::TYPES).await;
         // No id in RoostSync payloads: a byte-identical redelivery is still recognised.
         let b = body("payment.received", 99);
         let h = wh.sign(&b).unwrap();
@@ -379,14 +384,7 @@ mod roomle {
                 "{t}"
             );
         }
-        let mut got = seen_after(&seen, Event::TYPES.len()).await;
-        got.sort();
-        let mut want: Vec<String> = Event::TYPES
-            .iter()
-            .map(|t| hookgen::ir::names::type_name(t))
-            .collect();
-        want.sort();
-        assert_eq!(got, want);
+        assert_each_type_arrived(&seen, Event::TYPES).await;
         let b = body("email.shareConfiguration", 50);
         let h = wh.sign(now()).unwrap();
         assert_eq!(post(&url, &h, &b).await, 202);
