@@ -654,40 +654,38 @@ pub fn locate(doc: &Document, maps: &mut [Option<LineMap>], d: &mut Diagnostic) 
             .or_else(|| doc.sources.first().map(|s| s.display.clone()));
         return;
     }
-    let wanted = d.file.clone();
-    for (i, src) in doc.sources.iter().enumerate() {
-        if wanted.as_ref().is_some_and(|f| f != &src.display) {
-            continue;
-        }
-        let map = maps[i].get_or_insert_with(|| LineMap::build(&src.text));
-        let hit = if wanted.is_some() {
-            map.locate(&d.pointer)
-        } else {
-            map.exact(&d.pointer)
-                .or_else(|| exact_ancestor(map, &d.pointer, doc))
-        };
-        if let Some((line, col)) = hit {
-            d.file = Some(src.display.clone());
-            d.line = Some(line);
-            d.column = Some(col);
-            return;
-        }
-    }
-    if d.file.is_none() {
+    // A file named by the diagnostic (an overlay) is searched alone; otherwise the exact node is
+    // looked for in every source first (it may come from an overlay), then its nearest ancestor.
+    let candidates: Vec<usize> = match &d.file {
+        Some(f) => doc
+            .sources
+            .iter()
+            .position(|s| &s.display == f)
+            .into_iter()
+            .collect(),
+        None => (0..doc.sources.len()).collect(),
+    };
+    let exact = candidates
+        .iter()
+        .find_map(|&i| line_map(doc, maps, i).exact(&d.pointer).map(|hit| (i, hit)));
+    let hit = exact.or_else(|| {
+        candidates.iter().find_map(|&i| {
+            line_map(doc, maps, i)
+                .locate(&d.pointer)
+                .map(|hit| (i, hit))
+        })
+    });
+    if let Some((i, (line, col))) = hit {
+        d.file = Some(doc.sources[i].display.clone());
+        d.line = Some(line);
+        d.column = Some(col);
+    } else if d.file.is_none() {
         d.file = doc.sources.first().map(|s| s.display.clone());
     }
 }
 
-/// Fall back to the nearest ancestor only when it belongs to the vendor's own text.
-fn exact_ancestor(map: &LineMap, pointer: &str, _doc: &Document) -> Option<(usize, usize)> {
-    let segments = split_pointer(pointer);
-    (1..segments.len()).rev().find_map(|n| {
-        let p: String = segments[..n]
-            .iter()
-            .map(|s| format!("/{}", escape_segment(s)))
-            .collect();
-        map.exact(&p)
-    })
+fn line_map<'m>(doc: &Document, maps: &'m mut [Option<LineMap>], i: usize) -> &'m LineMap {
+    maps[i].get_or_insert_with(|| LineMap::build(&doc.sources[i].text))
 }
 
 /// Line positions for later stages (IR and lint) that find problems at pointers.
