@@ -96,6 +96,12 @@ proptest! {
     fn any_single_byte_change_to_a_signed_header_fails(idx in any::<usize>(), flip in 1u8..=127) {
         let body = b"{\"type\":\"x\"}";
         for (scheme, secret) in schemes() {
+            if matches!(scheme, Scheme::EncryptedToken(_)) {
+                // AES-CBC without a MAC is malleable: a changed IV byte changes one plaintext
+                // byte, which can still be a timestamp in the window. That is Roomle's scheme,
+                // documented as weak in the generated docs; it cannot promise this property.
+                continue;
+            }
             let v = Verifier::new(scheme, [secret]).unwrap();
             let headers = v.sign(body, Some("msg_prop"), Some(NOW)).unwrap();
             for name in headers.keys() {

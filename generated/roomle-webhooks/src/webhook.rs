@@ -16,7 +16,7 @@ use super::events::Event;
 ///
 /// Scheme: an AES-CBC encrypted token in the `X-Roomle-Token` header.
 ///
-/// **This scheme does not protect the body.** A valid token proves only that the sender knows the secret; a captured token can be replayed with any body. Treat payload contents as untrusted and confirm anything important through the vendor's API.
+/// **This scheme does not protect the body.** A valid token proves only that the sender knows the secret; a captured token can be replayed with any body, and CBC without a MAC lets its plaintext be altered through the IV. Treat payload contents as untrusted and confirm anything important through the vendor's API.
 #[derive(Debug)]
 pub struct Webhook {
     verifier: Verifier,

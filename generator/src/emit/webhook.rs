@@ -149,7 +149,8 @@ fn scheme_docs(api: &Api) -> TokenStream {
         Some(Scheme::EncryptedToken(t)) => doc.push_str(&format!(
             "Scheme: an AES-CBC encrypted token in the `{}` header.\n\n**This scheme does not protect the body.** \
              A valid token proves only that the sender knows the secret; a captured token can be replayed with \
-             any body. Treat payload contents as untrusted and confirm anything important through the vendor's API.",
+             any body, and CBC without a MAC lets its plaintext be altered through the IV. Treat payload \
+             contents as untrusted and confirm anything important through the vendor's API.",
             t.header
         )),
         _ => doc.push_str(

@@ -4,7 +4,9 @@
 //! handling and plaintext are unknown, so each is a parameter with a documented default.
 //!
 //! **This scheme does not protect the body.** A valid token proves the sender knows the
-//! secret, nothing more: a captured token can be replayed with another body. Every failure
+//! secret, nothing more: a captured token can be replayed with another body. CBC without a MAC
+//! is also malleable: whoever holds a token can flip bits of its plaintext through the IV, so
+//! an expected plaintext only narrows what passes. Every failure
 //! (bad encoding, bad padding, wrong key, wrong plaintext) is the same error, so the
 //! verifier is no padding oracle.
 
