@@ -106,10 +106,11 @@ fn collect_hooks(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Hook> {
                 };
             let hint = op.operation_id.clone().unwrap_or_else(|| wh.key.clone());
             let (payload, examples) = match payload_schema(doc, &op, &at) {
-                Some((schema, schema_at, media_examples)) => {
-                    let ty = tb.type_of(&schema, &format!("{hint} Event"), &schema_at);
-                    let mut examples = media_examples;
-                    examples.extend(schema_examples(doc, &schema, &schema_at));
+                Some(payload) => {
+                    // Diagnostics point at the `$ref` (the site); examples live on the target.
+                    let ty = tb.type_of(&payload.schema, &format!("{hint} Event"), &payload.site);
+                    let mut examples = payload.examples;
+                    examples.extend(schema_examples(doc, &payload.target));
                     (ty, examples)
                 }
                 None => {
@@ -148,12 +149,18 @@ fn header_names(doc: &Document, op: &Operation) -> Vec<String> {
         .collect()
 }
 
-/// The JSON request body schema of a webhook operation, its pointer, and media-type examples.
-fn payload_schema(
-    doc: &Document,
-    op: &Operation,
-    at: &str,
-) -> Option<(ReferenceOr<Schema>, String, Vec<Example>)> {
+/// A webhook's request body schema, where it stands, where its definition is, and the media
+/// type's examples.
+struct Payload {
+    schema: ReferenceOr<Schema>,
+    /// Pointer of the `schema` keyword (the `$ref` itself when it is one).
+    site: String,
+    /// Pointer of the schema's definition (the `$ref`'s target when it is one).
+    target: String,
+    examples: Vec<Example>,
+}
+
+fn payload_schema(doc: &Document, op: &Operation, at: &str) -> Option<Payload> {
     let (body, body_at): (RequestBody, String) = match op.request_body.as_ref()? {
         ReferenceOr::Item(b) => (b.clone(), format!("{at}/requestBody")),
         ReferenceOr::Reference { reference } => {
@@ -194,20 +201,24 @@ fn payload_schema(
             });
         }
     }
-    let schema_at = match &schema {
+    let site = format!("{media_at}/schema");
+    let target = match &schema {
         ReferenceOr::Reference { reference } => reference.trim_start_matches('#').to_string(),
-        ReferenceOr::Item(_) => format!("{media_at}/schema"),
+        ReferenceOr::Item(_) => site.clone(),
     };
-    Some((schema, schema_at, examples))
+    Some(Payload {
+        schema,
+        site,
+        target,
+        examples,
+    })
 }
 
 /// Examples on the payload schema itself (`example`, and every entry of 3.1 `examples`).
-fn schema_examples(doc: &Document, schema: &ReferenceOr<Schema>, schema_at: &str) -> Vec<Example> {
-    let raw = match schema {
-        ReferenceOr::Reference { .. } => doc.root.pointer(schema_at),
-        ReferenceOr::Item(_) => doc.root.pointer(schema_at),
+fn schema_examples(doc: &Document, schema_at: &str) -> Vec<Example> {
+    let Some(raw) = doc.root.pointer(schema_at) else {
+        return vec![];
     };
-    let Some(raw) = raw else { return vec![] };
     if let Some(Value::Array(all)) = raw.get(EXAMPLES_EXTENSION) {
         return all
             .iter()

@@ -1,0 +1,93 @@
+//! IR-level checks that need a whole spec: refs into other schemas, event identity rules.
+
+use hookgen::analyze_bytes;
+use hookgen::ir::{TypeKind, TypeRef};
+
+#[test]
+fn refs_into_other_schemas_resolve() {
+    let spec = br##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+      "webhooks": {"a": {"post": {"requestBody": {"content": {"application/json": {"schema": {
+        "type": "object", "required": ["type"], "properties": {
+          "type": {"const": "a"},
+          "card": {"$ref": "#/components/schemas/Payment/properties/method/oneOf/1"},
+          "code": {"$ref": "#/components/schemas/Payment/properties/method/oneOf/0"}
+        }}}}}}}},
+      "components": {"schemas": {"Payment": {"type": "object", "properties": {"method": {"oneOf": [
+        {"type": "string"},
+        {"type": "object", "required": ["last4"], "properties": {"last4": {"type": "string"}}}
+      ]}}}}}}"##;
+    let a = analyze_bytes(spec, "t.json").unwrap();
+    assert!(!a.diagnostics.has_errors(), "{:?}", a.diagnostics);
+    let fields = a.api.types.fields_of(&a.api.events[0].payload);
+    let card = fields.iter().find(|f| f.wire == "card").unwrap();
+    let TypeRef::Named(id) = card.ty else {
+        panic!("{:?}", card.ty)
+    };
+    assert_eq!(a.api.types.get(id).name, "PaymentMethodOneOf1");
+    assert!(
+        matches!(&a.api.types.get(id).kind, TypeKind::Struct { fields, .. } if fields[0].wire == "last4")
+    );
+    assert_eq!(
+        fields.iter().find(|f| f.wire == "code").unwrap().ty,
+        TypeRef::String
+    );
+}
+
+#[test]
+fn unresolvable_refs_are_diagnostics_and_the_rest_still_loads() {
+    let spec = br##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+      "webhooks": {
+        "a": {"post": {"requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Missing"}}}}}},
+        "b": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"type": {"const": "b"}}}}}}}}
+      }}"##;
+    let a = analyze_bytes(spec, "t.json").unwrap();
+    let d = a
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "unresolved-ref")
+        .expect("diagnostic");
+    assert!(d.pointer.contains("/webhooks/a/"), "{}", d.pointer);
+    assert_eq!(a.api.events.len(), 2);
+    assert_eq!(
+        a.api.events[0].payload,
+        TypeRef::Json,
+        "the broken webhook keeps its payload as raw JSON"
+    );
+}
+
+#[test]
+fn event_identity_comes_from_the_payload_then_the_key() {
+    let spec = br##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+      "webhooks": {
+        "hook-one": {"post": {"requestBody": {"content": {"application/json": {"schema": {
+          "type": "object", "properties": {"event": {"type": "string", "enum": ["x.created", "x.deleted"]}}}}}}}},
+        "plain-hook": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}}}}}
+      }}"##;
+    let a = analyze_bytes(spec, "t.json").unwrap();
+    let names: Vec<(&str, bool)> = a
+        .api
+        .events
+        .iter()
+        .map(|e| (e.name.as_str(), e.name_in_payload))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("x.created", true),
+            ("x.deleted", true),
+            ("plain-hook", false)
+        ]
+    );
+    assert_eq!(a.api.event_type_field.as_deref(), Some("event"));
+}
+
+#[test]
+fn webhooks_without_a_body_are_reported() {
+    let spec = br##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "webhooks": {"ping": {"post": {}}}}"##;
+    let a = analyze_bytes(spec, "t.json").unwrap();
+    assert!(a
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "webhook-without-body"));
+    assert_eq!(a.api.events[0].name, "ping");
+}
