@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 use crate::diag::{escape_segment, split_pointer, Diagnostic, Diagnostics};
+use crate::normalize::push_segment;
 use crate::source::{self, LineMap};
 use crate::{normalize, overlay};
 
@@ -170,7 +171,7 @@ pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Docu
         }
     }
     let mut bundler = Bundler::new(&loader.dir, &root_file);
-    bundler.bundle(&mut root, &root_file, "");
+    bundler.bundle(&mut root, &root_file, &mut String::new());
     let bundle_diags = bundler.finish(&mut root, &mut loader);
     loader.diags.extend(bundle_diags);
     loader
@@ -357,29 +358,39 @@ impl Bundler {
         }
     }
 
-    fn bundle(&mut self, v: &mut Value, base_file: &str, at: &str) {
+    /// Walk `v`, rewriting every `$ref` that is not already local to the root document.
+    /// `at` is `v`'s pointer, extended and restored in place as the walk goes.
+    fn bundle(&mut self, v: &mut Value, base_file: &str, at: &mut String) {
         match v {
             Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref").cloned() {
-                    if let Some(new_ref) = self.rewrite(&r, base_file, at) {
-                        map.insert("$ref".into(), Value::String(new_ref));
-                    } else {
-                        // Unresolvable external ref: keep the document loadable with an any-schema.
-                        map.remove("$ref");
-                        map.insert("x-hookgen-unresolved-ref".into(), Value::String(r));
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    let local_to_root = r.starts_with('#') && base_file == self.root_file;
+                    if !local_to_root {
+                        let r = r.clone();
+                        if let Some(new_ref) = self.rewrite(&r, base_file, at) {
+                            map.insert("$ref".into(), Value::String(new_ref));
+                        } else {
+                            // Unresolvable external ref: keep the document loadable with an any-schema.
+                            map.remove("$ref");
+                            map.insert("x-hookgen-unresolved-ref".into(), Value::String(r));
+                        }
                     }
                 }
                 for (k, child) in map.iter_mut() {
-                    if k == "example" || k == "examples" {
+                    if k == "example" || k == "examples" || !(child.is_object() || child.is_array())
+                    {
                         continue;
                     }
-                    let p = format!("{at}/{}", escape_segment(k));
-                    self.bundle(child, base_file, &p);
+                    let len = push_segment(at, k);
+                    self.bundle(child, base_file, at);
+                    at.truncate(len);
                 }
             }
             Value::Array(items) => {
                 for (i, child) in items.iter_mut().enumerate() {
-                    self.bundle(child, base_file, &format!("{at}/{i}"));
+                    let len = push_segment(at, &i.to_string());
+                    self.bundle(child, base_file, at);
+                    at.truncate(len);
                 }
             }
             _ => {}
@@ -457,7 +468,7 @@ impl Bundler {
         self.bundle(
             &mut target,
             file,
-            &format!("/components/schemas/{}", escape_segment(&name)),
+            &mut format!("/components/schemas/{}", escape_segment(&name)),
         );
         self.pending.push((name.clone(), target));
         Some(format!("#/components/schemas/{}", escape_segment(&name)))
@@ -506,7 +517,7 @@ impl Bundler {
 /// In-memory documents have no folder: external refs are reported and neutralised.
 fn strip_external_refs(root: &mut Value) -> Vec<Diagnostic> {
     let mut b = Bundler::new(Path::new("/nonexistent-hookgen-dir"), "<memory>");
-    b.bundle(root, "<memory>", "");
+    b.bundle(root, "<memory>", &mut String::new());
     b.diags
 }
 

@@ -72,67 +72,88 @@ pub fn normalize_document(doc: &mut Value) -> Vec<Diagnostic> {
             root.insert("info".into(), json!({"title": "untitled", "version": "0"}));
         }
     }
-    walk_document(doc, String::new(), &mut diags);
+    walk_document(doc, &mut String::new(), &mut diags);
     diags
 }
 
 /// Walk the non-schema parts of a document, entering schema context where a schema lives.
-fn walk_document(v: &mut Value, at: String, diags: &mut Vec<Diagnostic>) {
+fn walk_document(v: &mut Value, at: &mut String, diags: &mut Vec<Diagnostic>) {
     match v {
         Value::Object(map) => {
             let under_components = at == "/components";
             for (k, child) in map.iter_mut() {
-                let p = format!("{at}/{}", escape_segment(k));
+                let len = push_segment(at, k);
                 if k == "schema" {
-                    lower_schema_tree(child, p, diags);
+                    lower_schema_tree(child, at, diags);
                 } else if under_components && k == "schemas" {
                     if let Value::Object(schemas) = child {
                         for (name, s) in schemas.iter_mut() {
-                            lower_schema_tree(s, format!("{p}/{}", escape_segment(name)), diags);
+                            let len = push_segment(at, name);
+                            lower_schema_tree(s, at, diags);
+                            at.truncate(len);
                         }
                     }
-                } else if k == "example" || k == "default" || k == "enum" {
-                    // Data, not structure.
-                } else if k == "examples" {
-                    // Media-type / parameter example maps: their `value`s are data.
+                } else if k == "example" || k == "default" || k == "enum" || k == "examples" {
+                    // Data, not structure (media-type and parameter examples included).
                 } else {
-                    walk_document(child, p, diags);
+                    walk_document(child, at, diags);
                 }
+                at.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter_mut().enumerate() {
-                walk_document(child, format!("{at}/{i}"), diags);
+                let len = push_segment(at, &i.to_string());
+                walk_document(child, at, diags);
+                at.truncate(len);
             }
         }
         _ => {}
     }
 }
 
-/// Lower one schema and every schema nested in it.
-pub fn lower_schema_tree(v: &mut Value, at: String, diags: &mut Vec<Diagnostic>) {
+/// Append `/segment` (escaped) to a pointer; returns the length to truncate back to. One
+/// buffer serves the whole walk, so unremarkable nodes cost no allocation.
+pub(crate) fn push_segment(at: &mut String, segment: &str) -> usize {
+    let len = at.len();
+    at.push('/');
+    if segment.contains(['~', '/']) {
+        at.push_str(&escape_segment(segment));
+    } else {
+        at.push_str(segment);
+    }
+    len
+}
+
+/// Lower one schema and every schema nested in it; `at` is its pointer (restored on return).
+pub fn lower_schema_tree(v: &mut Value, at: &mut String, diags: &mut Vec<Diagnostic>) {
     lower_boolean_schema(v);
     let Value::Object(schema) = v else { return };
-    lower_schema_keywords(schema, &at, diags);
+    lower_schema_keywords(schema, at, diags);
     for (k, child) in schema.iter_mut() {
-        let p = format!("{at}/{}", escape_segment(k));
+        let len = push_segment(at, k);
         if SCHEMA_CHILD.contains(&k.as_str()) {
             if child.is_object() || child.is_boolean() && k != "additionalProperties" {
-                lower_schema_tree(child, p, diags);
+                lower_schema_tree(child, at, diags);
             }
         } else if SCHEMA_LIST.contains(&k.as_str()) {
             if let Value::Array(items) = child {
                 for (i, s) in items.iter_mut().enumerate() {
-                    lower_schema_tree(s, format!("{p}/{i}"), diags);
+                    let len = push_segment(at, &i.to_string());
+                    lower_schema_tree(s, at, diags);
+                    at.truncate(len);
                 }
             }
         } else if SCHEMA_MAP.contains(&k.as_str()) {
             if let Value::Object(m) = child {
                 for (name, s) in m.iter_mut() {
-                    lower_schema_tree(s, format!("{p}/{}", escape_segment(name)), diags);
+                    let len = push_segment(at, name);
+                    lower_schema_tree(s, at, diags);
+                    at.truncate(len);
                 }
             }
         }
+        at.truncate(len);
     }
 }
 
