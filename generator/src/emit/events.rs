@@ -175,17 +175,21 @@ pub fn has_id_accessor(api: &Api) -> bool {
     !accessor_id(api).is_empty()
 }
 
+/// The first top-level payload field named one of `names` (in the order of `names`).
+fn payload_field<'a>(api: &'a Api, e: &Event, names: &[&str]) -> Option<&'a crate::ir::Field> {
+    let fields = api.types.fields_of(&e.payload);
+    names
+        .iter()
+        .find_map(|n| fields.iter().find(|f| f.wire == *n))
+}
+
 /// `id()` where payloads carry an id field.
 fn accessor_id(api: &Api) -> TokenStream {
     let arms: Vec<TokenStream> = api
         .events
         .iter()
         .filter_map(|e| {
-            let f = api
-                .types
-                .fields_of(&e.payload)
-                .iter()
-                .find(|f| ID_FIELDS.contains(&f.wire.as_str()))?;
+            let f = payload_field(api, e, ID_FIELDS)?;
             if !matches!(
                 f.ty,
                 TypeRef::String | TypeRef::Uuid | TypeRef::Integer | TypeRef::Integer32
@@ -228,11 +232,7 @@ fn accessor_timestamp(api: &Api) -> (TokenStream, bool) {
         .events
         .iter()
         .filter_map(|e| {
-            let f = api
-                .types
-                .fields_of(&e.payload)
-                .iter()
-                .find(|f| TIME_FIELDS.contains(&f.wire.as_str()))?;
+            let f = payload_field(api, e, TIME_FIELDS)?;
             if f.ty != TypeRef::DateTime || f.boxed {
                 return None;
             }

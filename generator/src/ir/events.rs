@@ -92,18 +92,9 @@ fn collect_hooks(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Hook> {
                 continue;
             }
             let at = format!("{}/{method}", wh.pointer);
-            let op: Operation =
-                match serde_path_to_error::deserialize(crate::load::operation_value(op_value)) {
-                    Ok(op) => op,
-                    Err(e) => {
-                        tb.diags.push(Diagnostic::warning(
-                            "invalid-operation",
-                            at.clone(),
-                            format!("webhook operation cannot be read ({e}); it is skipped"),
-                        ));
-                        continue;
-                    }
-                };
+            let Some(op) = super::operations::read_operation(op_value, &at, &mut tb.diags) else {
+                continue;
+            };
             let hint = op.operation_id.clone().unwrap_or_else(|| wh.key.clone());
             let (payload, examples) = match payload_schema(doc, &op, &at) {
                 Some(payload) => {

@@ -50,18 +50,9 @@ pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<
                 continue;
             };
             let at = format!("{item_at}/{method}");
-            let op: OaOperation =
-                match serde_path_to_error::deserialize(crate::load::operation_value(op_value)) {
-                    Ok(op) => op,
-                    Err(e) => {
-                        tb.diags.push(Diagnostic::warning(
-                            "invalid-operation",
-                            at.clone(),
-                            format!("operation cannot be read ({e}); it is skipped"),
-                        ));
-                        continue;
-                    }
-                };
+            let Some(op) = read_operation(op_value, &at, &mut tb.diags) else {
+                continue;
+            };
             let wanted = op
                 .operation_id
                 .as_deref()
@@ -103,6 +94,26 @@ pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<
         }
     }
     ops
+}
+
+/// An operation object through the `openapiv3` model; one that cannot be read is a diagnostic
+/// (naming the field that failed) and is skipped, so the rest of the spec still loads.
+pub(super) fn read_operation(
+    value: &Value,
+    at: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<OaOperation> {
+    match serde_path_to_error::deserialize(crate::load::operation_value(value)) {
+        Ok(op) => Some(op),
+        Err(e) => {
+            diags.push(Diagnostic::warning(
+                "invalid-operation",
+                at.to_string(),
+                format!("operation cannot be read ({e}); it is skipped"),
+            ));
+            None
+        }
+    }
 }
 
 /// `get /v1/workspaces/{id}/status` → `get_v1_workspaces_id_status`.
