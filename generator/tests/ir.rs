@@ -91,3 +91,92 @@ fn webhooks_without_a_body_are_reported() {
         .any(|d| d.code == "webhook-without-body"));
     assert_eq!(a.api.events[0].name, "ping");
 }
+
+mod signature_declarations {
+    use hookgen::analyze_bytes;
+    use hookgen_runtime::verify::{Algorithm, Encoding};
+    use hookgen_runtime::Scheme;
+
+    const HEAD: &str = r#""openapi": "3.1.0", "info": {"title": "t", "version": "1"}"#;
+
+    fn scheme(spec: &str) -> (Option<Scheme>, Vec<&'static str>) {
+        let a = analyze_bytes(spec.as_bytes(), "t.json").unwrap();
+        (
+            a.api.signature.map(|s| s.scheme),
+            a.diagnostics.iter().map(|d| d.code).collect(),
+        )
+    }
+
+    #[test]
+    fn speakeasy_extension_is_read() {
+        let (s, _) = scheme(&format!(
+            r#"{{{HEAD}, "x-speakeasy-webhooks": {{"security": {{"type": "signature", "headerName": "X-Signature",
+                "signatureTextEncoding": "base64", "algorithm": "hmac-sha512"}}}}}}"#
+        ));
+        let Some(Scheme::Hmac(h)) = s else {
+            panic!("{s:?}")
+        };
+        assert_eq!(
+            (h.header.as_str(), h.encoding, h.algorithm),
+            ("X-Signature", Encoding::Base64, Algorithm::Sha512)
+        );
+    }
+
+    #[test]
+    fn a_webhook_level_declaration_wins_over_the_root() {
+        let (s, _) = scheme(&format!(
+            r#"{{{HEAD}, "x-webhook-signature": {{"scheme": "hmac", "header": "X-Root"}},
+               "webhooks": {{"a": {{"post": {{"x-webhook-signature": {{"scheme": "hmac", "header": "X-Hook"}}}}}}}}}}"#
+        ));
+        assert!(matches!(s, Some(Scheme::Hmac(h)) if h.header == "X-Hook"));
+    }
+
+    #[test]
+    fn standard_webhooks_is_inferred_from_its_headers() {
+        let header = |n: &str| {
+            format!(
+                r#"{{"in": "header", "name": "{n}", "required": true, "schema": {{"type": "string"}}}}"#
+            )
+        };
+        let (s, codes) = scheme(&format!(
+            r#"{{{HEAD}, "webhooks": {{"a": {{"post": {{"parameters": [{}, {}, {}]}}}}}}}}"#,
+            header("webhook-id"),
+            header("webhook-timestamp"),
+            header("webhook-signature")
+        ));
+        assert!(matches!(s, Some(Scheme::StandardWebhooks(_))), "{s:?}");
+        assert!(!codes.contains(&"no-signature-scheme"));
+    }
+
+    #[test]
+    fn nothing_declared_is_a_warning_and_a_bad_declaration_an_error() {
+        let (s, codes) = scheme(&format!("{{{HEAD}}}"));
+        assert!(s.is_none());
+        assert!(codes.contains(&"no-signature-scheme"));
+        let (_, codes) = scheme(&format!(
+            r#"{{{HEAD}, "x-webhook-signature": {{"scheme": "hmac", "algorithm": "md5", "header": "X"}}}}"#
+        ));
+        assert!(codes.contains(&"invalid-signature-scheme"), "{codes:?}");
+    }
+
+    #[test]
+    fn hookgen_toml_overrides_the_spec() {
+        let dir = std::env::temp_dir().join(format!("hookgen-sig-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("spec.json"),
+            format!(r#"{{{HEAD}, "x-webhook-signature": {{"scheme": "standard-webhooks"}}}}"#),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("hookgen.toml"),
+            "spec = [\"spec.json\"]\n[signature]\nscheme = \"hmac\"\nheader = \"X-Override\"\nprefix = \"sha256=\"\n",
+        )
+        .unwrap();
+        let a = hookgen::analyze(&dir).unwrap();
+        assert!(
+            matches!(a.api.signature.map(|s| s.scheme), Some(Scheme::Hmac(h)) if h.header == "X-Override")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
