@@ -146,6 +146,16 @@ mod signature_declarations {
         ));
         assert!(matches!(s, Some(Scheme::StandardWebhooks(_))), "{s:?}");
         assert!(!codes.contains(&"no-signature-scheme"));
+        // Also when the parameters are `$ref`s into components (as in Roam's spec).
+        let (s, _) = scheme(&format!(
+            r##"{{{HEAD}, "webhooks": {{"a": {{"post": {{"parameters": [{{"$ref": "#/components/parameters/I"}},
+                {{"$ref": "#/components/parameters/T"}}, {{"$ref": "#/components/parameters/S"}}]}}}}}},
+              "components": {{"parameters": {{"I": {}, "T": {}, "S": {}}}}}}}"##,
+            header("webhook-id"),
+            header("webhook-timestamp"),
+            header("webhook-signature")
+        ));
+        assert!(matches!(s, Some(Scheme::StandardWebhooks(_))), "{s:?}");
     }
 
     #[test]

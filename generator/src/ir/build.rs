@@ -28,7 +28,7 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     let mut events = outcome.events;
     attach_links(doc, &mut events, &operations, &types, &mut diags);
     let security_schemes = security_schemes(doc, &mut diags);
-    let signature = signature::resolve(doc, &mut diags);
+    let signature = signature::resolve(doc, &events, &mut diags);
     let info = doc.root.get("info");
     let text = |k: &str| {
         info.and_then(|i| i.get(k))

@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use super::Event;
 use crate::diag::{escape_segment, Diagnostic};
 use crate::load::Document;
 
@@ -17,7 +18,11 @@ pub struct SignatureScheme {
     pub source: String,
 }
 
-pub(super) fn resolve(doc: &Document, diags: &mut Vec<Diagnostic>) -> Option<SignatureScheme> {
+pub(super) fn resolve(
+    doc: &Document,
+    events: &[Event],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<SignatureScheme> {
     let candidates = declarations(doc);
     for (source, pointer, decl) in candidates {
         match serde_json::from_value::<Scheme>(decl.clone()) {
@@ -29,7 +34,7 @@ pub(super) fn resolve(doc: &Document, diags: &mut Vec<Diagnostic>) -> Option<Sig
             )),
         }
     }
-    if let Some(s) = infer_standard_webhooks(doc) {
+    if let Some(s) = infer_standard_webhooks(events) {
         return Some(s);
     }
     diags.push(Diagnostic::warning(
@@ -112,19 +117,17 @@ fn from_speakeasy(sec: &Value) -> Value {
 }
 
 /// Standard Webhooks is recognisable by its three headers, even when nothing is declared.
-fn infer_standard_webhooks(doc: &Document) -> Option<SignatureScheme> {
+/// The events' header names are already resolved (parameters behind `$ref`s included).
+fn infer_standard_webhooks(events: &[Event]) -> Option<SignatureScheme> {
     let wanted = ["webhook-id", "webhook-timestamp", "webhook-signature"];
-    doc.webhooks.iter().find_map(|hook| {
-        let text = hook.item.to_string().to_ascii_lowercase();
-        wanted
-            .iter()
-            .all(|h| text.contains(&format!("\"name\":\"{h}\"")))
-            .then(|| SignatureScheme {
-                scheme: Scheme::StandardWebhooks(Default::default()),
-                source: format!(
-                    "inferred from the Standard Webhooks headers of webhook `{}`",
-                    hook.key
-                ),
-            })
+    events.iter().find_map(|e| {
+        let declared = |h: &&str| e.headers.iter().any(|d| d.eq_ignore_ascii_case(h));
+        wanted.iter().all(declared).then(|| SignatureScheme {
+            scheme: Scheme::StandardWebhooks(Default::default()),
+            source: format!(
+                "inferred from the Standard Webhooks headers of webhook `{}`",
+                e.webhook_key
+            ),
+        })
     })
 }
