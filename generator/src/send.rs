@@ -30,10 +30,7 @@ pub fn send(
         .map(|s| s.scheme.clone())
         .ok_or("the spec declares no signature scheme; nothing to sign with")?;
     let verifier = Verifier::new(scheme, [secret]).map_err(|e| e.to_string())?;
-    let id = format!(
-        "msg_hookgen_{:x}",
-        Instant::now().elapsed().as_nanos() ^ std::process::id() as u128
-    );
+    let id = delivery_id();
     let headers = verifier
         .sign(&body, Some(&id), None)
         .map_err(|e| e.to_string())?;
@@ -81,4 +78,19 @@ fn example_body(api: &Api, event: &str) -> Result<Vec<u8>, String> {
         },
     };
     serde_json::to_vec(&value).map_err(|e| e.to_string())
+}
+
+/// A delivery id unique across sends (time since the epoch in nanoseconds, plus a counter for
+/// sends within one nanosecond), so receivers that deduplicate by id see distinct deliveries.
+fn delivery_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "msg_hookgen_{nanos:x}_{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
