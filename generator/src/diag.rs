@@ -154,20 +154,12 @@ impl Diagnostics {
         self.items.iter()
     }
 
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Diagnostic> {
-        self.items.iter_mut()
-    }
-
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
-    }
-
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.items
     }
 }
 

@@ -823,7 +823,7 @@ impl<'a> TypeBuilder<'a> {
         if variants.len() < 2 {
             return None;
         }
-        let first = self.fields_of_named(&variants[0].ty);
+        let first = self.space.fields_of(&variants[0].ty);
         first.iter().map(|f| f.wire.clone()).find(|candidate| {
             let tags: Vec<Option<String>> = variants
                 .iter()
@@ -835,10 +835,6 @@ impl<'a> TypeBuilder<'a> {
             distinct.dedup();
             all && distinct.len() == tags.len()
         })
-    }
-
-    fn fields_of_named(&self, ty: &TypeRef) -> Vec<Field> {
-        self.space.fields_of(ty).to_vec()
     }
 
     /// The one value a variant's `property` can have (a one-value enum), if any.
