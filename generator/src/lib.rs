@@ -1,7 +1,7 @@
 //! hookgen: typed Rust webhook SDKs from a vendor's OpenAPI description of its webhooks.
 //!
 //! The stages, one module each, data flowing one way:
-//! [`load`] (files → overlaid, normalised document) → [`ir`] (events, types, operations,
+//! [`load`] (files → overlaid, normalised, [`repair`]ed document) → [`ir`] (events, types, operations,
 //! signature scheme, links) → [`lint`] (diagnostics) → [`emit`] (Rust code and crate files).
 
 mod builder;
@@ -18,6 +18,7 @@ pub mod normalize;
 pub mod overlay;
 #[cfg(feature = "cli")]
 mod render;
+pub mod repair;
 #[cfg(feature = "cli")]
 mod send;
 pub mod source;

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::diag::{escape_segment, split_pointer, Diagnostic, Diagnostics};
 use crate::normalize::push_segment;
 use crate::source::{self, LineMap};
-use crate::{normalize, overlay};
+use crate::{normalize, overlay, repair};
 
 const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -177,6 +177,7 @@ pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Docu
     loader
         .diags
         .extend(normalize::normalize_document(&mut root));
+    loader.diags.extend(repair::repair_document(&mut root));
     let webhooks = lift_webhooks(&root, &mut loader.diags);
     let hash = hash_sources(&loader.sources);
     let mut doc = Document {
@@ -204,6 +205,7 @@ pub fn load_bytes(bytes: &[u8], display: &str) -> Result<Document, LoadError> {
     let mut diags = Diagnostics::default();
     diags.extend(strip_external_refs(&mut root));
     diags.extend(normalize::normalize_document(&mut root));
+    diags.extend(repair::repair_document(&mut root));
     let webhooks = lift_webhooks(&root, &mut diags);
     let text = String::from_utf8_lossy(bytes).into_owned();
     let sources = vec![SourceFile {
@@ -377,7 +379,10 @@ impl Bundler {
                     }
                 }
                 for (k, child) in map.iter_mut() {
-                    if k == "example" || k == "examples" || !(child.is_object() || child.is_array())
+                    if k == "example"
+                        || k == "examples"
+                        || !(child.is_object() || child.is_array())
+                        || is_foreign_extension(k)
                     {
                         continue;
                     }
@@ -512,6 +517,15 @@ impl Bundler {
         }
         self.diags
     }
+}
+
+/// Vendor extensions that hookgen never reads (`x-codeSamples`, `x-meta`, ...): their `$ref`s
+/// are left as they are, neither followed nor reported.
+fn is_foreign_extension(key: &str) -> bool {
+    key.starts_with("x-")
+        && !key.starts_with("x-webhook")
+        && !key.starts_with("x-speakeasy-webhooks")
+        && !key.starts_with("x-hookgen")
 }
 
 /// In-memory documents have no folder: external refs are reported and neutralised.

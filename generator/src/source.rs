@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -10,8 +10,6 @@ use crate::diag::escape_segment;
 
 /// Largest spec file hookgen reads. Real specs are a few MB; this bounds memory on hostile input.
 pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
-/// Deepest nesting accepted when converting YAML (serde_json has its own limit of 128).
-const MAX_DEPTH: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -39,8 +37,6 @@ pub enum ParseError {
         location: Option<(usize, usize)>,
         message: String,
     },
-    #[error("nesting deeper than {MAX_DEPTH} levels")]
-    TooDeep,
 }
 
 impl ParseError {
@@ -84,6 +80,16 @@ pub fn parse(bytes: &[u8]) -> Result<(Value, Format), ParseError> {
 }
 
 fn parse_json(text: &str) -> Result<Value, ParseError> {
+    match parse_json_strict(text) {
+        // serde_json refuses literals such as `1e400`; they are read as the largest finite float.
+        Err(ParseError::Json { message, .. }) if message.starts_with("number out of range") => {
+            parse_json_strict(&clamp_overflowing_numbers(text))
+        }
+        other => other,
+    }
+}
+
+fn parse_json_strict(text: &str) -> Result<Value, ParseError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = crate::dupkeys::deserialize_strict(&mut de).map_err(|e| ParseError::Json {
         line: e.line(),
@@ -98,64 +104,56 @@ fn parse_json(text: &str) -> Result<Value, ParseError> {
     Ok(value)
 }
 
-fn parse_yaml(text: &str) -> Result<Value, ParseError> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|e| ParseError::Yaml {
-        location: e.location().map(|l| (l.line(), l.column())),
-        message: e.to_string(),
-    })?;
-    yaml_to_json(yaml, 0)
-}
-
-fn yaml_to_json(v: serde_yaml::Value, depth: usize) -> Result<Value, ParseError> {
-    if depth > MAX_DEPTH {
-        return Err(ParseError::TooDeep);
-    }
-    Ok(match v {
-        serde_yaml::Value::Null => Value::Null,
-        serde_yaml::Value::Bool(b) => Value::Bool(b),
-        serde_yaml::Value::Number(n) => yaml_number(&n),
-        serde_yaml::Value::String(s) => Value::String(s),
-        serde_yaml::Value::Sequence(items) => Value::Array(
-            items
-                .into_iter()
-                .map(|i| yaml_to_json(i, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        serde_yaml::Value::Mapping(m) => {
-            let mut out = Map::with_capacity(m.len());
-            for (k, v) in m {
-                out.insert(yaml_key(k), yaml_to_json(v, depth + 1)?);
+/// Rewrite every number literal (outside strings) that overflows `f64` as `±f64::MAX`.
+fn clamp_overflowing_numbers(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut copied, mut in_string) = (0, 0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
             }
-            Value::Object(out)
+            i += 1;
+            continue;
         }
-        serde_yaml::Value::Tagged(t) => yaml_to_json(t.value, depth + 1)?,
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b == b'-' || b.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len()
+                && matches!(bytes[i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+            {
+                i += 1;
+            }
+            let literal = &text[start..i];
+            if literal.parse::<f64>().is_ok_and(f64::is_infinite) {
+                out.push_str(&text[copied..start]);
+                let sign = if literal.starts_with('-') { "-" } else { "" };
+                out.push_str(&format!("{sign}{:e}", f64::MAX));
+                copied = i;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn parse_yaml(text: &str) -> Result<Value, ParseError> {
+    crate::dupkeys::deserialize_strict(serde_yaml::Deserializer::from_str(text)).map_err(|e| {
+        ParseError::Yaml {
+            location: e.location().map(|l| (l.line(), l.column())),
+            message: e.to_string(),
+        }
     })
-}
-
-fn yaml_number(n: &serde_yaml::Number) -> Value {
-    if let Some(i) = n.as_i64() {
-        Value::from(i)
-    } else if let Some(u) = n.as_u64() {
-        Value::from(u)
-    } else {
-        n.as_f64()
-            .and_then(serde_json::Number::from_f64)
-            .map(Value::Number)
-            .unwrap_or(Value::Null)
-    }
-}
-
-fn yaml_key(k: serde_yaml::Value) -> String {
-    match k {
-        serde_yaml::Value::String(s) => s,
-        serde_yaml::Value::Bool(b) => b.to_string(),
-        serde_yaml::Value::Number(n) => n.to_string(),
-        serde_yaml::Value::Null => "null".to_string(),
-        other => serde_yaml::to_string(&other)
-            .unwrap_or_default()
-            .trim()
-            .to_string(),
-    }
 }
 
 /// JSON pointer → (line, column), both 1-based, for every node of a YAML or JSON text.
@@ -311,6 +309,24 @@ impl MarkedEventReceiver for LineMapBuilder {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn json_numbers_beyond_f64_are_read_as_the_largest_float() {
+        let (v, _) =
+            super::parse(br#"{"a": 1e400, "b": -2E+999, "s": "1e400", "c": 1.5}"#).unwrap();
+        assert_eq!(v["a"].as_f64(), Some(f64::MAX));
+        assert_eq!(v["b"].as_f64(), Some(-f64::MAX));
+        assert_eq!(v["s"], "1e400");
+        assert_eq!(v["c"].as_f64(), Some(1.5));
+    }
+
+    #[test]
+    fn yaml_integers_beyond_i64_are_read() {
+        let (v, _) =
+            super::parse(b"openapi: 3.1.0\nminimum: -9223372036854776000\nmax: -.inf\n").unwrap();
+        assert_eq!(v["minimum"].as_f64(), Some(-9.223372036854776e18));
+        assert_eq!(v["max"].as_f64(), Some(-f64::MAX));
+    }
+
     use super::*;
 
     #[test]

@@ -15,7 +15,9 @@ use super::{
 use crate::diag::{escape_segment, Diagnostic};
 use crate::load::{resolve_local, Document};
 
-const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "patch", "head", "options", "trace",
+];
 
 pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Operation> {
     let mut ops = Vec::new();
@@ -96,23 +98,90 @@ pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<
     ops
 }
 
-/// An operation object through the `openapiv3` model; one that cannot be read is a diagnostic
-/// (naming the field that failed) and is skipped, so the rest of the spec still loads.
+/// Most fields a model error is allowed to cost before the operation is given up.
+const MAX_FIELD_REPAIRS: usize = 32;
+
+/// An operation object through the `openapiv3` model. The document was repaired at load time
+/// (see [`crate::repair`]); should the model still refuse a field, that field is dropped with a
+/// warning naming it and the operation is read again, so a defect costs only the field. An
+/// operation is skipped only when the model refuses the operation object itself.
 pub(super) fn read_operation(
     value: &Value,
     at: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<OaOperation> {
-    match serde_path_to_error::deserialize(crate::load::operation_value(value)) {
-        Ok(op) => Some(op),
-        Err(e) => {
+    let mut value = crate::load::operation_value(value);
+    for _ in 0..MAX_FIELD_REPAIRS {
+        let error = match serde_path_to_error::deserialize::<_, OaOperation>(&value) {
+            Ok(op) => return Some(op),
+            Err(e) => e,
+        };
+        let segments = path_segments(error.path());
+        if segments.is_empty() || !remove_at(&mut value, &segments) {
             diags.push(Diagnostic::warning(
                 "invalid-operation",
                 at.to_string(),
-                format!("operation cannot be read ({e}); it is skipped"),
+                format!(
+                    "operation cannot be read ({}); it is skipped",
+                    error.inner()
+                ),
             ));
-            None
+            return None;
         }
+        let field = crate::diag::pointer(segments.iter());
+        diags.push(Diagnostic::warning(
+            "invalid-field",
+            format!("{at}{field}"),
+            format!(
+                "`{}` cannot be read ({}); it is dropped, the operation kept",
+                segments.last().map(String::as_str).unwrap_or_default(),
+                error.inner()
+            ),
+        ));
+    }
+    None
+}
+
+fn path_segments(path: &serde_path_to_error::Path) -> Vec<String> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(key.clone()),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// Remove the node at `segments` from `value`; false when there is none.
+fn remove_at(value: &mut Value, segments: &[String]) -> bool {
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut cur = value;
+    for s in parents {
+        cur = match cur {
+            Value::Object(m) => match m.get_mut(s) {
+                Some(v) => v,
+                None => return false,
+            },
+            Value::Array(a) => match s.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match cur {
+        Value::Object(m) => m.remove(last).is_some(),
+        Value::Array(a) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a.remove(i);
+                true
+            }
+            _ => false,
+        },
+        _ => false,
     }
 }
 

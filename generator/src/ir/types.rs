@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use indexmap::IndexMap;
 use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::names::{field_name, type_name, NameScope};
@@ -283,20 +284,13 @@ impl<'a> TypeBuilder<'a> {
             ));
             return None;
         };
-        match serde_path_to_error::deserialize::<_, Schema>(value) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                self.diags.push(Diagnostic::warning(
-                    "invalid-schema",
-                    format!("{ptr}{}", json_path_to_pointer(&e.path().to_string())),
-                    format!(
-                        "schema cannot be read ({}); read as any JSON value",
-                        e.inner()
-                    ),
-                ));
-                None
-            }
+        if let Ok(s) = Schema::deserialize(value) {
+            return Some(s);
         }
+        // Repair a copy keyword by keyword: a bad keyword costs that keyword, not the schema.
+        let mut copy = value.clone();
+        crate::repair::schema(&mut copy, &mut ptr.to_string(), &mut self.diags);
+        Schema::deserialize(&copy).ok()
     }
 
     /// The Rust type for a schema or reference found at `at`; `hint` names anonymous types.
@@ -997,29 +991,6 @@ pub fn name_from_pointer(ptr: &str) -> String {
     }
 }
 
-/// serde_path_to_error paths (`a.b[0]`) → pointer suffix (`/a/b/0`).
-fn json_path_to_pointer(path: &str) -> String {
-    if path == "." {
-        return String::new();
-    }
-    let mut out = String::new();
-    for part in path.split('.') {
-        let (key, rest) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            out.push('/');
-            out.push_str(&escape_segment(key));
-        }
-        for idx in rest.split('[').filter(|s| !s.is_empty()) {
-            out.push('/');
-            out.push_str(idx.trim_end_matches(']'));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1031,14 +1002,5 @@ mod tests {
             name_from_pointer("#/components/schemas/X/properties/y/oneOf/3"),
             "X y oneOf 3"
         );
-    }
-
-    #[test]
-    fn serde_paths_become_pointers() {
-        assert_eq!(
-            json_path_to_pointer("properties.a[2].type"),
-            "/properties/a/2/type"
-        );
-        assert_eq!(json_path_to_pointer("."), "");
     }
 }
