@@ -150,6 +150,7 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
                     "method": o.method.to_uppercase(), "path": o.path, "operationId": o.id, "name": o.name,
                 })).collect::<Vec<_>>(),
                 "signature": analysis.api.signature.as_ref().map(|s| format!("{:?}", s.scheme)),
+                "completeness": completeness_json(&analysis.api),
                 "diagnostics": diags,
                 "errors": errors,
                 "warnings": warnings,
@@ -182,6 +183,7 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
                     o.id.as_deref().unwrap_or(&o.name)
                 );
             }
+            let _ = writeln!(out, "\n{}", completeness_text(api));
             let scheme = api
                 .signature
                 .as_ref()
@@ -200,6 +202,50 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// `webhook operations: 54 declared, 54 generated (54 events); API operations: ...`.
+fn completeness_text(api: &crate::Api) -> String {
+    use crate::ir::Coverage;
+    let (hooks, hooks_ok, hooks_lost) = Coverage::tally(&api.coverage.webhooks);
+    let (ops, ops_ok, ops_lost) = Coverage::tally(&api.coverage.operations);
+    let excluded = ops - ops_ok - ops_lost;
+    let mut text = format!(
+        "completeness:\n  webhook operations: {hooks} declared, {hooks_ok} generated as {} events, {hooks_lost} lost\n  API operations:     {ops} declared, {ops_ok} generated as {} client methods, {ops_lost} lost",
+        api.events.len(),
+        api.operations.len(),
+    );
+    if excluded > 0 {
+        text.push_str(&format!(", {excluded} left out by configuration"));
+    }
+    for d in api.coverage.lost() {
+        if let crate::ir::Outcome::Lost(why) = &d.outcome {
+            text.push_str(&format!("\n  lost: {} ({})", d.label, why));
+        }
+    }
+    text
+}
+
+fn completeness_json(api: &crate::Api) -> serde_json::Value {
+    use crate::ir::{Coverage, Declared, Outcome};
+    let part = |items: &[Declared], generated: usize| {
+        let (declared, ok, lost) = Coverage::tally(items);
+        serde_json::json!({
+            "declared": declared,
+            "generated": ok,
+            "lost": lost,
+            "excluded": declared - ok - lost,
+            "items_generated": generated,
+            "lost_items": items.iter().filter_map(|d| match &d.outcome {
+                Outcome::Lost(why) => Some(serde_json::json!({"operation": d.label, "pointer": d.pointer, "reason": why})),
+                _ => None,
+            }).collect::<Vec<_>>(),
+        })
+    };
+    serde_json::json!({
+        "webhook_operations": part(&api.coverage.webhooks, api.events.len()),
+        "api_operations": part(&api.coverage.operations, api.operations.len()),
     })
 }
 

@@ -305,12 +305,19 @@ impl Repairer<'_> {
                 continue;
             };
             let len = push_segment(at, key);
-            if let Err(reason) = self.slot(*slot, child, at) {
+            let result = self.slot(*slot, child, at);
+            if result.is_err() && matches!(slot, Slot::Part(Kind::Operation)) {
+                // An operation is never dropped here: the IR counts it as declared and lost,
+                // which is an error naming it (see `ir::Coverage`).
+                at.truncate(len);
+                continue;
+            }
+            if let Err(reason) = result {
                 self.diags.push(Diagnostic::warning(
                     "invalid-field",
                     at.clone(),
                     format!(
-                        "`{key}` of this {} {reason}; the field is dropped, the {} kept",
+                        "`{key}` of this {} is dropped, the {} kept: {reason}",
                         kind.noun(),
                         kind.noun()
                     ),
@@ -358,9 +365,9 @@ impl Repairer<'_> {
     fn slot(&mut self, slot: Slot, v: &mut Value, at: &mut String) -> Result<(), String> {
         match slot {
             Slot::Text if v.is_string() => Ok(()),
-            Slot::Text => Err(format!("is {}, not text", describe(v))),
+            Slot::Text => Err(format!("it is {}, not text", describe(v))),
             Slot::Flag if v.is_boolean() => Ok(()),
-            Slot::Flag => Err(format!("is {}, not true or false", describe(v))),
+            Slot::Flag => Err(format!("it is {}, not true or false", describe(v))),
             Slot::Any => Ok(()),
             Slot::Schema => {
                 schema(v, at, &mut self.diags);
@@ -370,7 +377,7 @@ impl Repairer<'_> {
             Slot::RefOr(kind) => self.ref_or(kind, v, at),
             Slot::List(item) => {
                 let Value::Array(items) = v else {
-                    return Err(format!("is {}, not a list", describe(v)));
+                    return Err(format!("it is {}, not a list", describe(v)));
                 };
                 let mut i = 0;
                 items.retain_mut(|child| {
@@ -380,7 +387,7 @@ impl Repairer<'_> {
                         self.diags.push(Diagnostic::warning(
                             "invalid-field",
                             at.clone(),
-                            format!("list entry {reason}; it is dropped"),
+                            format!("list entry dropped: {reason}"),
                         ))
                     });
                     at.truncate(len);
@@ -390,7 +397,7 @@ impl Repairer<'_> {
             }
             Slot::Map(value) => {
                 let Value::Object(map) = v else {
-                    return Err(format!("is {}, not a map", describe(v)));
+                    return Err(format!("it is {}, not a map", describe(v)));
                 };
                 map.retain(|key, child| {
                     let len = push_segment(at, key);
@@ -398,7 +405,7 @@ impl Repairer<'_> {
                         self.diags.push(Diagnostic::warning(
                             "invalid-field",
                             at.clone(),
-                            format!("entry `{key}` {reason}; it is dropped"),
+                            format!("entry `{key}` dropped: {reason}"),
                         ))
                     });
                     at.truncate(len);
@@ -446,14 +453,14 @@ impl Repairer<'_> {
             let status_ok = kind != Kind::Responses || status_key(&key).is_some();
             let result = match map.get_mut(&key) {
                 Some(child) if status_ok => self.slot(slot, child, at),
-                _ => Err("is not a status code (`200`, `2XX` or `default`)".to_string()),
+                _ => Err("it is not a status code (`200`, `2XX` or `default`)".to_string()),
             };
             match result {
                 Err(reason) => {
                     self.diags.push(Diagnostic::warning(
                         "invalid-part",
                         at.clone(),
-                        format!("{} entry `{key}` {reason}; it is dropped", kind.noun()),
+                        format!("{} entry `{key}` dropped: {reason}", kind.noun()),
                     ));
                     map.remove(&key);
                 }

@@ -190,3 +190,37 @@ mod signature_declarations {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+#[test]
+fn completeness_counts_every_declared_operation_and_a_loss_is_an_error() {
+    use hookgen::ir::{Coverage, Outcome};
+    let spec = br##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+      "webhooks": {"a": {"post": {"summary": 3, "responses": {"200": {}}}},
+                   "b": {"post": "not an operation"}},
+      "x-webhooks": {"a": {"post": {"summary": 3, "responses": {"200": {}}}}},
+      "paths": {"/s": {"post": {"operationId": "subscribe",
+                  "callbacks": {"onEvent": {"{$request.body#/url}": {"post": {"description": {"$ref": "x.md"}}}}}},
+                       "get": {"operationId": "list", "description": ["bad"]},
+                       "trace": 7}}}"##;
+    let a = analyze_bytes(spec, "t.json").unwrap();
+    let cov = &a.api.coverage;
+    // a (once, though declared twice), b, and the callback.
+    assert_eq!(Coverage::tally(&cov.webhooks), (3, 2, 1));
+    assert_eq!(Coverage::tally(&cov.operations), (3, 2, 1));
+    let lost: Vec<_> = cov.lost().map(|d| d.label.as_str()).collect();
+    assert_eq!(lost, ["POST webhook b", "TRACE /s"]);
+    let errors: Vec<_> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| (d.code, d.pointer.as_str()))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("lost-webhook", "/webhooks/b/post"),
+            ("lost-operation", "/paths/~1s/trace")
+        ]
+    );
+    assert!(matches!(&cov.webhooks[0].outcome, Outcome::Generated(names) if names == &["a"]));
+}

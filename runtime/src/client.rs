@@ -161,8 +161,8 @@ pub struct Request {
     pub method: Method,
     /// Path with parameters already substituted (see [`path_segment`]).
     pub path: String,
-    /// Query pairs.
-    pub query: Vec<(&'static str, String)>,
+    /// Query pairs (see [`query_param`]).
+    pub query: Vec<(String, String)>,
     /// Header pairs.
     pub headers: Vec<(&'static str, String)>,
     /// Body, if any.
@@ -188,14 +188,84 @@ impl Request {
     }
 }
 
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encode one path parameter value.
 pub fn path_segment(value: &impl fmt::Display) -> String {
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
     percent_encoding::utf8_percent_encode(&value.to_string(), SEGMENT).to_string()
+}
+
+// Parameters of any type, written the way OpenAPI's default styles say: `simple` for path and
+// header parameters, `form` for query parameters. Every generated type is `Serialize`, so one
+// mechanism covers strings, numbers, booleans, open enums, newtypes, arrays and objects.
+
+/// A path parameter (`simple` style, percent-encoded): `5`, `a,b,c`, `role,admin,team,3`.
+pub fn path_param<T: Serialize + ?Sized>(value: &T) -> String {
+    percent_encoding::utf8_percent_encode(&simple_style(value), SEGMENT).to_string()
+}
+
+/// A header parameter (`simple` style): like a path parameter, not percent-encoded.
+pub fn header_param<T: Serialize + ?Sized>(value: &T) -> String {
+    simple_style(value)
+}
+
+/// Append a query parameter (`form` style) to `query`. With `explode` (the default), an array
+/// repeats the name (`id=1&id=2`) and an object becomes one pair per property (`role=admin`);
+/// without it, `id=1,2` and `filter=role,admin`. A null value is not sent.
+pub fn query_param<T: Serialize + ?Sized>(
+    query: &mut Vec<(String, String)>,
+    name: &str,
+    value: &T,
+    explode: bool,
+) {
+    match serde_json::to_value(value).unwrap_or(serde_json::Value::Null) {
+        serde_json::Value::Null => {}
+        serde_json::Value::Array(items) if explode => query.extend(
+            items
+                .iter()
+                .map(|item| (name.to_string(), scalar_text(item))),
+        ),
+        serde_json::Value::Object(fields) if explode => query.extend(
+            fields
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), scalar_text(v))),
+        ),
+        other => query.push((name.to_string(), joined(&other))),
+    }
+}
+
+fn simple_style<T: Serialize + ?Sized>(value: &T) -> String {
+    joined(&serde_json::to_value(value).unwrap_or(serde_json::Value::Null))
+}
+
+/// Arrays as `a,b`, objects as `k,v,k,v` (non-exploded), scalars as their text.
+fn joined(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Array(items) => {
+            items.iter().map(scalar_text).collect::<Vec<_>>().join(",")
+        }
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .flat_map(|(k, v)| [k.clone(), scalar_text(v)])
+            .collect::<Vec<_>>()
+            .join(","),
+        other => scalar_text(other),
+    }
+}
+
+/// A scalar's text (`true`, `5`, `admin`); nested arrays and objects as JSON text.
+fn scalar_text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }
 
 /// Why a call failed. Every variant that saw a response keeps its status, headers and body.
@@ -386,12 +456,18 @@ impl HttpClient {
     fn build(&self, r: &Request) -> Result<reqwest::Request, String> {
         let url = format!("{}{}", self.base_url, r.path);
         let mut url = reqwest::Url::parse(&url).map_err(|e| format!("`{url}`: {e}"))?;
-        let mut query: Vec<(&str, &str)> = r.query.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut query: Vec<(&str, &str)> = r
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let mut headers = HeaderMap::new();
         for (k, v) in &r.headers {
+            let name = HeaderName::from_bytes(k.as_bytes())
+                .map_err(|_| format!("`{k}` is not a header name that can be sent"))?;
             let value = HeaderValue::from_str(v)
                 .map_err(|_| format!("header `{k}` has a value that cannot be sent"))?;
-            headers.append(HeaderName::from_static(k), value);
+            headers.append(name, value);
         }
         self.apply_auth(r.auth, &mut headers, &mut query);
         if !query.is_empty() {
@@ -552,5 +628,64 @@ mod tests {
     fn credentials_are_not_printed() {
         let c = Credentials::basic("user", "hunter2");
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}
+
+#[cfg(test)]
+mod param_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Serialize)]
+    struct BankId(String);
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Region {
+        Eu,
+    }
+
+    fn query(value: serde_json::Value, explode: bool) -> Vec<(String, String)> {
+        let mut q = Vec::new();
+        query_param(&mut q, "p", &value, explode);
+        q
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn path_parameters_of_every_shape_use_the_simple_style() {
+        assert_eq!(path_param(&BankId("bank 1/2".into())), "bank%201%2F2");
+        assert_eq!(path_param(&Region::Eu), "eu");
+        assert_eq!(path_param(&5_i64), "5");
+        assert_eq!(path_param(&true), "true");
+        assert_eq!(path_param(&["a", "b"]), "a%2Cb");
+        assert_eq!(
+            path_param(&json!({"role": "admin", "n": 3})),
+            "role%2Cadmin%2Cn%2C3"
+        );
+        assert_eq!(header_param(&vec![1, 2]), "1,2");
+        assert_eq!(header_param("x y"), "x y");
+    }
+
+    #[test]
+    fn query_parameters_use_the_form_style_with_and_without_explode() {
+        assert_eq!(query(json!("eu"), true), pairs(&[("p", "eu")]));
+        assert_eq!(query(json!([1, 2]), true), pairs(&[("p", "1"), ("p", "2")]));
+        assert_eq!(query(json!([1, 2]), false), pairs(&[("p", "1,2")]));
+        assert_eq!(
+            query(json!({"role": "admin", "team": 3, "gone": null}), true),
+            pairs(&[("role", "admin"), ("team", "3")])
+        );
+        assert_eq!(
+            query(json!({"role": "admin"}), false),
+            pairs(&[("p", "role,admin")])
+        );
+        assert_eq!(query(json!(null), true), pairs(&[]));
+        assert_eq!(query(json!(false), true), pairs(&[("p", "false")]));
     }
 }

@@ -5,7 +5,8 @@
 #![allow(deprecated, clippy::result_large_err)]
 
 use hookgen_runtime::client::{
-    AuthScheme, ClientError, Credentials, HttpClient, path_segment, Request, RetryPolicy,
+    AuthScheme, ClientError, Credentials, HttpClient, path_param, query_param, Request,
+    RetryPolicy,
 };
 
 use hookgen_runtime::reexports::http::Method;
@@ -64,10 +65,10 @@ impl Client {
             ..Request::new(Method::GET, "/v1/buildings".to_string())
         };
         if let Some(value) = &options.page {
-            request.query.push(("page", value.to_string()));
+            query_param(&mut request.query, "page", value, true);
         }
         if let Some(value) = &options.length {
-            request.query.push(("length", value.to_string()));
+            query_param(&mut request.query, "length", value, true);
         }
         self.http.call(request).await
     }
@@ -81,7 +82,7 @@ impl Client {
         let request = Request {
             auth: &[AuthScheme::Basic],
             error_statuses: &[],
-            ..Request::new(Method::GET, format!("/v1/buildings/{}", path_segment(& id)))
+            ..Request::new(Method::GET, format!("/v1/buildings/{}", path_param(& id)))
         };
         self.http.call(request).await
     }
@@ -98,14 +99,14 @@ impl Client {
             error_statuses: &[],
             ..Request::new(
                 Method::GET,
-                format!("/v1/buildings/{}/floors", path_segment(& id)),
+                format!("/v1/buildings/{}/floors", path_param(& id)),
             )
         };
         if let Some(value) = &options.page {
-            request.query.push(("page", value.to_string()));
+            query_param(&mut request.query, "page", value, true);
         }
         if let Some(value) = &options.length {
-            request.query.push(("length", value.to_string()));
+            query_param(&mut request.query, "length", value, true);
         }
         self.http.call(request).await
     }
@@ -119,7 +120,7 @@ impl Client {
         let request = Request {
             auth: &[AuthScheme::Basic],
             error_statuses: &[],
-            ..Request::new(Method::GET, format!("/v1/floors/{}", path_segment(& id)))
+            ..Request::new(Method::GET, format!("/v1/floors/{}", path_param(& id)))
         };
         self.http.call(request).await
     }
@@ -136,14 +137,14 @@ impl Client {
             error_statuses: &[],
             ..Request::new(
                 Method::GET,
-                format!("/v1/floors/{}/workspaces", path_segment(& id)),
+                format!("/v1/floors/{}/workspaces", path_param(& id)),
             )
         };
         if let Some(value) = &options.page {
-            request.query.push(("page", value.to_string()));
+            query_param(&mut request.query, "page", value, true);
         }
         if let Some(value) = &options.length {
-            request.query.push(("length", value.to_string()));
+            query_param(&mut request.query, "length", value, true);
         }
         self.http.call(request).await
     }
@@ -157,7 +158,7 @@ impl Client {
         let request = Request {
             auth: &[AuthScheme::Basic],
             error_statuses: &[],
-            ..Request::new(Method::GET, format!("/v1/workspaces/{}", path_segment(& id)))
+            ..Request::new(Method::GET, format!("/v1/workspaces/{}", path_param(& id)))
         };
         self.http.call(request).await
     }
@@ -175,7 +176,7 @@ impl Client {
             error_statuses: &[],
             ..Request::new(
                 Method::GET,
-                format!("/v1/workspaces/{}/status", path_segment(& id)),
+                format!("/v1/workspaces/{}/status", path_param(& id)),
             )
         };
         self.http.call(request).await

@@ -5,8 +5,7 @@ use quote::{format_ident, quote};
 
 use super::rust_types::{doc_attrs, ident, rust_type};
 use crate::ir::{
-    Api, BodyKind, Field, Link, Operation, ParamLocation, Parameter, SecurityKind, TypeKind,
-    TypeRef,
+    Api, BodyKind, Field, Link, Operation, ParamLocation, Parameter, SecurityKind, TypeRef,
 };
 
 pub fn client_module(api: &Api) -> TokenStream {
@@ -54,8 +53,19 @@ pub fn client_module(api: &Api) -> TokenStream {
         names.push(quote!(Body));
     }
     names.extend([quote!(ClientError), quote!(Credentials), quote!(HttpClient)]);
+    let has_param = |location: ParamLocation| {
+        api.operations
+            .iter()
+            .any(|op| op.params.iter().any(|p| p.location == location))
+    };
+    if has_param(ParamLocation::Header) {
+        names.push(quote!(header_param));
+    }
     if has_path_params {
-        names.push(quote!(path_segment));
+        names.push(quote!(path_param));
+    }
+    if has_param(ParamLocation::Query) {
+        names.push(quote!(query_param));
     }
     names.extend([quote!(Request), quote!(RetryPolicy)]);
     quote! {
@@ -131,41 +141,32 @@ fn param_type(api: &Api, ty: &TypeRef) -> TokenStream {
     }
 }
 
-/// Text for a query/path/header value.
-fn to_text(api: &Api, ty: &TypeRef, value: TokenStream) -> TokenStream {
-    let displayable = match ty {
-        TypeRef::Named(id) => matches!(api.types.get(*id).kind, TypeKind::StringEnum { .. }),
-        TypeRef::Json | TypeRef::Map(_) | TypeRef::Vec(_) => false,
-        _ => true,
-    };
-    if displayable {
-        quote!(#value.to_string())
-    } else {
-        quote!(serde_json::to_string(&#value).unwrap_or_default())
+/// A required parameter's argument as a reference (primitives are taken by value).
+fn argument_ref(p: &Parameter) -> TokenStream {
+    let n = ident(&p.name);
+    match p.ty {
+        TypeRef::Integer
+        | TypeRef::Integer32
+        | TypeRef::Number
+        | TypeRef::Boolean
+        | TypeRef::Uuid => quote!(&#n),
+        _ => quote!(#n),
     }
 }
 
-fn push_param(api: &Api, p: &Parameter, value: TokenStream) -> TokenStream {
+/// Push a query or header parameter; the runtime writes any type in the location's style.
+fn push_param(p: &Parameter, value: TokenStream) -> TokenStream {
     let wire = &p.wire;
-    match (&p.location, &p.ty) {
-        (ParamLocation::Query, TypeRef::Vec(inner)) => {
-            let item = to_text(api, inner, quote!(item));
-            if p.explode {
-                quote! { for item in #value.iter() { request.query.push((#wire, #item)); } }
-            } else {
-                quote! { request.query.push((#wire, #value.iter().map(|item| #item).collect::<Vec<_>>().join(","))); }
-            }
+    match p.location {
+        ParamLocation::Query => {
+            let explode = p.explode;
+            quote! { query_param(&mut request.query, #wire, #value, #explode); }
         }
-        (ParamLocation::Query, ty) => {
-            let text = to_text(api, ty, value);
-            quote! { request.query.push((#wire, #text)); }
-        }
-        (ParamLocation::Header, ty) => {
+        ParamLocation::Header => {
             let name = wire.to_ascii_lowercase();
-            let text = to_text(api, ty, value);
-            quote! { request.headers.push((#name, #text)); }
+            quote! { request.headers.push((#name, header_param(#value))); }
         }
-        (ParamLocation::Path, _) => quote!(),
+        ParamLocation::Path => quote!(),
     }
 }
 
@@ -217,13 +218,10 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         }
     });
     let path = path_expr(op);
-    let required_pushes = required.iter().map(|p| {
-        let n = ident(&p.name);
-        push_param(api, p, quote!(#n))
-    });
+    let required_pushes = required.iter().map(|p| push_param(p, argument_ref(p)));
     let optional_pushes = op.params.iter().filter(|p| !p.required).map(|p| {
         let n = ident(&p.name);
-        let push = push_param(api, p, quote!(value));
+        let push = push_param(p, quote!(value));
         quote! { if let Some(value) = &options.#n { #push } }
     });
     let body = op.body.as_ref().map(|b| {
@@ -285,7 +283,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     }
 }
 
-/// `format!("/v1/workspaces/{}/status", path_segment(&id))`.
+/// `format!("/v1/workspaces/{}/status", path_param(&id))`.
 fn path_expr(op: &Operation) -> TokenStream {
     let mut template = String::new();
     let mut args = Vec::new();
@@ -303,8 +301,8 @@ fn path_expr(op: &Operation) -> TokenStream {
         {
             Some(p) => {
                 template.push_str("{}");
-                let n = ident(&p.name);
-                args.push(quote!(path_segment(&#n)));
+                let arg = argument_ref(p);
+                args.push(quote!(path_param(#arg)));
             }
             None => template.push_str(&format!("{{{{{name}}}}}")),
         }

@@ -4,9 +4,12 @@ use serde_json::Value;
 
 use super::events::build_events;
 use super::names::field_name;
-use super::operations::{build_operations, security_schemes};
+use super::operations::{build_operations, excluded_operations, security_schemes};
 use super::types::TypeBuilder;
-use super::{signature, Api, Event, Link, LinkArgument, Operation, ParamLocation, TypeSpace};
+use super::{
+    signature, Api, Coverage, Declared, Event, Link, LinkArgument, Operation, Outcome,
+    ParamLocation, TypeSpace,
+};
 use crate::diag::{escape_segment, split_pointer, Diagnostic};
 use crate::load::Document;
 
@@ -17,9 +20,11 @@ pub const LINKS_EXTENSION: &str = "x-webhook-links";
 pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     let mut tb = TypeBuilder::new(&doc.root);
     let outcome = build_events(doc, &mut tb);
+    let mut operation_coverage = Vec::new();
     let operations = if doc.config.client {
-        build_operations(doc, &mut tb)
+        build_operations(doc, &mut tb, &mut operation_coverage)
     } else {
+        operation_coverage = excluded_operations(doc, "the client is turned off (client = false)");
         Vec::new()
     };
     tb.box_recursive_fields();
@@ -29,6 +34,11 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     attach_links(doc, &mut events, &operations, &types, &mut diags);
     let security_schemes = security_schemes(doc, &mut diags);
     let signature = signature::resolve(doc, &events, &mut diags);
+    let coverage = Coverage {
+        webhooks: outcome.coverage,
+        operations: operation_coverage,
+    };
+    diags.extend(shortfall(&coverage));
     let info = doc.root.get("info");
     let text = |k: &str| {
         info.and_then(|i| i.get(k))
@@ -72,8 +82,33 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         operations,
         signature,
         emit_client: doc.config.client,
+        coverage,
     };
     (api, diags)
+}
+
+/// One error per declared operation that nothing was generated from: a loss is never silent.
+fn shortfall(coverage: &Coverage) -> Vec<Diagnostic> {
+    let lost = |items: &[Declared], code: &'static str, what: &str| {
+        items
+            .iter()
+            .filter_map(|d| match &d.outcome {
+                Outcome::Lost(why) => Some(Diagnostic::error(
+                    code,
+                    d.pointer.clone(),
+                    format!("{} generated no {what}: {why}", d.label),
+                )),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut out = lost(&coverage.webhooks, "lost-webhook", "event");
+    out.extend(lost(
+        &coverage.operations,
+        "lost-operation",
+        "client method",
+    ));
+    out
 }
 
 /// Read `x-webhook-links` on each webhook operation and attach checked links to its events.

@@ -5,9 +5,9 @@ use serde_json::Value;
 
 use super::names::{type_name, NameScope};
 use super::types::{name_from_pointer, TypeBuilder};
-use super::{Event, Example, TypeKind, TypeRef};
+use super::{Declared, Event, Example, Outcome, TypeKind, TypeRef};
 use crate::diag::{escape_segment, Diagnostic};
-use crate::load::{resolve_local, Document};
+use crate::load::{resolve_local, Document, WebhookOrigin};
 use crate::normalize::EXAMPLES_EXTENSION;
 
 /// Fields vendors use for the event type, in order of preference.
@@ -16,10 +16,18 @@ const TYPE_FIELDS: &[&str] = &["type", "event", "eventType", "event_type", "kind
 pub(super) struct EventsOutcome {
     pub events: Vec<Event>,
     pub type_field: Option<String>,
+    pub coverage: Vec<Declared>,
 }
+
+/// Methods a webhook may be declared with (vendors POST, but the spec may say otherwise).
+const HOOK_METHODS: &[&str] = &[
+    "post", "put", "patch", "get", "delete", "options", "head", "trace",
+];
 
 /// One webhook operation with its payload type resolved.
 struct Hook {
+    /// Index into the coverage list.
+    declared: usize,
     key: String,
     pointer: String,
     op: Operation,
@@ -29,7 +37,8 @@ struct Hook {
 }
 
 pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOutcome {
-    let hooks = collect_hooks(doc, tb);
+    let mut coverage = Vec::new();
+    let hooks = collect_hooks(doc, tb, &mut coverage);
     let type_field = doc
         .config
         .event_type_field
@@ -39,7 +48,9 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
     let mut variants = NameScope::default();
     variants.reserve("Unknown");
     for hook in hooks {
+        let mut names = Vec::new();
         for (name, payload, in_payload) in identities(&hook, type_field.as_deref(), tb) {
+            names.push(name.clone());
             if let Some(existing) = events.iter().find(|e| e.name == name) {
                 if existing.payload != payload {
                     tb.diags.push(Diagnostic::warning(
@@ -77,23 +88,58 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
                 links: Vec::new(),
             });
         }
+        if let Some(declared) = coverage.get_mut(hook.declared) {
+            declared.outcome = if names.is_empty() {
+                Outcome::Lost("no event could be named from it".into())
+            } else {
+                Outcome::Generated(names)
+            };
+        }
     }
-    EventsOutcome { events, type_field }
+    EventsOutcome {
+        events,
+        type_field,
+        coverage,
+    }
 }
 
-fn collect_hooks(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Hook> {
+fn collect_hooks(
+    doc: &Document,
+    tb: &mut TypeBuilder<'_>,
+    coverage: &mut Vec<Declared>,
+) -> Vec<Hook> {
     let mut hooks = Vec::new();
+    let mut seen: Vec<(String, String)> = Vec::new();
     for wh in &doc.webhooks {
         let Value::Object(item) = &wh.item else {
             continue;
         };
         for (method, op_value) in item {
-            if !["post", "put", "patch", "get", "delete"].contains(&method.as_str()) {
+            if !HOOK_METHODS.contains(&method.as_str()) {
                 continue;
             }
             let at = format!("{}/{method}", wh.pointer);
-            let Some(op) = super::operations::read_operation(op_value, &at, &mut tb.diags) else {
+            // `webhooks` and `x-webhooks` may declare the same webhook: it counts once.
+            let identity = match wh.origin {
+                WebhookOrigin::Callback => (at.clone(), String::new()),
+                _ => (wh.key.clone(), method.clone()),
+            };
+            if seen.contains(&identity) {
                 continue;
+            }
+            seen.push(identity);
+            let declared = coverage.len();
+            coverage.push(Declared {
+                label: format!("{} webhook {}", method.to_uppercase(), wh.key),
+                pointer: at.clone(),
+                outcome: Outcome::Lost("not read".into()),
+            });
+            let op = match super::operations::read_operation(op_value, &at, &mut tb.diags) {
+                Ok(op) => op,
+                Err(reason) => {
+                    coverage[declared].outcome = Outcome::Lost(reason);
+                    continue;
+                }
             };
             let hint = op.operation_id.clone().unwrap_or_else(|| wh.key.clone());
             let (payload, examples) = match payload_schema(doc, &op, &at) {
@@ -115,6 +161,7 @@ fn collect_hooks(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Hook> {
             };
             let headers = header_names(doc, &op);
             hooks.push(Hook {
+                declared,
                 key: wh.key.clone(),
                 pointer: at,
                 op,

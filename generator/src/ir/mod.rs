@@ -253,6 +253,58 @@ pub struct Operation {
     pub options_type: Option<String>,
 }
 
+/// What became of one operation the document declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// These events or client methods were generated from it.
+    Generated(Vec<String>),
+    /// Left out on purpose (configuration), not by a defect.
+    Excluded(String),
+    /// Nothing could be generated from it, and why.
+    Lost(String),
+}
+
+/// One declared webhook or API operation and its outcome.
+#[derive(Debug, Clone)]
+pub struct Declared {
+    /// `POST webhook user.created` or `GET /v1/users/{id}`.
+    pub label: String,
+    pub pointer: String,
+    pub outcome: Outcome,
+}
+
+/// Completeness: every operation the document declares, and what became of it. A shortfall is
+/// an error (see [`build`]), so that no loss goes unnoticed.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    /// 3.1 `webhooks` and `x-webhooks` (the same key and method once) and every `callbacks` entry.
+    pub webhooks: Vec<Declared>,
+    /// Operations under `paths`.
+    pub operations: Vec<Declared>,
+}
+
+impl Coverage {
+    /// (declared, generated, lost) for a list.
+    pub fn tally(items: &[Declared]) -> (usize, usize, usize) {
+        let generated = items
+            .iter()
+            .filter(|d| matches!(d.outcome, Outcome::Generated(_)))
+            .count();
+        let lost = items
+            .iter()
+            .filter(|d| matches!(d.outcome, Outcome::Lost(_)))
+            .count();
+        (items.len(), generated, lost)
+    }
+
+    pub fn lost(&self) -> impl Iterator<Item = &Declared> {
+        self.webhooks
+            .iter()
+            .chain(&self.operations)
+            .filter(|d| matches!(d.outcome, Outcome::Lost(_)))
+    }
+}
+
 /// Everything the emitter needs.
 #[derive(Debug, Clone)]
 pub struct Api {
@@ -272,6 +324,8 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub signature: Option<SignatureScheme>,
     pub emit_client: bool,
+    /// What became of each declared operation (for `check`; emission does not read it).
+    pub coverage: Coverage,
 }
 
 impl Api {

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::names::{field_name, NameScope};
 use super::types::TypeBuilder;
 use super::{
-    Body, BodyKind, Operation, ParamLocation, Parameter, Response, SecurityKind, SecurityScheme,
-    TypeRef,
+    Body, BodyKind, Declared, Operation, Outcome, ParamLocation, Parameter, Response, SecurityKind,
+    SecurityScheme, TypeRef,
 };
 use crate::diag::{escape_segment, Diagnostic};
 use crate::load::{resolve_local, Document};
@@ -19,7 +19,11 @@ const METHODS: &[&str] = &[
     "get", "put", "post", "delete", "patch", "head", "options", "trace",
 ];
 
-pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<Operation> {
+pub(super) fn build_operations(
+    doc: &Document,
+    tb: &mut TypeBuilder<'_>,
+    coverage: &mut Vec<Declared>,
+) -> Vec<Operation> {
     let mut ops = Vec::new();
     let mut method_names = NameScope::default();
     for reserved in [
@@ -52,8 +56,17 @@ pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<
                 continue;
             };
             let at = format!("{item_at}/{method}");
-            let Some(op) = read_operation(op_value, &at, &mut tb.diags) else {
-                continue;
+            let label = format!("{} {path}", method.to_uppercase());
+            let op = match read_operation(op_value, &at, &mut tb.diags) {
+                Ok(op) => op,
+                Err(reason) => {
+                    coverage.push(Declared {
+                        label,
+                        pointer: at,
+                        outcome: Outcome::Lost(reason),
+                    });
+                    continue;
+                }
             };
             let wanted = op
                 .operation_id
@@ -79,6 +92,11 @@ pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<
                 .iter()
                 .any(|p| !p.required)
                 .then(|| tb.unique_type_name(&format!("{name} options")));
+            coverage.push(Declared {
+                label,
+                pointer: at.clone(),
+                outcome: Outcome::Generated(vec![name.clone()]),
+            });
             ops.push(Operation {
                 id: op.operation_id.clone(),
                 name,
@@ -98,35 +116,48 @@ pub(super) fn build_operations(doc: &Document, tb: &mut TypeBuilder<'_>) -> Vec<
     ops
 }
 
+/// Every operation under `paths`, marked as left out for `reason`.
+pub(super) fn excluded_operations(doc: &Document, reason: &str) -> Vec<Declared> {
+    let Some(Value::Object(paths)) = doc.root.get("paths") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (path, item) in paths.iter().filter(|(p, _)| !p.starts_with("x-")) {
+        let Some(item) = resolve_local(&doc.root, item) else {
+            continue;
+        };
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            out.push(Declared {
+                label: format!("{} {path}", method.to_uppercase()),
+                pointer: format!("/paths/{}/{method}", escape_segment(path)),
+                outcome: Outcome::Excluded(reason.to_string()),
+            });
+        }
+    }
+    out
+}
+
 /// Most fields a model error is allowed to cost before the operation is given up.
 const MAX_FIELD_REPAIRS: usize = 32;
 
 /// An operation object through the `openapiv3` model. The document was repaired at load time
 /// (see [`crate::repair`]); should the model still refuse a field, that field is dropped with a
 /// warning naming it and the operation is read again, so a defect costs only the field. An
-/// operation is skipped only when the model refuses the operation object itself.
+/// operation is lost (the reason is returned) only when the model refuses the object itself.
 pub(super) fn read_operation(
     value: &Value,
     at: &str,
     diags: &mut Vec<Diagnostic>,
-) -> Option<OaOperation> {
+) -> Result<OaOperation, String> {
     let mut value = crate::load::operation_value(value);
     for _ in 0..MAX_FIELD_REPAIRS {
         let error = match serde_path_to_error::deserialize::<_, OaOperation>(&value) {
-            Ok(op) => return Some(op),
+            Ok(op) => return Ok(op),
             Err(e) => e,
         };
         let segments = path_segments(error.path());
         if segments.is_empty() || !remove_at(&mut value, &segments) {
-            diags.push(Diagnostic::warning(
-                "invalid-operation",
-                at.to_string(),
-                format!(
-                    "operation cannot be read ({}); it is skipped",
-                    error.inner()
-                ),
-            ));
-            return None;
+            return Err(format!("the operation cannot be read: {}", error.inner()));
         }
         let field = crate::diag::pointer(segments.iter());
         diags.push(Diagnostic::warning(
@@ -139,7 +170,9 @@ pub(super) fn read_operation(
             ),
         ));
     }
-    None
+    Err(format!(
+        "the operation still cannot be read after {MAX_FIELD_REPAIRS} fields were dropped"
+    ))
 }
 
 fn path_segments(path: &serde_path_to_error::Path) -> Vec<String> {

@@ -13,11 +13,13 @@ macro_rules! fixture {
 fixture!(all_of);
 fixture!(callbacks_30);
 fixture!(discriminated_oneof);
+fixture!(huge_numbers);
 fixture!(keyword_names);
 fixture!(name_collisions);
 fixture!(nullable);
 fixture!(open_enum);
 fixture!(recursion);
+fixture!(tolerant_defects);
 fixture!(untagged_oneof);
 fixture!(x_webhooks);
 
@@ -187,5 +189,17 @@ mod tests {
         // Neither shape: kept whole.
         let e = x_webhooks::Event::from_slice(br#"{"other":1}"#).unwrap();
         assert!(matches!(e, x_webhooks::Event::Unknown(_)));
+    }
+
+    #[test]
+    fn every_event_of_a_defective_spec_is_generated_and_decodes() {
+        use tolerant_defects::Event;
+        let e = Event::from_slice(br#"{"type":"ping","id":"p_1"}"#).unwrap();
+        assert!(matches!(e, Event::Ping(ref p) if p.id == "p_1"));
+        let e = Event::from_slice(br#"{"type":"pong","id":"p_2"}"#).unwrap();
+        assert!(matches!(e, Event::Pong(_)));
+        let e = huge_numbers::Event::from_slice(br#"{"value":1e300,"count":-9223372036854775808}"#)
+            .unwrap();
+        assert!(matches!(e, huge_numbers::Event::Measurement(ref m) if m.count == Some(i64::MIN)));
     }
 }
