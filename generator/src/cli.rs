@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::diag::Diagnostic;
+use crate::emit::{CrateOptions, RuntimeSource};
 use crate::{analyze, Analysis};
 
 #[derive(Debug, Parser)]
@@ -49,6 +50,13 @@ pub enum Command {
         /// Folder receiving the generated crates (used without SPEC).
         #[arg(long, default_value = "generated")]
         generated: PathBuf,
+        /// Depend on a local checkout of hookgen's `runtime/` (written relative to the crate).
+        #[arg(long, value_name = "PATH", conflicts_with = "runtime_version")]
+        runtime_path: Option<PathBuf>,
+        /// Depend on this version of `hookgen-runtime` from the registry. Without either option:
+        /// the enclosing hookgen checkout's runtime when there is one, else this hookgen's version.
+        #[arg(long, value_name = "VER")]
+        runtime_version: Option<String>,
     },
     /// Load a spec, build the model and print events, operations and diagnostics.
     Check {
@@ -111,7 +119,16 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             check,
             specs,
             generated,
-        } => generate(spec, out, check, &specs, &generated),
+            runtime_path,
+            runtime_version,
+        } => {
+            let runtime = match (runtime_path, runtime_version) {
+                (Some(p), _) => Some(RuntimeSource::Path(p)),
+                (None, Some(v)) => Some(RuntimeSource::Version(v)),
+                (None, None) => None,
+            };
+            generate(spec, out, check, &specs, &generated, runtime.as_ref())
+        }
         Command::Send {
             spec,
             event,
@@ -285,12 +302,40 @@ fn events(spec: &Path) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Where the crate written to `out` finds the runtime: the command line, then `hookgen.toml`
+/// (paths relative to the spec folder), then an enclosing hookgen checkout, then the registry.
+fn runtime_for(
+    given: Option<&RuntimeSource>,
+    analysis: &Analysis,
+    spec: &Path,
+    out: &Path,
+) -> RuntimeSource {
+    let config = &analysis.document.config;
+    let spec_dir = if spec.is_dir() {
+        spec
+    } else {
+        spec.parent().unwrap_or(Path::new(""))
+    };
+    given
+        .cloned()
+        .or_else(|| {
+            config
+                .runtime_path
+                .as_ref()
+                .map(|p| RuntimeSource::Path(spec_dir.join(p)))
+        })
+        .or_else(|| config.runtime_version.clone().map(RuntimeSource::Version))
+        .or_else(|| crate::emit::enclosing_runtime(out).map(RuntimeSource::Path))
+        .unwrap_or_else(|| RuntimeSource::Version(crate::emit::RUNTIME_VERSION.to_string()))
+}
+
 fn generate(
     spec: Option<PathBuf>,
     out: Option<PathBuf>,
     check: bool,
     specs: &Path,
     generated: &Path,
+    runtime: Option<&RuntimeSource>,
 ) -> Result<ExitCode, String> {
     let targets: Vec<(PathBuf, Option<PathBuf>)> = match spec {
         Some(s) => vec![(s, out)],
@@ -323,7 +368,9 @@ fn generate(
             ));
         }
         let out = out.unwrap_or_else(|| generated.join(&analysis.api.crate_name));
-        let files = crate::emit::crate_files(&analysis.api).map_err(|e| e.to_string())?;
+        let options = CrateOptions::for_output(&out, &runtime_for(runtime, &analysis, &spec, &out));
+        let files =
+            crate::emit::crate_files_with(&analysis.api, &options).map_err(|e| e.to_string())?;
         if check {
             stale.extend(crate::emit::stale_files(&out, &files));
         } else {

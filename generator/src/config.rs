@@ -27,6 +27,14 @@ pub struct Config {
     /// Signature scheme, overriding what the spec declares (same shape as `x-webhook-signature`).
     #[serde(default)]
     pub signature: Option<serde_json::Value>,
+    /// A local checkout of hookgen's `runtime/` for generated crates to depend on by path
+    /// (relative to this folder); `generate --runtime-path` overrides it.
+    #[serde(default)]
+    pub runtime_path: Option<String>,
+    /// The `hookgen-runtime` version requirement generated crates depend on;
+    /// `generate --runtime-version` overrides it.
+    #[serde(default)]
+    pub runtime_version: Option<String>,
     /// Emit the follow-up API client (default true).
     #[serde(default = "yes")]
     pub client: bool,

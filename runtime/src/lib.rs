@@ -20,6 +20,29 @@ pub use decode::{decode, DecodeError, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampParseError};
 pub use verify::{Scheme, Verifier, WebhookError, WebhookVerifier};
 
+/// Wraps the items of a generated client module. With this crate's `client` feature they are
+/// kept as they are; without it the build fails with one message that names the feature to
+/// turn on, instead of a cascade of unresolved imports (the `build.rs` way, where the user's
+/// own Cargo.toml chooses the features).
+#[cfg(feature = "client")]
+#[macro_export]
+macro_rules! client_module {
+    ($($item:item)*) => { $($item)* };
+}
+
+/// Wraps the items of a generated client module; see the `client` feature.
+#[cfg(not(feature = "client"))]
+#[macro_export]
+macro_rules! client_module {
+    ($($item:item)*) => {
+        compile_error!(
+            "this SDK includes a client for the vendor's API, which needs the `client` feature of \
+             hookgen-runtime: hookgen-runtime = { version = \"0.1\", features = [\"client\"] } \
+             (or generate without the client: Builder::emit_client(false), or client = false in hookgen.toml)"
+        );
+    };
+}
+
 /// Re-exports used by generated code, so generated crates agree on versions.
 pub mod reexports {
     pub use http;

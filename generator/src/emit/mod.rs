@@ -178,9 +178,9 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
     } = modules(api, options)?;
     let client = client.map(|c| {
         quote! {
-            /// The follow-up API client.
+            /// The follow-up API client (needs hookgen-runtime's `client` feature).
             #[allow(dead_code, deprecated, clippy::result_large_err)]
-            pub mod client { #c }
+            pub mod client { hookgen_runtime::client_module! { #c } }
             #[allow(unused_imports)]
             pub use client::Client;
         }
@@ -214,12 +214,94 @@ pub struct CrateOptions {
     pub runtime_dependency: String,
 }
 
-/// Every file of the generated crate.
+/// Where a generated crate finds `hookgen-runtime`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeSource {
+    /// A local checkout of `runtime/` (absolute, or relative to the current directory).
+    Path(PathBuf),
+    /// A registry version requirement, e.g. `0.1.0`.
+    Version(String),
+}
+
+/// The version of `hookgen-runtime` this hookgen generates for (they are released together).
+pub const RUNTIME_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+impl CrateOptions {
+    /// The dependency a crate written to `out` needs: a path is written relative to `out`, so
+    /// the crate builds where it is; a version is what a published crate would have.
+    pub fn for_output(out: &Path, runtime: &RuntimeSource) -> CrateOptions {
+        let runtime_dependency = match runtime {
+            RuntimeSource::Path(p) => format!(
+                "path = {:?}, version = {:?}",
+                relative_path(&absolute(p), &absolute(out)),
+                RUNTIME_VERSION
+            ),
+            RuntimeSource::Version(v) => format!("version = {v:?}"),
+        };
+        CrateOptions { runtime_dependency }
+    }
+}
+
+/// The runtime checkout of a hookgen repository that encloses `out`, if any: inside this
+/// repository generated crates keep depending on `runtime/` by path.
+pub fn enclosing_runtime(out: &Path) -> Option<PathBuf> {
+    let out = absolute(out);
+    out.ancestors().find_map(|dir| {
+        let manifest = dir.join("runtime/Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).ok()?;
+        text.contains("name = \"hookgen-runtime\"")
+            .then(|| dir.join("runtime"))
+    })
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    let p = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    // Normalise `.` and `..` without touching the file system (the folder may not exist yet).
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `target` relative to `base` (both absolute), with `/` separators as Cargo.toml wants.
+fn relative_path(target: &Path, base: &Path) -> String {
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return target.display().to_string();
+    }
+    let mut parts: Vec<String> = vec!["..".to_string(); b.len() - common];
+    parts.extend(
+        t[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Every file of the generated crate, depending on the runtime by path as inside this
+/// repository (`generated/<crate>` beside `runtime/`).
 pub fn crate_files(api: &Api) -> Result<Vec<GeneratedFile>, EmitError> {
     crate_files_with(
         api,
         &CrateOptions {
-            runtime_dependency: "path = \"../../runtime\", version = \"0.1.0\"".into(),
+            runtime_dependency: format!("path = \"../../runtime\", version = {RUNTIME_VERSION:?}"),
         },
     )
 }
