@@ -1,23 +1,33 @@
-//! Opt-in: every spec of a corpus of real webhook specs loads with no errors, and generates a
-//! crate that passes `cargo check`. Run with `HOOKGEN_CORPUS=../shared/corpus cargo test --test corpus`.
+//! Opt-in: every spec of a corpus of real webhook specs loads with no errors, generates every
+//! operation it declares, and becomes a crate that builds and passes its own tests **outside
+//! this repository**, as a user would have it (`--runtime-path` to this checkout's runtime).
+//! Where `<corpus>/../payloads/<vendor>/` holds real payloads, each decodes into its typed
+//! variant. Run with `HOOKGEN_CORPUS=../shared/corpus cargo test -p hookgen --test corpus`.
 //! Without the variable the test says it was skipped and passes.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use hookgen::emit::{crate_files_with, write_files, CrateOptions};
+use hookgen::emit::{crate_files_with, write_files, CrateOptions, RuntimeSource};
+use hookgen::ir::{Coverage, Outcome};
+use hookgen::Api;
 
-fn specs_in(dir: &Path) -> Vec<PathBuf> {
+fn files_in(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.filter_map(Result::ok) {
         let p = entry.path();
         if p.is_dir() {
-            out.extend(specs_in(&p));
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("json" | "yml" | "yaml")
-        ) {
+            out.extend(files_in(&p, extensions));
+        } else if p
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| extensions.contains(&e))
+        {
             out.push(p);
         }
     }
@@ -25,28 +35,103 @@ fn specs_in(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A test file decoding each real payload of `dir` through the crate: events the spec declares
+/// must decode into their own variant, others into `Event::Unknown`. A payload in a
+/// `data-only` folder is only the `data` object; it is put into the envelope of the event's
+/// first spec example (or `{type field: name, data}` without one).
+fn payload_test(api: &Api, crate_ident: &str, dir: &Path) -> Option<(String, usize)> {
+    let mut tests = String::new();
+    let mut count = 0;
+    for file in files_in(dir, &["json"]) {
+        let name = file.file_stem()?.to_string_lossy().into_owned();
+        let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
+        let event = api.events.iter().find(|e| e.name == name);
+        let body = if file.parent()?.ends_with("data-only") {
+            let mut envelope = event
+                .and_then(|e| e.examples.first())
+                .map(|ex| ex.value.clone())
+                .filter(serde_json::Value::is_object)
+                .unwrap_or_else(|| serde_json::json!({}));
+            let field = api
+                .event_type_field
+                .clone()
+                .unwrap_or_else(|| "type".into());
+            envelope[field] = serde_json::Value::String(name.clone());
+            envelope["data"] = raw;
+            envelope
+        } else {
+            raw
+        };
+        let expectation = match event {
+            Some(e) => format!(
+                "assert!(matches!(event, Event::{}(_)), \"{name} decoded as {{event:?}}\");",
+                e.variant
+            ),
+            None => format!(
+                "assert!(matches!(event, Event::Unknown(ref u) if u.event_type.as_deref() == Some({name:?})), \"{{event:?}}\");"
+            ),
+        };
+        count += 1;
+        tests.push_str(&format!(
+            "\n/// {}\n#[test]\nfn payload_{count}() {{\n    let body = {:?};\n    let event = Event::from_slice(body.as_bytes()).expect(\"a real payload decodes\");\n    {expectation}\n}}\n",
+            file.display(),
+            body.to_string()
+        ));
+    }
+    (count > 0).then(|| {
+        (
+            format!("//! Real payloads, each decoded into its typed variant.\nuse {crate_ident}::Event;\n{tests}"),
+            count,
+        )
+    })
+}
+
+struct Row {
+    name: String,
+    crate_name: String,
+    load: String,
+    webhooks: (usize, usize),
+    events: usize,
+    operations: (usize, usize),
+    codes: String,
+    lines: usize,
+    payloads: usize,
+}
+
+fn cargo(dir: &Path, target: &Path, args: &[&str]) -> bool {
+    Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .status()
+        .unwrap()
+        .success()
+}
+
 #[test]
-fn corpus_loads_and_generated_crates_compile() {
+fn corpus_loads_generates_everything_and_crates_pass_their_tests_outside_the_repo() {
     let Some(corpus) = std::env::var_os("HOOKGEN_CORPUS").map(PathBuf::from) else {
         eprintln!("corpus test skipped: set HOOKGEN_CORPUS to a folder of specs");
         return;
     };
-    let runtime = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../runtime")
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
         .canonicalize()
         .unwrap();
-    let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus");
+    let runtime = RuntimeSource::Path(repo.join("runtime"));
+    let payloads = corpus.join("../payloads");
+    // Outside the repository, as a user's project would be.
+    let work = std::env::temp_dir().join("hookgen-corpus");
+    assert!(!work.starts_with(&repo));
     let _ = std::fs::remove_dir_all(work.join("crates"));
-    let mut members = Vec::new();
-    let mut report = vec![
-        "| spec | load | events | operations | types | diagnostics (by code) | generated lines |"
-            .to_string(),
-        "|---|---|---|---|---|---|---|".to_string(),
-    ];
-    for spec in specs_in(&corpus) {
+    let mut rows = Vec::new();
+    for spec in files_in(&corpus, &["json", "yml", "yaml"]) {
         let name = spec.strip_prefix(&corpus).unwrap().display().to_string();
         let started = Instant::now();
         let analysis = hookgen::analyze(&spec).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let load = format!("{:.0?}", started.elapsed());
         let errors: Vec<String> = analysis
             .diagnostics
             .iter()
@@ -54,70 +139,135 @@ fn corpus_loads_and_generated_crates_compile() {
             .map(|d| d.to_string())
             .collect();
         assert!(errors.is_empty(), "{name}: {errors:#?}");
-        let mut codes = std::collections::BTreeMap::<&str, usize>::new();
+        let mut api = analysis.api;
+        let cov = &api.coverage;
+        for d in cov.webhooks.iter().chain(&cov.operations) {
+            assert!(
+                matches!(d.outcome, Outcome::Generated(_)),
+                "{name}: {} {:?}",
+                d.label,
+                d.outcome
+            );
+        }
+        let (hooks, hooks_ok, _) = Coverage::tally(&cov.webhooks);
+        let (ops, ops_ok, _) = Coverage::tally(&cov.operations);
+        let mut codes = BTreeMap::<&str, usize>::new();
         for d in analysis.diagnostics.iter() {
             *codes.entry(d.code).or_default() += 1;
         }
-        let mut api = analysis.api;
+        let vendor = name.split('/').next().unwrap().to_string();
         let slug: String = name
-            .split(['/', '.'])
-            .next()
-            .unwrap()
+            .trim_end_matches(|c| c != '.')
+            .trim_end_matches('.')
             .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .collect();
-        api.crate_name = format!("corpus-{slug}-webhooks");
-        let options = CrateOptions {
-            runtime_dependency: format!("path = {:?}", runtime.display().to_string()),
-        };
-        let files = crate_files_with(&api, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let lines: usize = files
+        api.crate_name = format!("corpus-{slug}");
+        let dir = work.join("crates").join(&api.crate_name);
+        let options = CrateOptions::for_output(&dir, &runtime);
+        let mut files = crate_files_with(&api, &options).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut payload_count = 0;
+        if let Some((test, count)) = payload_test(
+            &api,
+            &api.crate_name.replace('-', "_"),
+            &payloads.join(&vendor),
+        ) {
+            files.push((PathBuf::from("tests/real_payloads.rs"), test));
+            payload_count = count;
+        }
+        let lines = files
             .iter()
             .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
             .map(|(_, c)| c.lines().count())
             .sum();
-        let dir = work.join("crates").join(&api.crate_name);
         write_files(&dir, &files).unwrap();
-        members.push(format!("\"crates/{}\"", api.crate_name));
-        let codes: Vec<String> = codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
-        let row = format!(
-            "| {name} | ok ({:.0?}) | {} | {} | {} | {} | {lines} |",
-            started.elapsed(),
-            api.events.len(),
-            api.operations.len(),
-            api.types.types.len(),
-            codes.join(", ")
-        );
-        eprintln!("{row}");
-        report.push(row);
+        rows.push(Row {
+            name,
+            crate_name: api.crate_name.clone(),
+            load,
+            webhooks: (hooks, hooks_ok),
+            events: api.events.len(),
+            operations: (ops, ops_ok),
+            codes: codes
+                .iter()
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            lines,
+            payloads: payload_count,
+        });
     }
-    assert!(!members.is_empty(), "no specs in {}", corpus.display());
+    assert!(!rows.is_empty(), "no specs in {}", corpus.display());
+    let members: Vec<String> = rows
+        .iter()
+        .map(|r| format!("\"crates/{}\"", r.crate_name))
+        .collect();
     std::fs::write(
         work.join("Cargo.toml"),
         format!(
-            "[workspace]\nresolver = \"2\"\nmembers = [{}]\n",
+            "[workspace]\nresolver = \"2\"\nmembers = [{}]\n\n# Generated crates are large; debug info only slows their builds.\n[profile.dev]\ndebug = 0\n",
             members.join(", ")
         ),
     )
     .unwrap();
-    let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");
-    std::fs::copy(lock, work.join("Cargo.lock")).unwrap();
+    std::fs::copy(repo.join("Cargo.lock"), work.join("Cargo.lock")).unwrap();
+    // Kept inside this repository's target dir, so that CI reuses it between runs.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("corpus-target");
+    let mut report = vec![
+        "| spec | load | webhook ops (generated/declared) | events | API ops (generated/declared) | diagnostics (by code) | generated lines | `cargo check` | real payloads |".to_string(),
+        "|---|---|---|---|---|---|---|---|---|".to_string(),
+    ];
+    let mut failed = Vec::new();
+    for row in &rows {
+        let started = Instant::now();
+        if !cargo(
+            &work,
+            &target,
+            &["check", "--quiet", "--package", &row.crate_name],
+        ) {
+            failed.push(row.name.clone());
+        }
+        report.push(format!(
+            "| {} | {} | {}/{} | {} | {}/{} | {} | {} | {:.1} s | {} |",
+            row.name,
+            row.load,
+            row.webhooks.1,
+            row.webhooks.0,
+            row.events,
+            row.operations.1,
+            row.operations.0,
+            row.codes,
+            row.lines,
+            started.elapsed().as_secs_f64(),
+            if row.payloads == 0 {
+                "-".to_string()
+            } else {
+                format!("{} decode", row.payloads)
+            }
+        ));
+    }
+    let report = report.join("\n");
+    eprintln!("{report}");
+    std::fs::write(target.join("corpus-report.md"), &report).unwrap();
+    assert!(
+        failed.is_empty(),
+        "generated crates that do not compile: {failed:?}"
+    );
     let started = Instant::now();
-    let status = Command::new(env!("CARGO"))
-        .args(["check", "--workspace", "--quiet"])
-        .current_dir(&work)
-        .env("CARGO_TARGET_DIR", work.join("target"))
-        .env_remove("RUSTFLAGS")
-        .status()
-        .unwrap();
+    let tested = cargo(&work, &target, &["test", "--workspace", "--quiet"]);
     eprintln!(
-        "cargo check of {} generated crates: {:.1?}",
-        members.len(),
+        "cargo test of {} crates: {:.0?}",
+        rows.len(),
         started.elapsed()
     );
-    eprintln!("{}", report.join("\n"));
     assert!(
-        status.success(),
-        "a generated corpus crate does not compile (see above)"
+        tested,
+        "a generated corpus crate fails its own tests (see above)"
     );
 }

@@ -176,11 +176,18 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
         webhook,
         client,
     } = modules(api, options)?;
-    let client = client.map(|c| {
+    // The client's items go inside `client_module!` (which names the runtime feature when it is
+    // off). prettyplease leaves macro input unformatted, so they are formatted on their own and
+    // put in place of the empty invocation.
+    let client_items = client
+        .as_ref()
+        .map(|c| format_file(c.clone()))
+        .transpose()?;
+    let client = client.map(|_| {
         quote! {
             /// The follow-up API client (needs hookgen-runtime's `client` feature).
             #[allow(dead_code, deprecated, clippy::result_large_err)]
-            pub mod client { hookgen_runtime::client_module! { #c } }
+            pub mod client { hookgen_runtime::client_module! {} }
             #[allow(unused_imports)]
             pub use client::Client;
         }
@@ -201,7 +208,27 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
         pub use webhook::Webhook;
         #client
     };
-    rust_file(api, tokens)
+    let file = rust_file(api, tokens)?;
+    Ok(match client_items {
+        Some(items) => {
+            let indented: String = items
+                .lines()
+                .map(|l| {
+                    if l.is_empty() {
+                        "\n".to_string()
+                    } else {
+                        format!("        {l}\n")
+                    }
+                })
+                .collect();
+            file.replacen(
+                "    hookgen_runtime::client_module! {}\n",
+                &format!("    hookgen_runtime::client_module! {{\n{indented}    }}\n"),
+                1,
+            )
+        }
+        None => file,
+    })
 }
 
 /// One generated file: path relative to the crate root, and contents.

@@ -277,8 +277,31 @@ fn schema_examples(doc: &Document, schema_at: &str) -> Vec<Example> {
         .unwrap_or_default()
 }
 
-/// The payload field naming the event type: the first candidate that some payload declares.
+/// The payload field naming the event type. The candidate whose values name the most webhooks
+/// (a field whose enum holds the webhook's key) wins; without such evidence, the first
+/// candidate that some payload declares. So `type: [CHECKING, SAVINGS]` beside
+/// `event_type: [account.created]` does not pass for the event type.
 fn detect_type_field(hooks: &[Hook], tb: &TypeBuilder<'_>) -> Option<String> {
+    let names_a_hook = |candidate: &str, h: &Hook| {
+        let mut values = tb.enum_values(&h.payload, candidate);
+        for (tag, ty) in union_variants(&h.payload, tb) {
+            values.extend(tb.enum_values(&ty, candidate));
+            values.extend(tag);
+        }
+        values.contains(&h.key)
+    };
+    let best = TYPE_FIELDS
+        .iter()
+        .map(|c| (hooks.iter().filter(|h| names_a_hook(c, h)).count(), *c))
+        .filter(|(score, _)| *score > 0)
+        // The highest score; among equals, the earlier candidate.
+        .fold(None, |best: Option<(usize, &str)>, (score, c)| match best {
+            Some((s, _)) if s >= score => best,
+            _ => Some((score, c)),
+        });
+    if let Some((_, field)) = best {
+        return Some(field.to_string());
+    }
     TYPE_FIELDS
         .iter()
         .find(|candidate| {
@@ -346,6 +369,10 @@ fn identities(
         }
     }
     let values = tb.enum_values(&hook.payload, field);
+    if values.contains(&hook.key) {
+        // One enum shared by every webhook (Paddle): the webhook's key says which event it is.
+        return vec![(hook.key.clone(), hook.payload.clone(), true)];
+    }
     if !values.is_empty() {
         return values
             .into_iter()
