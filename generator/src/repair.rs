@@ -232,6 +232,9 @@ fn section_of(kind: Kind) -> Option<&'static str> {
 
 /// How deep inlined references may nest inside each other (a cycle ends here).
 const MAX_INLINE_DEPTH: usize = 16;
+/// How many references are inlined in all: references that fan out into references could
+/// otherwise grow the document exponentially (hostile input stays bounded in time and memory).
+const MAX_INLINES: usize = 20_000;
 
 /// Repair the whole document in place; returns a warning for each part dropped or filled in.
 pub fn repair_document(root: &mut Value) -> Vec<Diagnostic> {
@@ -241,6 +244,7 @@ pub fn repair_document(root: &mut Value) -> Vec<Diagnostic> {
         root: &original,
         diags: Vec::new(),
         inline_depth: 0,
+        inlined: 0,
     };
     if let Err(reason) = repairer.part(Kind::Root, root, &mut String::new()) {
         repairer
@@ -288,6 +292,7 @@ struct Repairer<'a> {
     root: &'a Value,
     diags: Vec<Diagnostic>,
     inline_depth: usize,
+    inlined: usize,
 }
 
 impl Repairer<'_> {
@@ -348,6 +353,12 @@ impl Repairer<'_> {
                 "`$ref: {target}` points at nothing in this document"
             ));
         };
+        if self.inlined >= MAX_INLINES {
+            return Err(format!(
+                "`$ref: {target}` is past the limit of {MAX_INLINES} inlined references"
+            ));
+        }
+        self.inlined += 1;
         if self.inline_depth >= MAX_INLINE_DEPTH {
             return Err(format!(
                 "`$ref: {target}` nests references {MAX_INLINE_DEPTH} deep (a cycle?)"
@@ -783,6 +794,28 @@ mod tests {
         );
         assert!(responses.get("404").is_none());
         assert_eq!(diags, ["invalid-part /paths/~1b/get/responses/404"]);
+    }
+
+    #[test]
+    fn references_that_fan_out_stay_bounded() {
+        // Each content map refers to the next one twice over (through two headers of an
+        // encoding): 2^30 copies if nothing stopped it.
+        let mut types = serde_json::Map::new();
+        for i in 0..30 {
+            let next = json!({"content": {"$ref": format!("#/components/x-contents/c{}", i + 1)}});
+            types.insert(
+                format!("c{i}"),
+                json!({"application/json": {"schema": {"type": "string"},
+                    "encoding": {"e": {"headers": {"h1": next.clone(), "h2": next}}}}}),
+            );
+        }
+        let doc = json!({"components": {"x-contents": types},
+            "paths": {"/a": {"get": {"responses": {"200": {"description": "d",
+                "content": {"$ref": "#/components/x-contents/c0"}}}}}}});
+        let started = std::time::Instant::now();
+        let (_, diags) = repaired(doc);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert!(!diags.is_empty());
     }
 
     #[test]
