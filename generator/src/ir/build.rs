@@ -49,7 +49,7 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         .config
         .vendor
         .clone()
-        .unwrap_or_else(|| doc.name.clone());
+        .unwrap_or_else(|| default_vendor(doc, text("title")));
     let crate_name = doc.config.crate_name.clone().unwrap_or_else(|| {
         format!(
             "{}-webhooks",
@@ -85,6 +85,26 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         coverage,
     };
     (api, diags)
+}
+
+/// A spec folder is named after its vendor; a lone file (`openapi.yaml`) is not, so its
+/// document title names the vendor, and failing that the file's stem.
+fn default_vendor(doc: &Document, title: Option<String>) -> String {
+    let path = std::path::Path::new(&doc.name);
+    let is_file = path
+        .extension()
+        .is_some_and(|e| ["json", "yaml", "yml"].contains(&e.to_string_lossy().as_ref()));
+    if !is_file {
+        return doc.name.clone();
+    }
+    title
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| doc.name.clone())
+        })
 }
 
 /// One error per declared operation that nothing was generated from: a loss is never silent.
