@@ -361,11 +361,13 @@ async fn handle<W: WebhookVerifier>(
     }
 }
 
-/// The idempotency key of a delivery: the `webhook-id` header, else the event's id, else (for
+/// The idempotency key of a delivery: the `webhook-id` (or Svix's `svix-id`) header, else the
+/// event's id, else (for
 /// vendors whose payloads carry no id) a hash of the raw body, so a byte-identical redelivery
 /// is still recognised.
 fn delivery_key<W: WebhookVerifier>(headers: &HeaderMap, event: &W::Event, body: &[u8]) -> String {
-    if let Some(id) = headers.get("webhook-id").and_then(|v| v.to_str().ok()) {
+    let id_header = headers.get("webhook-id").or_else(|| headers.get("svix-id"));
+    if let Some(id) = id_header.and_then(|v| v.to_str().ok()) {
         return format!("webhook-id:{id}");
     }
     if let Some(id) = W::event_id(event) {

@@ -100,3 +100,26 @@ fn roomz_accepts_the_older_header_name() {
     let verifier = Verifier::new(scheme_for("roomz"), secrets_of(&v)).unwrap();
     verifier.verify_at(&h, &body_of(&v), clock(&v)).unwrap();
 }
+
+#[test]
+fn standard_webhooks_reads_the_svix_header_family_and_signs_either() {
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let body = br#"{"type":"user.created","data":{"id":"user_1"}}"#;
+    let svix: Scheme =
+        serde_json::from_value(json!({"scheme": "standard-webhooks", "headers": "svix"})).unwrap();
+    let signer = Verifier::new(svix, [secret]).unwrap();
+    let headers = signer.sign(body, Some("msg_1"), None).unwrap();
+    let names: Vec<&str> = headers.keys().map(|k| k.as_str()).collect();
+    assert_eq!(names, ["svix-id", "svix-timestamp", "svix-signature"]);
+    // The default declaration (webhook-* when signing) verifies the svix-* family too.
+    let plain = Verifier::new(scheme_for("standard-webhooks"), [secret]).unwrap();
+    plain.verify(&headers, body).unwrap();
+    let mut tampered = headers.clone();
+    tampered.insert("svix-id", HeaderValue::from_static("msg_2"));
+    assert!(plain.verify(&tampered, body).is_err());
+    // One family at a time: a webhook-id beside svix-* headers is looked up in its own family.
+    let mut mixed = headers.clone();
+    mixed.insert("webhook-id", HeaderValue::from_static("msg_1"));
+    let err = plain.verify(&mixed, body).unwrap_err();
+    assert!(err.to_string().contains("webhook-timestamp"), "{err}");
+}

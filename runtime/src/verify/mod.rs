@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 pub use error::WebhookError;
 pub use hmac_scheme::{Algorithm, Encoding, HeaderFormat, HmacScheme, SecretEncoding};
-pub use standard::StandardWebhooks;
+pub use standard::{HeaderFamily, StandardWebhooks};
 pub use token::{KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme};
 
 use keys::KeySet;

@@ -13,13 +13,45 @@ use super::hmac_scheme::insert;
 use super::keys::{Key, KeySet};
 use super::{check_window, parse_timestamp, WebhookError};
 
-const ID: &str = "webhook-id";
-const TIMESTAMP: &str = "webhook-timestamp";
-const SIGNATURE: &str = "webhook-signature";
+/// The names of the three headers, in one family.
+struct Names {
+    id: HeaderName,
+    timestamp: HeaderName,
+    signature: HeaderName,
+}
+
 // Pre-parsed names: looking a `HeaderName` up skips parsing the string on every request.
-static ID_NAME: HeaderName = HeaderName::from_static(ID);
-static TIMESTAMP_NAME: HeaderName = HeaderName::from_static(TIMESTAMP);
-static SIGNATURE_NAME: HeaderName = HeaderName::from_static(SIGNATURE);
+static WEBHOOK: Names = Names {
+    id: HeaderName::from_static("webhook-id"),
+    timestamp: HeaderName::from_static("webhook-timestamp"),
+    signature: HeaderName::from_static("webhook-signature"),
+};
+static SVIX: Names = Names {
+    id: HeaderName::from_static("svix-id"),
+    timestamp: HeaderName::from_static("svix-timestamp"),
+    signature: HeaderName::from_static("svix-signature"),
+};
+
+/// Which names the three headers carry. Verification reads either family (as Svix's own
+/// libraries do); signing writes the declared one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HeaderFamily {
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature` (the specification's names).
+    #[default]
+    Webhook,
+    /// `svix-id`, `svix-timestamp`, `svix-signature` (Svix, and Clerk, Resend and others on it).
+    Svix,
+}
+
+impl HeaderFamily {
+    fn names(self) -> &'static Names {
+        match self {
+            HeaderFamily::Webhook => &WEBHOOK,
+            HeaderFamily::Svix => &SVIX,
+        }
+    }
+}
 
 /// Standard Webhooks: HMAC-SHA256 (`v1`) or Ed25519 (`v1a`) over `{id}.{timestamp}.{body}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -28,6 +60,9 @@ pub struct StandardWebhooks {
     /// Replay window in seconds, inclusive (default 300).
     #[serde(default = "default_tolerance", rename = "tolerance")]
     pub tolerance_seconds: u64,
+    /// The header names `sign` writes; both families verify (default `webhook`).
+    #[serde(default)]
+    pub headers: HeaderFamily,
 }
 
 fn default_tolerance() -> u64 {
@@ -38,6 +73,7 @@ impl Default for StandardWebhooks {
     fn default() -> Self {
         StandardWebhooks {
             tolerance_seconds: default_tolerance(),
+            headers: HeaderFamily::Webhook,
         }
     }
 }
@@ -51,10 +87,17 @@ impl StandardWebhooks {
         now: i64,
         tolerance: Duration,
     ) -> Result<(), WebhookError> {
-        let id = header_named(headers, &ID_NAME, ID)?;
-        let ts_raw = header_named(headers, &TIMESTAMP_NAME, TIMESTAMP)?;
-        let sigs = header_named(headers, &SIGNATURE_NAME, SIGNATURE)?;
-        let ts = parse_timestamp(TIMESTAMP, ts_raw)?;
+        // The family whose id header is present; all three headers come from it.
+        let names: &'static Names =
+            if headers.contains_key(&WEBHOOK.id) || !headers.contains_key(&SVIX.id) {
+                &WEBHOOK
+            } else {
+                &SVIX
+            };
+        let id = header_named(headers, &names.id)?;
+        let ts_raw = header_named(headers, &names.timestamp)?;
+        let sigs = header_named(headers, &names.signature)?;
+        let ts = parse_timestamp(names.timestamp.as_str(), ts_raw)?;
         check_window(ts, now, tolerance)?;
 
         let mut any = false;
@@ -87,7 +130,7 @@ impl StandardWebhooks {
         }
         if !any {
             return Err(WebhookError::MalformedHeader {
-                header: SIGNATURE.into(),
+                header: names.signature.as_str().into(),
                 reason: "no v1 or v1a signature",
             });
         }
@@ -138,23 +181,20 @@ impl StandardWebhooks {
             }
             _ => return Err(WebhookError::InvalidSecret("a public key cannot sign")),
         };
+        let names = self.headers.names();
         let mut headers = HeaderMap::new();
-        insert(&mut headers, ID, id)?;
-        insert(&mut headers, TIMESTAMP, &ts)?;
-        insert(&mut headers, SIGNATURE, &sig)?;
+        insert(&mut headers, names.id.as_str(), id)?;
+        insert(&mut headers, names.timestamp.as_str(), &ts)?;
+        insert(&mut headers, names.signature.as_str(), &sig)?;
         Ok(headers)
     }
 }
 
-fn header_named<'h>(
-    headers: &'h HeaderMap,
-    name: &HeaderName,
-    text: &str,
-) -> Result<&'h [u8], WebhookError> {
+fn header_named<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<&'h [u8], WebhookError> {
     headers
         .get(name)
         .map(|v| v.as_bytes())
-        .ok_or_else(|| WebhookError::MissingHeader(text.to_string()))
+        .ok_or_else(|| WebhookError::MissingHeader(name.as_str().to_string()))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
