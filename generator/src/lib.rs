@@ -22,6 +22,8 @@ pub mod repair;
 #[cfg(feature = "cli")]
 mod send;
 pub mod source;
+#[cfg(feature = "cli")]
+mod verify_cmd;
 
 use std::path::Path;
 

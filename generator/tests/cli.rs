@@ -25,7 +25,7 @@ fn exit(args: &[&str]) -> ExitCode {
 fn help_of_every_subcommand() {
     let mut cmd = Cli::command();
     insta::assert_snapshot!("help", cmd.render_help().to_string());
-    for sub in ["generate", "check", "events", "send"] {
+    for sub in ["generate", "check", "events", "send", "verify", "schemes"] {
         let mut cmd = Cli::command();
         let sub_cmd = cmd.find_subcommand_mut(sub).unwrap();
         insta::assert_snapshot!(format!("help_{sub}"), sub_cmd.render_help().to_string());
@@ -120,4 +120,69 @@ fn check_json_names_each_roomz_defect_with_a_line() {
     }
     assert_eq!(analysis.api.operations.len(), 7);
     assert!(!analysis.diagnostics.has_errors());
+}
+
+#[test]
+fn verify_exits_0_when_a_delivery_verifies_1_with_the_reason_when_not_2_on_usage() {
+    use hookgen_runtime::verify::presets::preset;
+    let dir = std::env::temp_dir().join(format!("hookgen-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A spec that names a preset instead of spelling the scheme out.
+    let spec = dir.join("spec.yaml");
+    std::fs::write(
+        &spec,
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nx-webhook-signature: {preset: stripe}\n\
+         webhooks:\n  a:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {type: object}\n",
+    )
+    .unwrap();
+    let secret = "whsec_cli_test";
+    let body = br#"{"id":"evt_1","type":"a"}"#;
+    let signer =
+        hookgen_runtime::Verifier::new(preset("stripe").unwrap().scheme(), [secret]).unwrap();
+    let headers = signer.sign(body, None, Some(1_700_000_000)).unwrap();
+    let signature = format!(
+        "Stripe-Signature: {}",
+        headers["stripe-signature"].to_str().unwrap()
+    );
+    let good = dir.join("good.json");
+    std::fs::write(&good, body).unwrap();
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, br#"{"id":"evt_2","type":"a"}"#).unwrap();
+    let spec = spec.display().to_string();
+    let run = |secret: &str, body: &Path, at: &str| {
+        exit(&[
+            "verify",
+            &spec,
+            "--secret",
+            secret,
+            "-H",
+            &signature,
+            "--body",
+            &body.display().to_string(),
+            "--at",
+            at,
+        ])
+    };
+    assert_eq!(run(secret, &good, "1700000010"), ExitCode::SUCCESS);
+    assert_eq!(run(secret, &bad, "1700000010"), ExitCode::from(1));
+    assert_eq!(run("whsec_other", &good, "1700000010"), ExitCode::from(1));
+    assert_eq!(run(secret, &good, "1800000000"), ExitCode::from(1));
+    assert_eq!(
+        run(secret, &dir.join("missing.json"), "1700000010"),
+        ExitCode::from(2)
+    );
+    // No scheme declared: a usage error, not a failed verification.
+    assert_eq!(
+        exit(&[
+            "verify",
+            &repo("generator/tests/fixtures/x_webhooks.yaml"),
+            "--secret",
+            "s",
+            "--body",
+            &good.display().to_string()
+        ]),
+        ExitCode::from(2)
+    );
+    assert_eq!(exit(&["schemes"]), ExitCode::SUCCESS);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::{DecodeError, Verifier, WebhookError, WebhookVerifier};
-use hookgen_runtime::verify::StandardWebhooks;
+use hookgen_runtime::verify::{HeaderFamily, StandardWebhooks};
 use hookgen_runtime::Scheme;
 use super::events::Event;
 
@@ -22,6 +22,7 @@ impl Webhook {
     pub fn scheme() -> Scheme {
         Scheme::StandardWebhooks(StandardWebhooks {
             tolerance_seconds: 300u64,
+            headers: HeaderFamily::Webhook,
         })
     }
     /// A verifier for one secret. Fails now if the secret cannot be used.

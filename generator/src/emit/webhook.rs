@@ -5,8 +5,8 @@ use quote::quote;
 
 use crate::ir::Api;
 use hookgen_runtime::verify::{
-    Algorithm, Encoding, HeaderFormat, HmacScheme, KeyDerivation, TokenEncoding, TokenIv,
-    TokenPlaintext, TokenScheme,
+    Algorithm, Encoding, HeaderFamily, HeaderFormat, HmacScheme, KeyDerivation, TokenEncoding,
+    TokenIv, TokenPlaintext, TokenScheme,
 };
 use hookgen_runtime::Scheme;
 
@@ -217,7 +217,7 @@ fn sign_method(s: &Scheme) -> TokenStream {
 fn scheme_imports(s: &Scheme) -> TokenStream {
     match s {
         Scheme::StandardWebhooks(_) => quote!(
-            use hookgen_runtime::verify::StandardWebhooks;
+            use hookgen_runtime::verify::{HeaderFamily, StandardWebhooks};
             use hookgen_runtime::Scheme;
         ),
         Scheme::Hmac(h) => {
@@ -248,7 +248,14 @@ pub fn scheme_expr(s: &Scheme) -> TokenStream {
     match s {
         Scheme::StandardWebhooks(sw) => {
             let tol = sw.tolerance_seconds;
-            quote!(Scheme::StandardWebhooks(StandardWebhooks { tolerance_seconds: #tol }))
+            let family = match sw.headers {
+                HeaderFamily::Webhook => quote!(HeaderFamily::Webhook),
+                HeaderFamily::Svix => quote!(HeaderFamily::Svix),
+            };
+            quote!(Scheme::StandardWebhooks(StandardWebhooks {
+                tolerance_seconds: #tol,
+                headers: #family,
+            }))
         }
         Scheme::Hmac(h) => {
             let b = hmac_builder(h);
@@ -286,8 +293,14 @@ fn hmac_builder(h: &HmacScheme) -> TokenStream {
     }
     if h.format == HeaderFormat::KeyValue {
         let sk = h.signature_key.clone().unwrap_or_else(|| "v1".into());
-        let tk = h.timestamp_key.clone().unwrap_or_else(|| "t".into());
-        calls.push(quote!(.key_value(#sk, #tk)));
+        match &h.timestamp_key {
+            Some(tk) => calls.push(quote!(.key_value(#sk, #tk))),
+            None => calls.push(quote!(.key_value_signatures(#sk))),
+        }
+        if h.separator != default.separator {
+            let sep = &h.separator;
+            calls.push(quote!(.separator(#sep)));
+        }
     }
     if let Some(t) = &h.timestamp_header {
         calls.push(quote!(.timestamp_header(#t)));
@@ -343,6 +356,9 @@ fn token_literal(t: &TokenScheme) -> TokenStream {
 /// A short label for tables: `hmac-sha512 (Roomz-Signature)`.
 pub fn scheme_label(s: &Scheme) -> String {
     match s {
+        Scheme::StandardWebhooks(sw) if sw.headers == HeaderFamily::Svix => {
+            "standard-webhooks (svix-* headers)".into()
+        }
         Scheme::StandardWebhooks(_) => "standard-webhooks".into(),
         Scheme::Hmac(h) => format!("hmac-{:?} ({})", h.algorithm, h.header)
             .to_lowercase()

@@ -25,7 +25,18 @@ pub(super) fn resolve(
 ) -> Option<SignatureScheme> {
     let candidates = declarations(doc);
     for (source, pointer, decl) in candidates {
-        match serde_json::from_value::<Scheme>(decl.clone()) {
+        let decl = match hookgen_runtime::verify::presets::expand(&decl) {
+            Ok(d) => d,
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    "invalid-signature-scheme",
+                    pointer,
+                    format!("signature scheme declared in {source}: {e}"),
+                ));
+                continue;
+            }
+        };
+        match serde_json::from_value::<Scheme>(decl) {
             Ok(scheme) => return Some(SignatureScheme { scheme, source }),
             Err(e) => diags.push(Diagnostic::error(
                 "invalid-signature-scheme",

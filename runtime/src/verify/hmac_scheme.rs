@@ -90,6 +90,9 @@ pub struct HmacScheme {
     /// In a key-value header, the key of the timestamp (Stripe: `t`).
     #[serde(default)]
     pub timestamp_key: Option<String>,
+    /// In a key-value header, what separates the pairs (Stripe: `,`; Paddle: `;`).
+    #[serde(default = "comma")]
+    pub separator: String,
     /// A header carrying the timestamp (Slack: `X-Slack-Request-Timestamp`).
     #[serde(default)]
     pub timestamp_header: Option<String>,
@@ -102,6 +105,10 @@ pub struct HmacScheme {
     /// How the secret becomes key bytes.
     #[serde(default)]
     pub secret_encoding: SecretEncoding,
+}
+
+fn comma() -> String {
+    ",".into()
 }
 
 fn body_template() -> String {
@@ -172,6 +179,7 @@ impl HmacScheme {
             format: HeaderFormat::Plain,
             signature_key: None,
             timestamp_key: None,
+            separator: comma(),
             timestamp_header: None,
             id_header: None,
             tolerance_seconds: default_tolerance(),
@@ -213,6 +221,18 @@ impl HmacScheme {
         self.format = HeaderFormat::KeyValue;
         self.signature_key = Some(signature_key.into());
         self.timestamp_key = Some(timestamp_key.into());
+        self
+    }
+    /// Use a key-value header holding only signatures under this key (PagerDuty: `v1=..,v1=..`).
+    pub fn key_value_signatures(mut self, signature_key: impl Into<String>) -> Self {
+        self.format = HeaderFormat::KeyValue;
+        self.signature_key = Some(signature_key.into());
+        self.timestamp_key = None;
+        self
+    }
+    /// Separate the pairs of a key-value header with this character (default `,`).
+    pub fn separator(mut self, separator: impl Into<String>) -> Self {
+        self.separator = separator.into();
         self
     }
     /// Read the timestamp from this header.
@@ -288,7 +308,8 @@ impl HmacScheme {
             HeaderFormat::KeyValue => {
                 let sig_key = self.signature_key.as_deref().unwrap_or("v1").as_bytes();
                 let ts_key = self.timestamp_key.as_deref().map(str::as_bytes);
-                for pair in raw.split(|b| *b == b',') {
+                let separator = self.separator.as_bytes().first().copied().unwrap_or(b',');
+                for pair in raw.split(|b| *b == separator) {
                     let pair = trim(pair);
                     let Some(eq) = pair.iter().position(|b| *b == b'=') else {
                         continue;
@@ -412,11 +433,13 @@ impl HmacScheme {
         };
         let value = match self.format {
             HeaderFormat::Plain => format!("{}{sig}", self.prefix.as_deref().unwrap_or("")),
-            HeaderFormat::KeyValue => format!(
-                "{}={ts},{}={sig}",
-                self.timestamp_key.as_deref().unwrap_or("t"),
-                self.signature_key.as_deref().unwrap_or("v1")
-            ),
+            HeaderFormat::KeyValue => {
+                let sig_pair = format!("{}={sig}", self.signature_key.as_deref().unwrap_or("v1"));
+                match &self.timestamp_key {
+                    Some(k) => format!("{k}={ts}{}{sig_pair}", self.separator),
+                    None => sig_pair,
+                }
+            }
         };
         insert(&mut headers, &self.header, &value)?;
         if let Some(h) = &self.timestamp_header {

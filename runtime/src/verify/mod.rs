@@ -9,6 +9,7 @@
 mod error;
 mod hmac_scheme;
 mod keys;
+pub mod presets;
 mod standard;
 mod token;
 

@@ -1,0 +1,253 @@
+//! Named signature schemes of real vendors: a declaration can say `{preset: github}` instead of
+//! spelling the parameters out; keys beside `preset` override the preset's.
+//!
+//! Each preset is a declaration in the `x-webhook-signature` shape, written from the vendor's
+//! documentation, which [`Preset::docs`] cites:
+//!
+//! | preset | vendor | how it signs |
+//! |---|---|---|
+//! | `standard-webhooks` | [Standard Webhooks](https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md) | HMAC-SHA256 over `{id}.{timestamp}.{body}`, `webhook-*` headers |
+//! | `svix` | [Svix](https://docs.svix.com/receiving/verifying-payloads/how-manual) | the same under `svix-*` headers |
+//! | `clerk` | [Clerk](https://clerk.com/docs/webhooks/sync-data) | Svix |
+//! | `resend` | [Resend](https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests) | Svix |
+//! | `openai` | [OpenAI](https://platform.openai.com/docs/guides/webhooks) | Standard Webhooks |
+//! | `github` | [GitHub](https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries) | `X-Hub-Signature-256: sha256=<hex>` over the body |
+//! | `stripe` | [Stripe](https://docs.stripe.com/webhooks#verify-manually) | `Stripe-Signature: t=..,v1=<hex>` over `{t}.{body}` |
+//! | `slack` | [Slack](https://api.slack.com/authentication/verifying-requests-from-slack) | `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}` |
+//! | `shopify` | [Shopify](https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-2-validate-the-origin-of-your-webhook-to-ensure-its-coming-from-shopify) | `X-Shopify-Hmac-Sha256: <base64>` over the body |
+//! | `zoom` | [Zoom](https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events) | `x-zm-signature: v0=<hex>` over `v0:{timestamp}:{body}` |
+//! | `pagerduty` | [PagerDuty](https://developer.pagerduty.com/docs/webhooks/v3-overview/#verifying-signatures) | `X-PagerDuty-Signature: v1=<hex>[,v1=...]` over the body |
+//! | `paddle` | [Paddle](https://developer.paddle.com/webhooks/signature-verification) | `Paddle-Signature: ts=..;h1=<hex>` over `{ts}:{body}` |
+//! | `lago` | [Lago](https://getlago.com/docs/api-reference/webhooks/format---signature#hmac) | `X-Lago-Signature: <base64>` over the body (the HMAC option) |
+//! | `xero` | [Xero](https://developer.xero.com/documentation/guides/webhooks/configuring-your-server/) | `x-xero-signature: <base64>` over the body |
+//! | `roomz`, `roam`, `roostsync`, `roomle` | the seed vendors' docs (`specs/<vendor>/`) | as their specs declare |
+
+use serde_json::{json, Value};
+
+use super::Scheme;
+
+/// One vendor's scheme, by name.
+#[derive(Debug, Clone, Copy)]
+pub struct Preset {
+    /// The name a declaration uses: `github`.
+    pub name: &'static str,
+    /// Who signs this way.
+    pub vendor: &'static str,
+    /// The vendor documentation the preset is written from.
+    pub docs: &'static str,
+    declaration: fn() -> Value,
+}
+
+impl Preset {
+    /// The preset as an `x-webhook-signature` declaration.
+    pub fn declaration(&self) -> Value {
+        (self.declaration)()
+    }
+
+    /// The preset's scheme.
+    pub fn scheme(&self) -> Scheme {
+        // Every preset is checked by the tests below to deserialize.
+        serde_json::from_value(self.declaration()).unwrap_or(Scheme::None)
+    }
+}
+
+const PRESETS: &[Preset] = &[
+    Preset {
+        name: "standard-webhooks",
+        vendor: "Standard Webhooks",
+        docs: "https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md",
+        declaration: || json!({"scheme": "standard-webhooks"}),
+    },
+    Preset {
+        name: "svix",
+        vendor: "Svix",
+        docs: "https://docs.svix.com/receiving/verifying-payloads/how-manual",
+        declaration: || json!({"scheme": "standard-webhooks", "headers": "svix"}),
+    },
+    Preset {
+        name: "clerk",
+        vendor: "Clerk (sends through Svix)",
+        docs: "https://clerk.com/docs/webhooks/sync-data",
+        declaration: || json!({"scheme": "standard-webhooks", "headers": "svix"}),
+    },
+    Preset {
+        name: "resend",
+        vendor: "Resend (sends through Svix)",
+        docs: "https://resend.com/docs/dashboard/webhooks/verify-webhooks-requests",
+        declaration: || json!({"scheme": "standard-webhooks", "headers": "svix"}),
+    },
+    Preset {
+        name: "openai",
+        vendor: "OpenAI",
+        docs: "https://platform.openai.com/docs/guides/webhooks",
+        declaration: || json!({"scheme": "standard-webhooks"}),
+    },
+    Preset {
+        name: "github",
+        vendor: "GitHub",
+        docs: "https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "X-Hub-Signature-256", "prefix": "sha256="})
+        },
+    },
+    Preset {
+        name: "stripe",
+        vendor: "Stripe",
+        docs: "https://docs.stripe.com/webhooks#verify-manually",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "Stripe-Signature", "format": "key-value",
+                   "signatureKey": "v1", "timestampKey": "t", "signedContent": "{timestamp}.{body}"})
+        },
+    },
+    Preset {
+        name: "slack",
+        vendor: "Slack",
+        docs: "https://api.slack.com/authentication/verifying-requests-from-slack",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "X-Slack-Signature", "prefix": "v0=",
+                   "signedContent": "v0:{timestamp}:{body}",
+                   "timestampHeader": "X-Slack-Request-Timestamp"})
+        },
+    },
+    Preset {
+        name: "shopify",
+        vendor: "Shopify",
+        docs: "https://shopify.dev/docs/apps/build/webhooks/subscribe/https",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "X-Shopify-Hmac-Sha256", "encoding": "base64"})
+        },
+    },
+    Preset {
+        name: "zoom",
+        vendor: "Zoom",
+        docs: "https://developers.zoom.us/docs/api/webhooks/#verify-webhook-events",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "x-zm-signature", "prefix": "v0=",
+                   "signedContent": "v0:{timestamp}:{body}",
+                   "timestampHeader": "x-zm-request-timestamp"})
+        },
+    },
+    Preset {
+        name: "pagerduty",
+        vendor: "PagerDuty (v3 webhooks)",
+        docs: "https://developer.pagerduty.com/docs/webhooks/v3-overview/#verifying-signatures",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "X-PagerDuty-Signature", "format": "key-value",
+                   "signatureKey": "v1"})
+        },
+    },
+    Preset {
+        name: "paddle",
+        vendor: "Paddle Billing",
+        docs: "https://developer.paddle.com/webhooks/signature-verification",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "Paddle-Signature", "format": "key-value",
+                   "separator": ";", "signatureKey": "h1", "timestampKey": "ts",
+                   "signedContent": "{timestamp}:{body}"})
+        },
+    },
+    Preset {
+        name: "lago",
+        vendor: "Lago (HMAC signatures)",
+        docs: "https://getlago.com/docs/api-reference/webhooks/format---signature#hmac",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "X-Lago-Signature", "encoding": "base64"})
+        },
+    },
+    Preset {
+        name: "xero",
+        vendor: "Xero",
+        docs: "https://developer.xero.com/documentation/guides/webhooks/configuring-your-server/",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "x-xero-signature", "encoding": "base64"})
+        },
+    },
+    Preset {
+        name: "roomz",
+        vendor: "ROOMZ",
+        docs: "seed 000 and vendor-notes (specs/roomz)",
+        declaration: || {
+            json!({"scheme": "hmac", "algorithm": "sha512", "header": "Roomz-Signature",
+                   "alternateHeaders": ["X-Roomz-Signature"], "encoding": "base64"})
+        },
+    },
+    Preset {
+        name: "roam",
+        vendor: "Roam",
+        docs: "seed 004 and vendor-notes (specs/roam)",
+        declaration: || json!({"scheme": "standard-webhooks"}),
+    },
+    Preset {
+        name: "roostsync",
+        vendor: "RoostSync",
+        docs: "seed 003 (specs/roostsync)",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "X-RoostSync-Signature", "prefix": "sha256="})
+        },
+    },
+    Preset {
+        name: "roomle",
+        vendor: "Roomle",
+        docs: "seed 002 (specs/roomle); header, encoding, key derivation and plaintext are documented defaults",
+        declaration: || json!({"scheme": "encrypted-token"}),
+    },
+];
+
+/// Every preset, in the order `cargo hookgen schemes` lists them.
+pub fn presets() -> &'static [Preset] {
+    PRESETS
+}
+
+/// The preset of this name.
+pub fn preset(name: &str) -> Option<&'static Preset> {
+    PRESETS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// A declaration with `preset: NAME` expanded: the preset's keys, then the declaration's own
+/// keys over them. A declaration without `preset` is returned as it is.
+pub fn expand(declaration: &Value) -> Result<Value, String> {
+    let Some(name) = declaration.get("preset") else {
+        return Ok(declaration.clone());
+    };
+    let found = name.as_str().and_then(preset).ok_or_else(|| {
+        format!(
+            "unknown preset {name}; the presets are {}",
+            PRESETS
+                .iter()
+                .map(|p| p.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let mut out = found.declaration();
+    if let (Value::Object(out), Value::Object(own)) = (&mut out, declaration) {
+        for (k, v) in own.iter().filter(|(k, _)| *k != "preset") {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_is_a_valid_scheme() {
+        for p in presets() {
+            let scheme: Result<Scheme, _> = serde_json::from_value(p.declaration());
+            assert!(scheme.is_ok(), "{}: {scheme:?}", p.name);
+            assert_ne!(p.scheme(), Scheme::None, "{}", p.name);
+        }
+    }
+
+    #[test]
+    fn keys_beside_the_preset_override_it() {
+        let d = expand(&json!({"preset": "github", "tolerance": 60, "header": "X-Other"})).unwrap();
+        assert_eq!(d["header"], "X-Other");
+        assert_eq!(d["prefix"], "sha256=");
+        assert_eq!(d["tolerance"], 60);
+        let e = expand(&json!({"preset": "nope"})).unwrap_err();
+        assert!(e.contains("github"), "{e}");
+    }
+}
