@@ -51,7 +51,8 @@ pub fn analyze_bytes(bytes: &[u8], name: &str) -> Result<Analysis, LoadError> {
     Ok(analyze_document(load::load_bytes(bytes, name)?))
 }
 
-fn analyze_document(mut document: Document) -> Analysis {
+/// Analyse a loaded document (after adjusting its configuration, for instance).
+pub fn analyze_document(mut document: Document) -> Analysis {
     let (api, ir_diags) = ir::build(&document);
     let lint_diags = lint::lint(&api);
     let mut diagnostics = std::mem::take(&mut document.diagnostics);

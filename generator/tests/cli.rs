@@ -186,3 +186,52 @@ fn verify_exits_0_when_a_delivery_verifies_1_with_the_reason_when_not_2_on_usage
     assert_eq!(exit(&["schemes"]), ExitCode::SUCCESS);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// The vendor-library vectors through `cargo hookgen verify`, with a spec naming the preset.
+#[test]
+fn verify_accepts_vendor_library_deliveries_and_rejects_tampered_ones() {
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("runtime/tests/vendor-vectors.json")).unwrap(),
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("hookgen-vendor-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, v) in file["vectors"].as_array().unwrap().iter().enumerate() {
+        let spec = dir.join(format!("spec{i}.yaml"));
+        std::fs::write(
+            &spec,
+            format!(
+                "openapi: 3.1.0\ninfo: {{title: t, version: '1'}}\nx-webhook-signature: {{preset: {}}}\nwebhooks: {{}}\n",
+                v["preset"].as_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let body = v["body"].as_str().unwrap().as_bytes().to_vec();
+        let good = dir.join(format!("good{i}"));
+        std::fs::write(&good, &body).unwrap();
+        let mut tampered = body.clone();
+        tampered[10] ^= 1;
+        let bad = dir.join(format!("bad{i}"));
+        std::fs::write(&bad, &tampered).unwrap();
+        let headers = dir.join(format!("headers{i}.json"));
+        std::fs::write(&headers, v["headers"].to_string()).unwrap();
+        let now = v["now"].to_string();
+        let run = |body: &Path| {
+            exit(&[
+                "verify",
+                &spec.display().to_string(),
+                "--secret",
+                v["secret"].as_str().unwrap(),
+                "--headers",
+                &headers.display().to_string(),
+                "--body",
+                &body.display().to_string(),
+                "--at",
+                &now,
+            ])
+        };
+        assert_eq!(run(&good), ExitCode::SUCCESS, "{}", v["library"]);
+        assert_eq!(run(&bad), ExitCode::from(1), "{}", v["library"]);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

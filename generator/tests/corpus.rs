@@ -126,11 +126,23 @@ fn corpus_loads_generates_everything_and_crates_pass_their_tests_outside_the_rep
     let work = std::env::temp_dir().join("hookgen-corpus");
     assert!(!work.starts_with(&repo));
     let _ = std::fs::remove_dir_all(work.join("crates"));
+    let signatures: BTreeMap<String, toml::Value> = toml::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus-signatures.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
     let mut rows = Vec::new();
     for spec in files_in(&corpus, &["json", "yml", "yaml"]) {
         let name = spec.strip_prefix(&corpus).unwrap().display().to_string();
         let started = Instant::now();
-        let analysis = hookgen::analyze(&spec).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let vendor = name.split('/').next().unwrap().to_string();
+        let mut document = hookgen::load::load(&spec).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Some(declaration) = signatures.get(&vendor) {
+            document.config.signature = Some(serde_json::to_value(declaration).unwrap());
+        }
+        let analysis = hookgen::analyze_document(document);
         let load = format!("{:.0?}", started.elapsed());
         let errors: Vec<String> = analysis
             .diagnostics
@@ -155,7 +167,12 @@ fn corpus_loads_generates_everything_and_crates_pass_their_tests_outside_the_rep
         for d in analysis.diagnostics.iter() {
             *codes.entry(d.code).or_default() += 1;
         }
-        let vendor = name.split('/').next().unwrap().to_string();
+        if signatures.contains_key(&vendor) {
+            assert!(
+                api.signature.is_some(),
+                "{name}: the declared scheme was not taken"
+            );
+        }
         let slug: String = name
             .trim_end_matches(|c| c != '.')
             .trim_end_matches('.')

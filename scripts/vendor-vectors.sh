@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Regenerate runtime/tests/vendor-vectors.json from the vendors' own libraries (PyPI). Kept out
+# of the default test run: the vectors are checked in, and the tests read them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${VENDOR_VENV:-${TMPDIR:-/tmp}/hookgen-vendor-libs}"
+python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet svix==2.9.1 standardwebhooks==1.1.0 stripe==16.1.0 slack_sdk==3.48.0
+"$venv/bin/python" scripts/vendor-vectors.py
