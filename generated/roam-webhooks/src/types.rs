@@ -1102,7 +1102,7 @@ pub struct SubscribeRequest {
     /// `event` (required).
     pub event: EventName,
     /// `filter` (optional).
-    #[serde(default, skip_serializing_if = "filter_is_absent")]
+    #[serde(default, skip_serializing_if = "Filter::is_absent")]
     pub filter: Option<Filter>,
     /// Events API version, e.g. `v0`.
     #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
@@ -1239,10 +1239,10 @@ impl Filter {
         self.lobby_id.is_none() && self.codes.is_none() && self.event_id.is_none()
             && self.status.is_none()
     }
-}
-
-fn filter_is_absent(value: &Option<Filter>) -> bool {
-    value.as_ref().map_or(true, Filter::is_empty)
+    /// Whether an optional field of this type is left out of a request: absent or empty.
+    pub fn is_absent(value: &Option<Self>) -> bool {
+        value.as_ref().map_or(true, Self::is_empty)
+    }
 }
 
 /// A webhook subscription. Subscribing again with the same event and url updates the filter.
@@ -1257,7 +1257,7 @@ pub struct Subscription {
     /// `url` (required).
     pub url: String,
     /// `filter` (optional).
-    #[serde(default, skip_serializing_if = "filter_is_absent")]
+    #[serde(default, skip_serializing_if = "Filter::is_absent")]
     pub filter: Option<Filter>,
     /// Created through the API (true) or configured statically (false).
     pub dynamic: bool,

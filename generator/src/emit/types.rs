@@ -122,9 +122,7 @@ fn struct_def(
             quote!(rename = #wire,)
         });
         let skip = match omit_when_empty_type(types, &f.ty) {
-            Some(t) if !f.boxed => {
-                format!("{}_is_absent", heck::ToSnakeCase::to_snake_case(t.as_str()))
-            }
+            Some(t) if !f.boxed => format!("{t}::is_absent"),
             _ => "Option::is_none".to_string(),
         };
         let optional = (!f.required).then(|| quote!(default, skip_serializing_if = #skip,));
@@ -352,10 +350,6 @@ fn is_empty_impl(name: &proc_macro2::Ident, fields: &[Field]) -> TokenStream {
         let n = ident(&f.name);
         quote!(self.#n.is_none())
     });
-    let helper = format_ident!(
-        "{}_is_absent",
-        heck::ToSnakeCase::to_snake_case(name.to_string().as_str())
-    );
     quote! {
         impl #name {
             /// True when no property is set. The spec requires at least one (`minProperties`),
@@ -363,10 +357,11 @@ fn is_empty_impl(name: &proc_macro2::Ident, fields: &[Field]) -> TokenStream {
             pub fn is_empty(&self) -> bool {
                 #(#checks)&&*
             }
-        }
 
-        fn #helper(value: &Option<#name>) -> bool {
-            value.as_ref().map_or(true, #name::is_empty)
+            /// Whether an optional field of this type is left out of a request: absent or empty.
+            pub fn is_absent(value: &Option<Self>) -> bool {
+                value.as_ref().map_or(true, Self::is_empty)
+            }
         }
     }
 }
