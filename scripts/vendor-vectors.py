@@ -73,15 +73,68 @@ def slack_vector():
             "secret": secret, "headers": headers}
 
 
+def adyen_vector():
+    import Adyen.util as util
+
+    key = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
+    items = []
+    for psp, value in (("7914073381342284", 1130), ("8815329842815468", 2500)):
+        item = {"pspReference": psp, "originalReference": "", "merchantAccountCode": "HookgenECOM",
+                "merchantReference": f"order-{psp[-4:]}", "amount": {"value": value, "currency": "EUR"},
+                "eventCode": "AUTHORISATION", "success": "true",
+                "eventDate": "2024-01-01T12:00:00+01:00"}
+        item["additionalData"] = {"hmacSignature": util.generate_notification_sig(item, key).decode()}
+        assert util.is_valid_hmac_notification({"notificationItems": [{"NotificationRequestItem": item}]}, key)
+        items.append({"NotificationRequestItem": item})
+    body = json.dumps({"live": "false", "notificationItems": items}, separators=(",", ":"))
+    return {"preset": "adyen", "library": version("Adyen"), "how": "Adyen.util.generate_notification_sig per item",
+            "secret": key, "headers": {}, "body": body, "tamper": ["2500", "2501"]}
+
+
+def adyen_platform_vector():
+    import Adyen.util as util
+
+    key = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
+    sig = util.generate_payload_sig(BODY.encode(), key).decode()
+    assert util.is_valid_hmac_payload(sig, key, BODY.encode())
+    return {"preset": "adyen-platform", "library": version("Adyen"), "how": "Adyen.util.generate_payload_sig",
+            "secret": key, "headers": {"HmacSignature": sig}}
+
+
+def dropbox_sign_vector():
+    import hashlib
+    import hmac
+
+    from dropbox_sign import EventCallbackHelper
+    from dropbox_sign.models import EventCallbackRequest
+
+    api_key = "hookgen_test_api_key_0123456789"
+    event = {"event_time": "1700000000", "event_type": "signature_request_signed",
+             "event_metadata": {"related_signature_id": "sig_1", "reported_for_account_id": "acc_1"}}
+    # The library only verifies: the hash is made from its documented formula, and the
+    # library's own check must accept it.
+    event["event_hash"] = hmac.new(api_key.encode(), (event["event_time"] + event["event_type"]).encode(),
+                                   hashlib.sha256).hexdigest()
+    payload = {"event": event}
+    assert EventCallbackHelper.is_valid(api_key, EventCallbackRequest.init(payload))
+    return {"preset": "dropbox-sign", "library": version("dropbox-sign"),
+            "how": "HMAC from the documented formula, accepted by EventCallbackHelper.is_valid",
+            "secret": api_key, "headers": {}, "body": json.dumps(payload, separators=(",", ":")),
+            "tamper": ["signature_request_signed", "signature_request_viewed"]}
+
+
 def main():
     vectors = []
-    for make in (svix_vector, standardwebhooks_vector, stripe_vector, slack_vector):
+    for make in (svix_vector, standardwebhooks_vector, stripe_vector, slack_vector,
+                 adyen_vector, adyen_platform_vector, dropbox_sign_vector):
         v = make()
-        v.update({"body": BODY, "now": TS + 10})
+        v.setdefault("body", BODY)
+        v["now"] = TS + 10
         vectors.append(v)
     OUT.write_text(json.dumps({
         "about": "Deliveries signed by the vendors' own libraries (scripts/vendor-vectors.sh). "
-                 "now = the verifier clock. Each must verify; a copy with one body byte changed must not.",
+                 "now = the verifier clock. Each must verify; a tampered copy (tamper: [from, to] replaced in "
+                 "the body, else byte 10 flipped) must not.",
         "vectors": vectors,
     }, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {len(vectors)} vectors to {OUT}")

@@ -30,6 +30,7 @@ pub fn send(
         .map(|s| s.scheme.clone())
         .ok_or("the spec declares no signature scheme; nothing to sign with")?;
     let verifier = Verifier::new(scheme, [secret]).map_err(|e| e.to_string())?;
+    let body = verifier.sign_body(&body).map_err(|e| e.to_string())?;
     let id = delivery_id();
     let headers = verifier
         .sign(&body, Some(&id), None)

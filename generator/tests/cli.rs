@@ -209,8 +209,18 @@ fn verify_accepts_vendor_library_deliveries_and_rejects_tampered_ones() {
         let body = v["body"].as_str().unwrap().as_bytes().to_vec();
         let good = dir.join(format!("good{i}"));
         std::fs::write(&good, &body).unwrap();
-        let mut tampered = body.clone();
-        tampered[10] ^= 1;
+        let tampered = match v["tamper"].as_array() {
+            Some(pair) => v["body"]
+                .as_str()
+                .unwrap()
+                .replacen(pair[0].as_str().unwrap(), pair[1].as_str().unwrap(), 1)
+                .into_bytes(),
+            None => {
+                let mut b = body.clone();
+                b[10] ^= 1;
+                b
+            }
+        };
         let bad = dir.join(format!("bad{i}"));
         std::fs::write(&bad, &tampered).unwrap();
         let headers = dir.join(format!("headers{i}.json"));

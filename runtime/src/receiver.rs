@@ -324,9 +324,9 @@ async fn handle<W: WebhookVerifier>(
     {
         shared.stats.rejected.fetch_add(1, Ordering::SeqCst);
         return match e {
-            WebhookError::MissingHeader(_) | WebhookError::MalformedHeader { .. } => {
-                (StatusCode::BAD_REQUEST, "bad request")
-            }
+            WebhookError::MissingHeader(_)
+            | WebhookError::MalformedHeader { .. }
+            | WebhookError::MalformedBody(_) => (StatusCode::BAD_REQUEST, "bad request"),
             _ => (StatusCode::UNAUTHORIZED, "unauthorized"),
         };
     }

@@ -30,16 +30,22 @@ pub fn types_module(types: &TypeSpace, attributes: &[TokenStream]) -> TokenStrea
             use std::str::FromStr;
         )
     });
-    let serde_imports = match (has_enum, has_tagged) {
-        (true, _) => quote!(
+    // Aliases (`pub type`) derive nothing: a spec whose schemas are all free-form needs no serde.
+    let derives = types
+        .types
+        .iter()
+        .any(|t| !matches!(t.kind, TypeKind::Alias(_)));
+    let serde_imports = match (has_enum, has_tagged, derives) {
+        (true, _, _) => quote!(
             use serde::{Deserialize, Deserializer, Serialize, Serializer};
         ),
-        (false, true) => quote!(
+        (false, true, _) => quote!(
             use serde::{Deserialize, Deserializer, Serialize};
         ),
-        (false, false) => quote!(
+        (false, false, true) => quote!(
             use serde::{Deserialize, Serialize};
         ),
+        (false, false, false) => quote!(),
     };
     quote! {
         #enum_imports

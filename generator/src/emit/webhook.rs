@@ -1,12 +1,12 @@
 //! The `Webhook` type: verify + decode in one call, with the vendor's scheme built in.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::ir::Api;
 use hookgen_runtime::verify::{
-    Algorithm, Encoding, HeaderFamily, HeaderFormat, HmacScheme, KeyDerivation, TokenEncoding,
-    TokenIv, TokenPlaintext, TokenScheme,
+    Algorithm, BodySignatureScheme, Encoding, HeaderFamily, HeaderFormat, HmacScheme,
+    KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme,
 };
 use hookgen_runtime::Scheme;
 
@@ -210,6 +210,13 @@ fn sign_method(s: &Scheme) -> TokenStream {
                 self.verifier.sign(&[], None, Some(timestamp))
             }
         },
+        Scheme::BodySignature(_) => quote! {
+            /// Sign a JSON body as the vendor would (test kit): the signature goes inside it, so
+            /// the signed body is returned (re-encoded).
+            pub fn sign(&self, body: &[u8]) -> Result<Vec<u8>, WebhookError> {
+                self.verifier.sign_body(body)
+            }
+        },
         Scheme::None => quote!(),
     }
 }
@@ -237,6 +244,15 @@ fn scheme_imports(s: &Scheme) -> TokenStream {
             use hookgen_runtime::verify::{KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme};
             use hookgen_runtime::Scheme;
         },
+        Scheme::BodySignature(b) => {
+            let mut names = vec![quote!(BodySignatureScheme)];
+            names.push(quote!(Algorithm));
+            names.push(quote!(Encoding));
+            if b.secret_encoding != Default::default() {
+                names.push(quote!(SecretEncoding));
+            }
+            quote!(use hookgen_runtime::verify::{#(#names),*}; use hookgen_runtime::Scheme;)
+        }
         Scheme::None => quote!(
             use hookgen_runtime::Scheme;
         ),
@@ -262,6 +278,7 @@ pub fn scheme_expr(s: &Scheme) -> TokenStream {
             quote!(Scheme::Hmac(#b))
         }
         Scheme::EncryptedToken(t) => token_literal(t),
+        Scheme::BodySignature(b) => body_literal(b),
         Scheme::None => quote!(Scheme::None),
     }
 }
@@ -320,6 +337,34 @@ fn hmac_builder(h: &HmacScheme) -> TokenStream {
     quote!(HmacScheme::new(#header) #(#calls)*)
 }
 
+fn body_literal(b: &BodySignatureScheme) -> TokenStream {
+    let algorithm = format_ident!("{}", format!("{:?}", b.algorithm));
+    let encoding = format_ident!("{}", format!("{:?}", b.encoding));
+    let option = |v: &Option<String>| match v {
+        Some(s) => quote!(Some(#s.to_owned())),
+        None => quote!(None),
+    };
+    let (items, item) = (option(&b.items), option(&b.item));
+    let (signature, content) = (&b.signature, &b.signed_content);
+    let secret_encoding = if b.secret_encoding == Default::default() {
+        quote!(Default::default())
+    } else {
+        let e = format_ident!("{}", format!("{:?}", b.secret_encoding));
+        quote!(SecretEncoding::#e)
+    };
+    quote! {
+        Scheme::BodySignature(BodySignatureScheme {
+            algorithm: Algorithm::#algorithm,
+            items: #items,
+            item: #item,
+            signature: #signature.to_owned(),
+            signed_content: #content.to_owned(),
+            encoding: Encoding::#encoding,
+            secret_encoding: #secret_encoding,
+        })
+    }
+}
+
 fn token_literal(t: &TokenScheme) -> TokenStream {
     let header = &t.header;
     let encoding = match t.encoding {
@@ -364,6 +409,9 @@ pub fn scheme_label(s: &Scheme) -> String {
             .to_lowercase()
             .replace(&h.header.to_lowercase(), &h.header),
         Scheme::EncryptedToken(t) => format!("encrypted-token ({})", t.header),
+        Scheme::BodySignature(b) => {
+            format!("body-signature-hmac-{:?} (at {})", b.algorithm, b.signature).to_lowercase()
+        }
         Scheme::None => "none".into(),
     }
 }

@@ -15,6 +15,8 @@ pub enum WebhookError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The body cannot be read where the scheme carries the signature inside it.
+    MalformedBody(&'static str),
     /// No signature in the delivery matches any configured secret.
     SignatureMismatch,
     /// The signed timestamp is outside the replay window.
@@ -37,6 +39,7 @@ impl fmt::Display for WebhookError {
             WebhookError::MalformedHeader { header, reason } => {
                 write!(f, "malformed header `{header}`: {reason}")
             }
+            WebhookError::MalformedBody(reason) => write!(f, "malformed body: {reason}"),
             WebhookError::SignatureMismatch => f.write_str("signature does not match"),
             WebhookError::TimestampOutOfTolerance { timestamp, now } => {
                 write!(

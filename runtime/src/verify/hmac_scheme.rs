@@ -374,31 +374,7 @@ impl HmacScheme {
 
     /// Decode a candidate signature and compare it with the expected MAC in constant time.
     fn matches(&self, candidate: &[u8], expected: &[u8]) -> bool {
-        let mut buf = [0u8; 96];
-        let decoded: &[u8] = match self.encoding {
-            Encoding::Hex => {
-                if candidate.len() != expected.len() * 2 {
-                    return false;
-                }
-                for (i, pair) in candidate.chunks(2).enumerate() {
-                    match (hex_val(pair[0]), hex_val(pair[1])) {
-                        (Some(h), Some(l)) => buf[i] = (h << 4) | l,
-                        _ => return false,
-                    }
-                }
-                &buf[..expected.len()]
-            }
-            Encoding::Base64 => {
-                if candidate.len() > 128 {
-                    return false;
-                }
-                match STANDARD.decode_slice(candidate, &mut buf) {
-                    Ok(n) => &buf[..n],
-                    Err(_) => return false,
-                }
-            }
-        };
-        decoded.len() == expected.len() && bool::from(decoded.ct_eq(expected))
+        signature_matches(self.encoding, candidate, expected)
     }
 
     pub(crate) fn sign(
@@ -471,6 +447,36 @@ fn trim(b: &[u8]) -> &[u8] {
         .map(|i| i + 1)
         .unwrap_or(start);
     &b[start..end.max(start)]
+}
+
+/// Decode a candidate signature and compare it with the expected MAC in constant time; a
+/// wrong length or an undecodable candidate is a mismatch.
+pub(crate) fn signature_matches(encoding: Encoding, candidate: &[u8], expected: &[u8]) -> bool {
+    let mut buf = [0u8; 96];
+    let decoded: &[u8] = match encoding {
+        Encoding::Hex => {
+            if candidate.len() != expected.len() * 2 {
+                return false;
+            }
+            for (i, pair) in candidate.chunks(2).enumerate() {
+                match (hex_val(pair[0]), hex_val(pair[1])) {
+                    (Some(h), Some(l)) => buf[i] = (h << 4) | l,
+                    _ => return false,
+                }
+            }
+            &buf[..expected.len()]
+        }
+        Encoding::Base64 => {
+            if candidate.len() > 128 {
+                return false;
+            }
+            match STANDARD.decode_slice(candidate, &mut buf) {
+                Ok(n) => &buf[..n],
+                Err(_) => return false,
+            }
+        }
+    };
+    decoded.len() == expected.len() && bool::from(decoded.ct_eq(expected))
 }
 
 #[cfg(test)]

@@ -112,6 +112,9 @@ impl KeySet {
                     Key::Mac(h.algorithm, bytes)
                 }
                 Scheme::EncryptedToken(t) => Key::Aes(derive_aes_key(s, t.key_derivation)?),
+                Scheme::BodySignature(b) => {
+                    Key::Mac(b.algorithm, decode_secret(s, b.secret_encoding)?)
+                }
                 Scheme::None => {
                     return Err(WebhookError::InvalidSecret("this scheme takes no secret"))
                 }

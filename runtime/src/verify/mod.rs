@@ -6,6 +6,7 @@
 //! - secrets are checked when the verifier is built, zeroized on drop, never printed;
 //! - the body is the raw bytes as received: never re-serialised, never copied, not required to be UTF-8.
 
+mod body_scheme;
 mod error;
 mod hmac_scheme;
 mod keys;
@@ -18,6 +19,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::HeaderMap;
 use serde::Deserialize;
 
+pub use body_scheme::BodySignatureScheme;
 pub use error::WebhookError;
 pub use hmac_scheme::{Algorithm, Encoding, HeaderFormat, HmacScheme, SecretEncoding};
 pub use standard::{HeaderFamily, StandardWebhooks};
@@ -36,6 +38,8 @@ pub enum Scheme {
     StandardWebhooks(StandardWebhooks),
     /// An HMAC over a template of the body, headers and timestamp (GitHub, Stripe, Slack, ROOMZ, ...).
     Hmac(HmacScheme),
+    /// An HMAC inside the JSON body over some of its fields (Dropbox Sign, Adyen).
+    BodySignature(BodySignatureScheme),
     /// A token in a header, encrypted under the shared secret (Roomle). Does not cover the body.
     EncryptedToken(TokenScheme),
     /// No verification at all. Only reachable through an explicit opt-in.
@@ -71,7 +75,7 @@ impl Scheme {
                 v
             }
             Scheme::EncryptedToken(t) => vec![t.header.to_ascii_lowercase()],
-            Scheme::None => vec![],
+            Scheme::BodySignature(_) | Scheme::None => vec![],
         }
     }
 }
@@ -148,6 +152,7 @@ impl Verifier {
             Scheme::StandardWebhooks(s) => s.verify(&self.keys, headers, body, now, self.tolerance),
             Scheme::Hmac(h) => h.verify(&self.keys, headers, body, now, self.tolerance),
             Scheme::EncryptedToken(t) => t.verify(&self.keys, headers, now, self.tolerance),
+            Scheme::BodySignature(b) => b.verify(&self.keys, body),
             Scheme::None => Ok(()),
         }
     }
@@ -170,7 +175,16 @@ impl Verifier {
             ),
             Scheme::Hmac(h) => h.sign(&self.keys, id, timestamp, body),
             Scheme::EncryptedToken(t) => t.sign(&self.keys, timestamp),
-            Scheme::None => Ok(HeaderMap::new()),
+            Scheme::BodySignature(_) | Scheme::None => Ok(HeaderMap::new()),
+        }
+    }
+
+    /// The body as the vendor would send it: for schemes that sign inside the body, each
+    /// signed object gets its signature (the body is re-encoded); for others, unchanged.
+    pub fn sign_body(&self, body: &[u8]) -> Result<Vec<u8>, WebhookError> {
+        match &self.scheme {
+            Scheme::BodySignature(b) => b.sign(&self.keys, body),
+            _ => Ok(body.to_vec()),
         }
     }
 }

@@ -20,6 +20,9 @@
 //! | `paddle` | [Paddle](https://developer.paddle.com/webhooks/signature-verification) | `Paddle-Signature: ts=..;h1=<hex>` over `{ts}:{body}` |
 //! | `lago` | [Lago](https://getlago.com/docs/api-reference/webhooks/format---signature#hmac) | `X-Lago-Signature: <base64>` over the body (the HMAC option) |
 //! | `xero` | [Xero](https://developer.xero.com/documentation/guides/webhooks/configuring-your-server/) | `x-xero-signature: <base64>` over the body |
+//! | `dropbox-sign` | [Dropbox Sign](https://developers.hellosign.com/docs/events/walkthrough/) | `event.event_hash` in the body: hex HMAC-SHA256 (API key) over `event_time` + `event_type` |
+//! | `adyen` | [Adyen](https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/) | `additionalData.hmacSignature` of every notification item: base64 HMAC-SHA256 (hex key) over eight fields |
+//! | `adyen-platform` | [Adyen](https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/#verify-using-the-hmac-signature-header) | `HmacSignature: <base64>` over the body, hex key (balance platform, management webhooks) |
 //! | `roomz`, `roam`, `roostsync`, `roomle` | the seed vendors' docs (`specs/<vendor>/`) | as their specs declare |
 
 use serde_json::{json, Value};
@@ -160,6 +163,35 @@ const PRESETS: &[Preset] = &[
         docs: "https://developer.xero.com/documentation/guides/webhooks/configuring-your-server/",
         declaration: || {
             json!({"scheme": "hmac", "header": "x-xero-signature", "encoding": "base64"})
+        },
+    },
+    Preset {
+        name: "dropbox-sign",
+        vendor: "Dropbox Sign (HelloSign)",
+        docs: "https://developers.hellosign.com/docs/events/walkthrough/",
+        declaration: || {
+            json!({"scheme": "body-signature", "signature": "/event/event_hash",
+                   "signedContent": "{body:/event/event_time}{body:/event/event_type}"})
+        },
+    },
+    Preset {
+        name: "adyen",
+        vendor: "Adyen (standard notifications)",
+        docs: "https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/",
+        declaration: || {
+            json!({"scheme": "body-signature", "items": "/notificationItems",
+                   "item": "/NotificationRequestItem", "signature": "/additionalData/hmacSignature",
+                   "signedContent": "{body:/pspReference}:{body:/originalReference}:{body:/merchantAccountCode}:{body:/merchantReference}:{body:/amount/value}:{body:/amount/currency}:{body:/eventCode}:{body:/success}",
+                   "encoding": "base64", "secretEncoding": "hex"})
+        },
+    },
+    Preset {
+        name: "adyen-platform",
+        vendor: "Adyen (balance platform, management)",
+        docs: "https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "HmacSignature", "encoding": "base64",
+                   "secretEncoding": "hex"})
         },
     },
     Preset {

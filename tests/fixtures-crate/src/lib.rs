@@ -18,6 +18,9 @@ fixture!(keyword_names);
 fixture!(name_collisions);
 fixture!(nullable);
 fixture!(open_enum);
+fixture!(preset_adyen);
+fixture!(preset_adyen_platform);
+fixture!(preset_dropbox_sign);
 fixture!(preset_slack);
 fixture!(preset_standard_webhooks);
 fixture!(preset_stripe);
@@ -216,7 +219,7 @@ mod tests {
             serde_json::from_str(include_str!("../../../runtime/tests/vendor-vectors.json"))
                 .unwrap();
         let vectors = file["vectors"].as_array().unwrap();
-        assert!(vectors.len() >= 4);
+        assert!(vectors.len() >= 7);
         for v in vectors {
             let mut headers = HeaderMap::new();
             for (k, val) in v["headers"].as_object().unwrap() {
@@ -229,8 +232,18 @@ mod tests {
             let body = v["body"].as_str().unwrap().as_bytes().to_vec();
             let now =
                 std::time::UNIX_EPOCH + std::time::Duration::from_secs(v["now"].as_u64().unwrap());
-            let mut tampered = body.clone();
-            tampered[10] ^= 1;
+            let tampered = match v["tamper"].as_array() {
+                Some(pair) => v["body"]
+                    .as_str()
+                    .unwrap()
+                    .replacen(pair[0].as_str().unwrap(), pair[1].as_str().unwrap(), 1)
+                    .into_bytes(),
+                None => {
+                    let mut b = body.clone();
+                    b[10] ^= 1;
+                    b
+                }
+            };
             let check = |body: &[u8]| match v["preset"].as_str().unwrap() {
                 "svix" => preset_svix::Webhook::new(secret)
                     .unwrap()
@@ -245,6 +258,18 @@ mod tests {
                     .verify_at(&headers, body, now)
                     .map(|_| ()),
                 "slack" => preset_slack::Webhook::new(secret)
+                    .unwrap()
+                    .verify_at(&headers, body, now)
+                    .map(|_| ()),
+                "adyen" => preset_adyen::Webhook::new(secret)
+                    .unwrap()
+                    .verify_at(&headers, body, now)
+                    .map(|_| ()),
+                "adyen-platform" => preset_adyen_platform::Webhook::new(secret)
+                    .unwrap()
+                    .verify_at(&headers, body, now)
+                    .map(|_| ()),
+                "dropbox-sign" => preset_dropbox_sign::Webhook::new(secret)
                     .unwrap()
                     .verify_at(&headers, body, now)
                     .map(|_| ()),
