@@ -123,10 +123,54 @@ def dropbox_sign_vector():
             "tamper": ["signature_request_signed", "signature_request_viewed"]}
 
 
+def vonage_vector():
+    import hashlib
+
+    import jwt
+    from vonage_jwt.verify_jwt import verify_signature
+
+    secret = "hookgen-vonage-signature-secret-0123456789abcdef"
+    claims = {"iat": TS, "jti": "6e0a3a0f-hookgen", "iss": "Vonage", "application_id": "app-1",
+              "payload_hash": hashlib.sha256(BODY.encode()).hexdigest()}
+    # Vonage's library only verifies: the token is made with PyJWT as Vonage documents it, and
+    # vonage-jwt must accept it.
+    token = jwt.encode(claims, secret, algorithm="HS256")
+    assert verify_signature(token, secret)
+    return {"preset": "vonage", "library": f"{version('vonage-jwt')} (PyJWT {md.version('PyJWT')} signs)",
+            "how": "PyJWT HS256 with payload_hash, accepted by vonage_jwt.verify_signature",
+            "secret": secret, "headers": {"Authorization": f"Bearer {token}"}}
+
+
+def sendgrid_vector():
+    import base64
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    # A fixed private scalar, so the vector is the same on every run.
+    private = ec.derive_private_key(0x1F2E3D4C5B6A798897A6B5C4D3E2F1000102030405060708090A0B0C0D0E0F10, ec.SECP256R1())
+    public_der = private.public_key().public_bytes(serialization.Encoding.DER,
+                                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_b64 = base64.b64encode(public_der).decode()
+    body = '[{"email":"user@example.com","event":"delivered","sg_event_id":"evt_1","timestamp":1700000000}]'
+    # SendGrid's library only verifies: signed with `cryptography` as SendGrid documents it, and
+    # sendgrid's EventWebhook must accept it. ECDSA signatures are randomised: the vector is fixed
+    # once written.
+    signature = base64.b64encode(private.sign((str(TS) + body).encode(), ec.ECDSA(hashes.SHA256()))).decode()
+    assert EventWebhook(public_b64).verify_signature(body, signature, str(TS))
+    return {"preset": "sendgrid", "library": f"{version('sendgrid')} (cryptography {md.version('cryptography')} signs)",
+            "how": "ECDSA P-256 over timestamp+body, accepted by sendgrid EventWebhook.verify_signature",
+            "secret": public_b64, "body": body,
+            "headers": {"X-Twilio-Email-Event-Webhook-Signature": signature,
+                        "X-Twilio-Email-Event-Webhook-Timestamp": str(TS)}}
+
+
 def main():
     vectors = []
     for make in (svix_vector, standardwebhooks_vector, stripe_vector, slack_vector,
-                 adyen_vector, adyen_platform_vector, dropbox_sign_vector):
+                 adyen_vector, adyen_platform_vector, dropbox_sign_vector, vonage_vector,
+                 sendgrid_vector):
         v = make()
         v.setdefault("body", BODY)
         v["now"] = TS + 10

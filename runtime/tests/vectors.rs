@@ -171,3 +171,34 @@ fn tampered(v: &Value) -> Vec<u8> {
         }
     }
 }
+
+/// The algorithm is pinned by the declaration: `none` and a token of another algorithm are
+/// refused, and a public-key scheme refuses a key of the wrong kind when it is built.
+#[test]
+fn jwt_algorithm_is_pinned_and_keys_are_checked() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let hs: Scheme =
+        serde_json::from_value(json!({"scheme": "jwt", "algorithm": "HS256"})).unwrap();
+    let verifier = Verifier::new(hs, ["a-long-enough-shared-secret-for-hs256"]).unwrap();
+    let now = SystemTime::now();
+    let iat = now.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let good = verifier.sign(b"{}", None, Some(iat as i64)).unwrap();
+    assert!(verifier.verify_at(&good, b"{}", now).is_ok());
+    let unsigned = format!(
+        "Bearer {}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&json!({"iat": iat}))
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert("authorization", HeaderValue::from_str(&unsigned).unwrap());
+    assert!(verifier.verify_at(&headers, b"{}", now).is_err());
+    let rs: Scheme =
+        serde_json::from_value(json!({"scheme": "jwt", "algorithm": "RS256"})).unwrap();
+    assert!(Verifier::new(rs, ["not a key"]).is_err());
+    let pk = hookgen_runtime::verify::presets::preset("sendgrid")
+        .unwrap()
+        .scheme();
+    let err = Verifier::new(pk, ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).unwrap_err();
+    assert!(err.to_string().contains("public key"), "{err}");
+}

@@ -5,8 +5,9 @@ use quote::{format_ident, quote};
 
 use crate::ir::Api;
 use hookgen_runtime::verify::{
-    Algorithm, BodySignatureScheme, Encoding, HeaderFamily, HeaderFormat, HmacScheme,
-    KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme,
+    Algorithm, BodySignatureScheme, Encoding, HeaderFamily, HeaderFormat, HmacScheme, JwtScheme,
+    KeyDerivation, PublicKeyAlgorithm, PublicKeyScheme, TokenEncoding, TokenIv, TokenPlaintext,
+    TokenScheme,
 };
 use hookgen_runtime::Scheme;
 
@@ -210,6 +211,14 @@ fn sign_method(s: &Scheme) -> TokenStream {
                 self.verifier.sign(&[], None, Some(timestamp))
             }
         },
+        Scheme::Jwt(_) => quote! {
+            /// A token for this body as the vendor would send it (test kit; shared-secret
+            /// algorithms only, a public key cannot sign).
+            pub fn sign(&self, body: &[u8], timestamp: i64) -> Result<HeaderMap, WebhookError> {
+                self.verifier.sign(body, None, Some(timestamp))
+            }
+        },
+        Scheme::PublicKey(_) => quote!(),
         Scheme::BodySignature(_) => quote! {
             /// Sign a JSON body as the vendor would (test kit): the signature goes inside it, so
             /// the signed body is returned (re-encoded).
@@ -253,6 +262,14 @@ fn scheme_imports(s: &Scheme) -> TokenStream {
             }
             quote!(use hookgen_runtime::verify::{#(#names),*}; use hookgen_runtime::Scheme;)
         }
+        Scheme::Jwt(_) => quote!(
+            use hookgen_runtime::verify::{JwtAlgorithm, JwtScheme};
+            use hookgen_runtime::Scheme;
+        ),
+        Scheme::PublicKey(_) => quote!(
+            use hookgen_runtime::verify::{Encoding, PublicKeyAlgorithm, PublicKeyScheme};
+            use hookgen_runtime::Scheme;
+        ),
         Scheme::None => quote!(
             use hookgen_runtime::Scheme;
         ),
@@ -279,6 +296,8 @@ pub fn scheme_expr(s: &Scheme) -> TokenStream {
         }
         Scheme::EncryptedToken(t) => token_literal(t),
         Scheme::BodySignature(b) => body_literal(b),
+        Scheme::Jwt(j) => jwt_literal(j),
+        Scheme::PublicKey(p) => public_key_literal(p),
         Scheme::None => quote!(Scheme::None),
     }
 }
@@ -337,14 +356,60 @@ fn hmac_builder(h: &HmacScheme) -> TokenStream {
     quote!(HmacScheme::new(#header) #(#calls)*)
 }
 
+fn option_text(v: &Option<String>) -> TokenStream {
+    match v {
+        Some(s) => quote!(Some(#s.to_owned())),
+        None => quote!(None),
+    }
+}
+
+fn jwt_literal(j: &JwtScheme) -> TokenStream {
+    let header = &j.header;
+    let algorithm = format_ident!("{}", format!("{:?}", j.algorithm));
+    let (issuer, audience) = (option_text(&j.issuer), option_text(&j.audience));
+    let body_hash = option_text(&j.body_hash_claim);
+    let tol = j.tolerance_seconds;
+    quote! {
+        Scheme::Jwt(JwtScheme {
+            header: #header.to_owned(),
+            algorithm: JwtAlgorithm::#algorithm,
+            issuer: #issuer,
+            audience: #audience,
+            body_hash_claim: #body_hash,
+            tolerance_seconds: #tol,
+        })
+    }
+}
+
+fn public_key_literal(p: &PublicKeyScheme) -> TokenStream {
+    let algorithm = match p.algorithm {
+        PublicKeyAlgorithm::EcdsaP256Sha256 => quote!(PublicKeyAlgorithm::EcdsaP256Sha256),
+        PublicKeyAlgorithm::RsaPkcs1Sha256 => quote!(PublicKeyAlgorithm::RsaPkcs1Sha256),
+        PublicKeyAlgorithm::Ed25519 => quote!(PublicKeyAlgorithm::Ed25519),
+    };
+    let header = &p.header;
+    let encoding = format_ident!("{}", format!("{:?}", p.encoding));
+    let prefix = option_text(&p.prefix);
+    let content = &p.signed_content;
+    let ts = option_text(&p.timestamp_header);
+    let tol = p.tolerance_seconds;
+    quote! {
+        Scheme::PublicKey(PublicKeyScheme {
+            algorithm: #algorithm,
+            header: #header.to_owned(),
+            encoding: Encoding::#encoding,
+            prefix: #prefix,
+            signed_content: #content.to_owned(),
+            timestamp_header: #ts,
+            tolerance_seconds: #tol,
+        })
+    }
+}
+
 fn body_literal(b: &BodySignatureScheme) -> TokenStream {
     let algorithm = format_ident!("{}", format!("{:?}", b.algorithm));
     let encoding = format_ident!("{}", format!("{:?}", b.encoding));
-    let option = |v: &Option<String>| match v {
-        Some(s) => quote!(Some(#s.to_owned())),
-        None => quote!(None),
-    };
-    let (items, item) = (option(&b.items), option(&b.item));
+    let (items, item) = (option_text(&b.items), option_text(&b.item));
     let (signature, content) = (&b.signature, &b.signed_content);
     let secret_encoding = if b.secret_encoding == Default::default() {
         quote!(Default::default())
@@ -412,6 +477,10 @@ pub fn scheme_label(s: &Scheme) -> String {
         Scheme::BodySignature(b) => {
             format!("body-signature-hmac-{:?} (at {})", b.algorithm, b.signature).to_lowercase()
         }
+        Scheme::Jwt(j) => format!("jwt-{:?} ({})", j.algorithm, j.header),
+        Scheme::PublicKey(p) => format!("{:?} ({})", p.algorithm, p.header)
+            .to_lowercase()
+            .replace(&p.header.to_lowercase(), &p.header),
         Scheme::None => "none".into(),
     }
 }

@@ -120,7 +120,7 @@ fn default_tolerance() -> u64 {
 }
 
 /// A piece of the signed-content template.
-enum Part<'a> {
+pub(crate) enum Part<'a> {
     Literal(&'a str),
     Body,
     Timestamp,
@@ -128,7 +128,7 @@ enum Part<'a> {
     Header(&'a str),
 }
 
-fn parts(template: &str) -> impl Iterator<Item = Part<'_>> {
+pub(crate) fn parts(template: &str) -> impl Iterator<Item = Part<'_>> {
     let mut rest = template;
     std::iter::from_fn(move || {
         if rest.is_empty() {

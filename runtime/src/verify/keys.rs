@@ -67,6 +67,8 @@ pub(crate) enum Key {
     Ed25519Public(ed25519_dalek::VerifyingKey),
     Ed25519Secret(Box<ed25519_dalek::SigningKey>),
     Aes(Zeroizing<Vec<u8>>),
+    Jwt(Box<super::jwt_scheme::JwtKey>),
+    Public(super::public_key::PublicKey),
 }
 
 pub(crate) struct KeySet {
@@ -84,6 +86,28 @@ impl KeySet {
 
     pub fn iter(&self) -> impl Iterator<Item = &Key> {
         self.keys.iter()
+    }
+
+    /// The JWT keys.
+    pub fn jwt(&self) -> Vec<&super::jwt_scheme::JwtKey> {
+        self.keys
+            .iter()
+            .filter_map(|k| match k {
+                Key::Jwt(j) => Some(j.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The public keys.
+    pub fn public(&self) -> Vec<&super::public_key::PublicKey> {
+        self.keys
+            .iter()
+            .filter_map(|k| match k {
+                Key::Public(p) => Some(p),
+                _ => None,
+            })
+            .collect()
     }
 
     /// A freshly keyed HMAC per secret.
@@ -112,6 +136,8 @@ impl KeySet {
                     Key::Mac(h.algorithm, bytes)
                 }
                 Scheme::EncryptedToken(t) => Key::Aes(derive_aes_key(s, t.key_derivation)?),
+                Scheme::Jwt(j) => Key::Jwt(Box::new(j.key(s)?)),
+                Scheme::PublicKey(p) => Key::Public(p.key(s)?),
                 Scheme::BodySignature(b) => {
                     Key::Mac(b.algorithm, decode_secret(s, b.secret_encoding)?)
                 }

@@ -9,8 +9,10 @@
 mod body_scheme;
 mod error;
 mod hmac_scheme;
+mod jwt_scheme;
 mod keys;
 pub mod presets;
+mod public_key;
 mod standard;
 mod token;
 
@@ -22,6 +24,8 @@ use serde::Deserialize;
 pub use body_scheme::BodySignatureScheme;
 pub use error::WebhookError;
 pub use hmac_scheme::{Algorithm, Encoding, HeaderFormat, HmacScheme, SecretEncoding};
+pub use jwt_scheme::{JwtAlgorithm, JwtScheme};
+pub use public_key::{PublicKeyAlgorithm, PublicKeyScheme};
 pub use standard::{HeaderFamily, StandardWebhooks};
 pub use token::{KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme};
 
@@ -40,6 +44,10 @@ pub enum Scheme {
     Hmac(HmacScheme),
     /// An HMAC inside the JSON body over some of its fields (Dropbox Sign, Adyen).
     BodySignature(BodySignatureScheme),
+    /// A signed JWT in a header, optionally bound to the body (Vonage).
+    Jwt(JwtScheme),
+    /// A signature made with the vendor's private key: ECDSA P-256, RSA or Ed25519 (SendGrid).
+    PublicKey(PublicKeyScheme),
     /// A token in a header, encrypted under the shared secret (Roomle). Does not cover the body.
     EncryptedToken(TokenScheme),
     /// No verification at all. Only reachable through an explicit opt-in.
@@ -54,6 +62,10 @@ impl Scheme {
             Scheme::Hmac(h) if h.has_timestamp() => Some(Duration::from_secs(h.tolerance_seconds)),
             Scheme::EncryptedToken(t) if t.plaintext == TokenPlaintext::UnixTimestamp => {
                 Some(Duration::from_secs(t.tolerance_seconds))
+            }
+            Scheme::Jwt(j) => Some(Duration::from_secs(j.tolerance_seconds)),
+            Scheme::PublicKey(p) if p.timestamp_header.is_some() => {
+                Some(Duration::from_secs(p.tolerance_seconds))
             }
             _ => None,
         }
@@ -75,6 +87,12 @@ impl Scheme {
                 v
             }
             Scheme::EncryptedToken(t) => vec![t.header.to_ascii_lowercase()],
+            Scheme::Jwt(j) => vec![j.header.to_ascii_lowercase()],
+            Scheme::PublicKey(p) => {
+                let mut v = vec![p.header.to_ascii_lowercase()];
+                v.extend(p.timestamp_header.iter().map(|t| t.to_ascii_lowercase()));
+                v
+            }
             Scheme::BodySignature(_) | Scheme::None => vec![],
         }
     }
@@ -153,6 +171,10 @@ impl Verifier {
             Scheme::Hmac(h) => h.verify(&self.keys, headers, body, now, self.tolerance),
             Scheme::EncryptedToken(t) => t.verify(&self.keys, headers, now, self.tolerance),
             Scheme::BodySignature(b) => b.verify(&self.keys, body),
+            Scheme::Jwt(j) => j.verify(&self.keys.jwt(), headers, body, now, self.tolerance),
+            Scheme::PublicKey(p) => {
+                p.verify(&self.keys.public(), headers, body, now, self.tolerance)
+            }
             Scheme::None => Ok(()),
         }
     }
@@ -175,6 +197,11 @@ impl Verifier {
             ),
             Scheme::Hmac(h) => h.sign(&self.keys, id, timestamp, body),
             Scheme::EncryptedToken(t) => t.sign(&self.keys, timestamp),
+            Scheme::Jwt(j) => match self.keys.jwt().first() {
+                Some(key) => j.sign(key, body, timestamp),
+                None => Err(WebhookError::InvalidSecret("no secret to sign with")),
+            },
+            Scheme::PublicKey(_) => Err(WebhookError::InvalidSecret("a public key cannot sign")),
             Scheme::BodySignature(_) | Scheme::None => Ok(HeaderMap::new()),
         }
     }

@@ -23,6 +23,8 @@
 //! | `dropbox-sign` | [Dropbox Sign](https://developers.hellosign.com/docs/events/walkthrough/) | `event.event_hash` in the body: hex HMAC-SHA256 (API key) over `event_time` + `event_type` |
 //! | `adyen` | [Adyen](https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/) | `additionalData.hmacSignature` of every notification item: base64 HMAC-SHA256 (hex key) over eight fields |
 //! | `adyen-platform` | [Adyen](https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/#verify-using-the-hmac-signature-header) | `HmacSignature: <base64>` over the body, hex key (balance platform, management webhooks) |
+//! | `vonage` | [Vonage](https://developer.vonage.com/en/getting-started/concepts/webhooks#validating-signed-webhooks) | `Authorization: Bearer <JWT>`, HS256 with the signature secret, `payload_hash` = SHA-256 of the body |
+//! | `sendgrid` | [SendGrid](https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features) | ECDSA P-256, base64 DER in `X-Twilio-Email-Event-Webhook-Signature` over `{timestamp}{body}`; the key is SendGrid's public key |
 //! | `roomz`, `roam`, `roostsync`, `roomle` | the seed vendors' docs (`specs/<vendor>/`) | as their specs declare |
 
 use serde_json::{json, Value};
@@ -192,6 +194,25 @@ const PRESETS: &[Preset] = &[
         declaration: || {
             json!({"scheme": "hmac", "header": "HmacSignature", "encoding": "base64",
                    "secretEncoding": "hex"})
+        },
+    },
+    Preset {
+        name: "vonage",
+        vendor: "Vonage (signed webhooks)",
+        docs: "https://developer.vonage.com/en/getting-started/concepts/webhooks#validating-signed-webhooks",
+        declaration: || {
+            json!({"scheme": "jwt", "algorithm": "HS256", "bodyHashClaim": "payload_hash"})
+        },
+    },
+    Preset {
+        name: "sendgrid",
+        vendor: "SendGrid (Event Webhook)",
+        docs: "https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features",
+        declaration: || {
+            json!({"scheme": "public-key", "algorithm": "ecdsa-p256-sha256",
+                   "header": "X-Twilio-Email-Event-Webhook-Signature",
+                   "timestampHeader": "X-Twilio-Email-Event-Webhook-Timestamp",
+                   "signedContent": "{timestamp}{body}"})
         },
     },
     Preset {

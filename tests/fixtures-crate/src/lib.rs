@@ -21,10 +21,12 @@ fixture!(open_enum);
 fixture!(preset_adyen);
 fixture!(preset_adyen_platform);
 fixture!(preset_dropbox_sign);
+fixture!(preset_sendgrid);
 fixture!(preset_slack);
 fixture!(preset_standard_webhooks);
 fixture!(preset_stripe);
 fixture!(preset_svix);
+fixture!(preset_vonage);
 fixture!(recursion);
 fixture!(tolerant_defects);
 fixture!(untagged_oneof);
@@ -219,7 +221,7 @@ mod tests {
             serde_json::from_str(include_str!("../../../runtime/tests/vendor-vectors.json"))
                 .unwrap();
         let vectors = file["vectors"].as_array().unwrap();
-        assert!(vectors.len() >= 7);
+        assert!(vectors.len() >= 9);
         for v in vectors {
             let mut headers = HeaderMap::new();
             for (k, val) in v["headers"].as_object().unwrap() {
@@ -270,6 +272,14 @@ mod tests {
                     .verify_at(&headers, body, now)
                     .map(|_| ()),
                 "dropbox-sign" => preset_dropbox_sign::Webhook::new(secret)
+                    .unwrap()
+                    .verify_at(&headers, body, now)
+                    .map(|_| ()),
+                "vonage" => preset_vonage::Webhook::new(secret)
+                    .unwrap()
+                    .verify_at(&headers, body, now)
+                    .map(|_| ()),
+                "sendgrid" => preset_sendgrid::Webhook::new(secret)
                     .unwrap()
                     .verify_at(&headers, body, now)
                     .map(|_| ()),
