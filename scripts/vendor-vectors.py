@@ -166,11 +166,29 @@ def sendgrid_vector():
                         "X-Twilio-Email-Event-Webhook-Timestamp": str(TS)}}
 
 
+def twilio_vector():
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    token = "12345678901234567890123456789012"
+    url = "https://receiver.example.com/webhooks/twilio?tenant=acme"
+    params = {"CallSid": "CA1234567890ABCDE", "Caller": "+12349013030", "Digits": "1234",
+              "From": "+12349013030", "To": "+18005551212", "Body": "caf\u00e9 & more"}
+    validator = RequestValidator(token)
+    sig = validator.compute_signature(url, params)
+    assert validator.validate(url, params, sig)
+    return {"preset": "twilio", "library": version("twilio"), "how": "twilio RequestValidator.compute_signature",
+            "secret": token, "url": url, "body": urlencode(params),
+            "headers": {"X-Twilio-Signature": sig, "Content-Type": "application/x-www-form-urlencoded"},
+            "tamper": ["Digits=1234", "Digits=1235"]}
+
+
 def main():
     vectors = []
     for make in (svix_vector, standardwebhooks_vector, stripe_vector, slack_vector,
                  adyen_vector, adyen_platform_vector, dropbox_sign_vector, vonage_vector,
-                 sendgrid_vector):
+                 sendgrid_vector, twilio_vector):
         v = make()
         v.setdefault("body", BODY)
         v["now"] = TS + 10

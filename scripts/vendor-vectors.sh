@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 venv="${VENDOR_VENV:-${TMPDIR:-/tmp}/hookgen-vendor-libs}"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet svix==2.9.1 standardwebhooks==1.1.0 stripe==16.1.0 slack_sdk==3.48.0 Adyen==16.0.0 dropbox-sign==2.0.0 \
-  vonage-jwt==1.1.5 PyJWT==2.15.1 sendgrid==6.12.5 cryptography==50.0.2
+  vonage-jwt==1.1.5 PyJWT==2.15.1 sendgrid==6.12.5 cryptography==50.0.2 twilio==9.13.0
 "$venv/bin/python" scripts/vendor-vectors.py

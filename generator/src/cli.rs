@@ -173,9 +173,9 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             header,
             headers,
             body,
-            url: _,
+            url,
             at,
-        } => verify(&spec, &secret, &header, headers.as_deref(), &body, at),
+        } => verify(&spec, &secret, &header, headers.as_deref(), &body, url, at),
         Command::Schemes => Ok(schemes()),
     };
     match result {
@@ -444,6 +444,7 @@ fn verify(
     header_args: &[String],
     header_file: Option<&Path>,
     body: &Path,
+    url: Option<String>,
     at: Option<i64>,
 ) -> Result<ExitCode, String> {
     use crate::verify_cmd;
@@ -458,6 +459,7 @@ fn verify(
         secrets,
         headers,
         body,
+        url,
         at,
     };
     Ok(match verify_cmd::verify(&scheme, &delivery) {

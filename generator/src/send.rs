@@ -32,9 +32,12 @@ pub fn send(
     let verifier = Verifier::new(scheme, [secret]).map_err(|e| e.to_string())?;
     let body = verifier.sign_body(&body).map_err(|e| e.to_string())?;
     let id = delivery_id();
-    let headers = verifier
-        .sign(&body, Some(&id), None)
-        .map_err(|e| e.to_string())?;
+    let headers = if verifier.needs_url() {
+        verifier.sign_request(to, &body, Some(&id), None)
+    } else {
+        verifier.sign(&body, Some(&id), None)
+    }
+    .map_err(|e| e.to_string())?;
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(30))
         .build();

@@ -14,6 +14,7 @@ pub struct Delivery<'a> {
     pub secrets: &'a [String],
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    pub url: Option<String>,
     pub at: Option<i64>,
 }
 
@@ -31,7 +32,16 @@ pub fn verify(scheme: &Scheme, delivery: &Delivery<'_>) -> Result<String, String
         Some(t) => UNIX_EPOCH - Duration::from_secs(t.unsigned_abs()),
         None => SystemTime::now(),
     };
-    match verifier.verify_at(&delivery.headers, &delivery.body, now) {
+    let result =
+        match &delivery.url {
+            Some(url) => verifier.verify_request_at(url, &delivery.headers, &delivery.body, now),
+            None if verifier.needs_url() => return Err(
+                "this scheme signs the request URL: give the full URL the vendor called with --url"
+                    .into(),
+            ),
+            None => verifier.verify_at(&delivery.headers, &delivery.body, now),
+        };
+    match result {
         Ok(()) => Ok(format!(
             "verified: {} over {} body bytes",
             crate::emit::scheme_label(scheme),
@@ -170,6 +180,7 @@ mod tests {
             secrets: &secret,
             headers,
             body: body.to_vec(),
+            url: None,
             at: None,
         };
         assert!(verify(&github(), &d(good.clone(), &body)).is_ok());
@@ -195,6 +206,7 @@ mod tests {
             secrets: &secret,
             headers,
             body: b"{}".to_vec(),
+            url: None,
             at: Some(2_000),
         };
         let e = verify(&scheme, &d).unwrap_err();

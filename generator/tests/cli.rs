@@ -227,18 +227,25 @@ fn verify_accepts_vendor_library_deliveries_and_rejects_tampered_ones() {
         std::fs::write(&headers, v["headers"].to_string()).unwrap();
         let now = v["now"].to_string();
         let run = |body: &Path| {
-            exit(&[
+            let spec = spec.display().to_string();
+            let headers = headers.display().to_string();
+            let body = body.display().to_string();
+            let mut args = vec![
                 "verify",
-                &spec.display().to_string(),
+                &spec,
                 "--secret",
                 v["secret"].as_str().unwrap(),
                 "--headers",
-                &headers.display().to_string(),
+                &headers,
                 "--body",
-                &body.display().to_string(),
+                &body,
                 "--at",
                 &now,
-            ])
+            ];
+            if let Some(url) = v["url"].as_str() {
+                args.extend(["--url", url]);
+            }
+            exit(&args)
         };
         assert_eq!(run(&good), ExitCode::SUCCESS, "{}", v["library"]);
         assert_eq!(run(&bad), ExitCode::from(1), "{}", v["library"]);

@@ -28,6 +28,7 @@ pub fn webhook_module(api: &Api) -> TokenStream {
         _ => quote!(),
     };
     let sign = scheme.map(sign_method).unwrap_or_default();
+    let verify_request = scheme.map(url_methods).unwrap_or_default();
     let scheme_fn = scheme.map(|s| {
         let expr = scheme_expr(s);
         quote! {
@@ -89,6 +90,8 @@ pub fn webhook_module(api: &Api) -> TokenStream {
             pub fn verify_signature_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), WebhookError> {
                 self.verifier.verify_at(headers, body, now)
             }
+
+            #verify_request
 
             #sign
 
@@ -180,6 +183,29 @@ fn secure_constructors(_s: &Scheme) -> TokenStream {
     }
 }
 
+/// For schemes that sign the request URL (Twilio): verify with the URL the vendor called.
+fn url_methods(s: &Scheme) -> TokenStream {
+    let Scheme::Hmac(h) = s else {
+        return quote!();
+    };
+    if !h.needs_url() {
+        return quote!();
+    }
+    quote! {
+        /// Verify a delivery, then decode it. This vendor signs the request URL: `url` is the
+        /// full URL it called (scheme, host, path and query), as configured on its side.
+        pub fn verify_request(&self, url: &str, headers: &HeaderMap, body: &[u8]) -> Result<Event, WebhookError> {
+            self.verify_request_at(url, headers, body, SystemTime::now())
+        }
+
+        /// [`Webhook::verify_request`] with an explicit clock.
+        pub fn verify_request_at(&self, url: &str, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<Event, WebhookError> {
+            self.verifier.verify_request_at(url, headers, body, now)?;
+            Ok(Event::from_slice(body)?)
+        }
+    }
+}
+
 /// `sign` takes exactly what the scheme signs: an id and a timestamp only where it has them.
 fn sign_method(s: &Scheme) -> TokenStream {
     let doc = quote! {
@@ -190,6 +216,12 @@ fn sign_method(s: &Scheme) -> TokenStream {
             #doc
             pub fn sign(&self, body: &[u8], id: &str, timestamp: i64) -> Result<HeaderMap, WebhookError> {
                 self.verifier.sign(body, Some(id), Some(timestamp))
+            }
+        },
+        Scheme::Hmac(h) if h.needs_url() => quote! {
+            #doc
+            pub fn sign(&self, url: &str, body: &[u8]) -> Result<HeaderMap, WebhookError> {
+                self.verifier.sign_request(url, body, None, None)
             }
         },
         Scheme::Hmac(h) if h.has_timestamp() => quote! {

@@ -17,6 +17,8 @@ pub enum WebhookError {
     },
     /// The body cannot be read where the scheme carries the signature inside it.
     MalformedBody(&'static str),
+    /// The scheme signs the request URL (Twilio): verify with `verify_request`, giving the URL.
+    UrlRequired,
     /// No signature in the delivery matches any configured secret.
     SignatureMismatch,
     /// The signed timestamp is outside the replay window.
@@ -40,6 +42,9 @@ impl fmt::Display for WebhookError {
                 write!(f, "malformed header `{header}`: {reason}")
             }
             WebhookError::MalformedBody(reason) => write!(f, "malformed body: {reason}"),
+            WebhookError::UrlRequired => f.write_str(
+                "this scheme signs the request URL: verify with the full URL the vendor called",
+            ),
             WebhookError::SignatureMismatch => f.write_str("signature does not match"),
             WebhookError::TimestampOutOfTolerance { timestamp, now } => {
                 write!(

@@ -78,7 +78,9 @@ pub struct HmacScheme {
     /// Text before the signature in a plain header (`sha256=`, `v0=`).
     #[serde(default)]
     pub prefix: Option<String>,
-    /// What is signed: a template over `{body}`, `{timestamp}`, `{id}` and `{header:Name}`.
+    /// What is signed: a template over `{body}`, `{timestamp}`, `{id}`, `{header:Name}`, and
+    /// for URL-bound schemes (Twilio) `{url}` (the full request URL) and `{form}` (the form
+    /// body's parameters sorted by name, each as name then value).
     #[serde(default = "body_template")]
     pub signed_content: String,
     /// Plain or key-value header.
@@ -126,6 +128,8 @@ pub(crate) enum Part<'a> {
     Timestamp,
     Id,
     Header(&'a str),
+    Url,
+    Form,
 }
 
 pub(crate) fn parts(template: &str) -> impl Iterator<Item = Part<'_>> {
@@ -143,6 +147,8 @@ pub(crate) fn parts(template: &str) -> impl Iterator<Item = Part<'_>> {
                     "body" => Part::Body,
                     "timestamp" => Part::Timestamp,
                     "id" => Part::Id,
+                    "url" => Part::Url,
+                    "form" => Part::Form,
                     other => match other.strip_prefix("header:") {
                         Some(h) => Part::Header(h),
                         // Not a placeholder: signed as written.
@@ -161,6 +167,7 @@ pub(crate) fn parts(template: &str) -> impl Iterator<Item = Part<'_>> {
 /// Values the template refers to, gathered from one delivery.
 struct Signed<'a> {
     body: &'a [u8],
+    url: Option<&'a [u8]>,
     timestamp: Option<&'a [u8]>,
     id: Option<&'a [u8]>,
     headers: Option<&'a HeaderMap>,
@@ -272,14 +279,24 @@ impl HmacScheme {
             .ok_or_else(|| WebhookError::MissingHeader(self.header.clone()))
     }
 
+    /// Does the signed content include the request URL (so verifying needs it)?
+    pub fn needs_url(&self) -> bool {
+        parts(&self.signed_content).any(|p| matches!(p, Part::Url))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn verify(
         &self,
         keys: &KeySet,
         headers: &HeaderMap,
         body: &[u8],
+        url: Option<&[u8]>,
         now: i64,
         tolerance: Duration,
     ) -> Result<(), WebhookError> {
+        if url.is_none() && self.needs_url() {
+            return Err(WebhookError::UrlRequired);
+        }
         let (_, raw) = self.signature_header(headers)?;
         let mut timestamp = None;
         if let Some(h) = &self.timestamp_header {
@@ -340,6 +357,7 @@ impl HmacScheme {
         }
         let signed = Signed {
             body,
+            url,
             timestamp,
             id,
             headers: Some(headers),
@@ -367,6 +385,13 @@ impl HmacScheme {
                         mac.update(v.as_bytes());
                     }
                 }
+                Part::Url => mac.update(s.url.unwrap_or_default()),
+                Part::Form => {
+                    for (k, v) in sorted_form(s.body) {
+                        mac.update(k.as_bytes());
+                        mac.update(v.as_bytes());
+                    }
+                }
             }
         }
         mac.finish()
@@ -383,7 +408,11 @@ impl HmacScheme {
         id: Option<&str>,
         timestamp: i64,
         body: &[u8],
+        url: Option<&[u8]>,
     ) -> Result<HeaderMap, WebhookError> {
+        if url.is_none() && self.needs_url() {
+            return Err(WebhookError::UrlRequired);
+        }
         let mac = keys
             .macs()
             .next()
@@ -395,6 +424,7 @@ impl HmacScheme {
         }
         let signed = Signed {
             body,
+            url,
             timestamp: self.has_timestamp().then_some(ts.as_bytes()),
             id: id.map(str::as_bytes),
             headers: Some(&headers),
@@ -449,6 +479,43 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end.max(start)]
 }
 
+/// The parameters of a form body (`a=1&b=x+y`), decoded, sorted by name then value, each
+/// distinct pair once: what Twilio signs after the URL.
+fn sorted_form(body: &[u8]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = body
+        .split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.iter().position(|b| *b == b'=') {
+            Some(i) => (form_decode(&p[..i]), form_decode(&p[i + 1..])),
+            None => (form_decode(p), String::new()),
+        })
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
+fn form_decode(raw: &[u8]) -> String {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < raw.len() => match (hex_val(raw[i + 1]), hex_val(raw[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h << 4) | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Decode a candidate signature and compare it with the expected MAC in constant time; a
 /// wrong length or an undecodable candidate is a mismatch.
 pub(crate) fn signature_matches(encoding: Encoding, candidate: &[u8], expected: &[u8]) -> bool {
@@ -492,8 +559,20 @@ mod tests {
                 Part::Timestamp => "ts".into(),
                 Part::Id => "id".into(),
                 Part::Header(h) => format!("h:{h}"),
+                Part::Url => "url".into(),
+                Part::Form => "form".into(),
             })
             .collect();
         assert_eq!(kinds, vec!["'v0:'", "ts", "':'", "body"]);
+    }
+
+    #[test]
+    fn form_parameters_are_decoded_sorted_and_distinct() {
+        let pairs = sorted_form(b"To=%2B1800&From=a+b&Body=caf%C3%A9&From=a+b&Empty=&x=%zz");
+        let text: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            text,
+            ["Body=caf\u{e9}", "Empty=", "From=a b", "To=+1800", "x=%zz"]
+        );
     }
 }

@@ -165,10 +165,54 @@ impl Verifier {
         body: &[u8],
         now: SystemTime,
     ) -> Result<(), WebhookError> {
+        self.verify_full(None, headers, body, now)
+    }
+
+    /// Verify a delivery whose signature covers the request URL (Twilio), against the system
+    /// clock. `url` is the full URL the vendor called, query string included.
+    pub fn verify_request(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), WebhookError> {
+        self.verify_full(Some(url), headers, body, SystemTime::now())
+    }
+
+    /// [`Verifier::verify_request`] with an explicit clock.
+    pub fn verify_request_at(
+        &self,
+        url: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), WebhookError> {
+        self.verify_full(Some(url), headers, body, now)
+    }
+
+    /// Does this scheme sign the request URL (so that `verify_request` is needed)?
+    pub fn needs_url(&self) -> bool {
+        matches!(&self.scheme, Scheme::Hmac(h) if h.needs_url())
+    }
+
+    fn verify_full(
+        &self,
+        url: Option<&str>,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), WebhookError> {
         let now = unix_seconds(now);
         match &self.scheme {
             Scheme::StandardWebhooks(s) => s.verify(&self.keys, headers, body, now, self.tolerance),
-            Scheme::Hmac(h) => h.verify(&self.keys, headers, body, now, self.tolerance),
+            Scheme::Hmac(h) => h.verify(
+                &self.keys,
+                headers,
+                body,
+                url.map(str::as_bytes),
+                now,
+                self.tolerance,
+            ),
             Scheme::EncryptedToken(t) => t.verify(&self.keys, headers, now, self.tolerance),
             Scheme::BodySignature(b) => b.verify(&self.keys, body),
             Scheme::Jwt(j) => j.verify(&self.keys.jwt(), headers, body, now, self.tolerance),
@@ -187,6 +231,27 @@ impl Verifier {
         id: Option<&str>,
         timestamp: Option<i64>,
     ) -> Result<HeaderMap, WebhookError> {
+        self.sign_full(None, body, id, timestamp)
+    }
+
+    /// [`Verifier::sign`] for a scheme that signs the request URL (Twilio).
+    pub fn sign_request(
+        &self,
+        url: &str,
+        body: &[u8],
+        id: Option<&str>,
+        timestamp: Option<i64>,
+    ) -> Result<HeaderMap, WebhookError> {
+        self.sign_full(Some(url), body, id, timestamp)
+    }
+
+    fn sign_full(
+        &self,
+        url: Option<&str>,
+        body: &[u8],
+        id: Option<&str>,
+        timestamp: Option<i64>,
+    ) -> Result<HeaderMap, WebhookError> {
         let timestamp = timestamp.unwrap_or_else(|| unix_seconds(SystemTime::now()));
         match &self.scheme {
             Scheme::StandardWebhooks(s) => s.sign(
@@ -195,7 +260,7 @@ impl Verifier {
                 timestamp,
                 body,
             ),
-            Scheme::Hmac(h) => h.sign(&self.keys, id, timestamp, body),
+            Scheme::Hmac(h) => h.sign(&self.keys, id, timestamp, body, url.map(str::as_bytes)),
             Scheme::EncryptedToken(t) => t.sign(&self.keys, timestamp),
             Scheme::Jwt(j) => match self.keys.jwt().first() {
                 Some(key) => j.sign(key, body, timestamp),

@@ -25,6 +25,7 @@
 //! | `adyen-platform` | [Adyen](https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/#verify-using-the-hmac-signature-header) | `HmacSignature: <base64>` over the body, hex key (balance platform, management webhooks) |
 //! | `vonage` | [Vonage](https://developer.vonage.com/en/getting-started/concepts/webhooks#validating-signed-webhooks) | `Authorization: Bearer <JWT>`, HS256 with the signature secret, `payload_hash` = SHA-256 of the body |
 //! | `sendgrid` | [SendGrid](https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features) | ECDSA P-256, base64 DER in `X-Twilio-Email-Event-Webhook-Signature` over `{timestamp}{body}`; the key is SendGrid's public key |
+//! | `twilio` | [Twilio](https://www.twilio.com/docs/usage/webhooks/webhooks-security) | `X-Twilio-Signature: <base64>` HMAC-SHA1 (auth token) over the full URL + the sorted form parameters |
 //! | `roomz`, `roam`, `roostsync`, `roomle` | the seed vendors' docs (`specs/<vendor>/`) | as their specs declare |
 
 use serde_json::{json, Value};
@@ -213,6 +214,15 @@ const PRESETS: &[Preset] = &[
                    "header": "X-Twilio-Email-Event-Webhook-Signature",
                    "timestampHeader": "X-Twilio-Email-Event-Webhook-Timestamp",
                    "signedContent": "{timestamp}{body}"})
+        },
+    },
+    Preset {
+        name: "twilio",
+        vendor: "Twilio (form-encoded webhooks)",
+        docs: "https://www.twilio.com/docs/usage/webhooks/webhooks-security",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "X-Twilio-Signature", "algorithm": "sha1",
+                   "encoding": "base64", "signedContent": "{url}{form}"})
         },
     },
     Preset {

@@ -138,7 +138,7 @@ impl PublicKeyScheme {
                 Part::Literal(l) => message.extend_from_slice(l.as_bytes()),
                 Part::Body => message.extend_from_slice(body),
                 Part::Timestamp => message.extend_from_slice(timestamp.unwrap_or_default()),
-                Part::Id => {}
+                Part::Id | Part::Url | Part::Form => {}
                 Part::Header(h) => {
                     if let Some(v) = headers.get(h) {
                         message.extend_from_slice(v.as_bytes());
