@@ -155,9 +155,9 @@ def sendgrid_vector():
     public_b64 = base64.b64encode(public_der).decode()
     body = '[{"email":"user@example.com","event":"delivered","sg_event_id":"evt_1","timestamp":1700000000}]'
     # SendGrid's library only verifies: signed with `cryptography` as SendGrid documents it, and
-    # sendgrid's EventWebhook must accept it. ECDSA signatures are randomised: the vector is fixed
-    # once written.
-    signature = base64.b64encode(private.sign((str(TS) + body).encode(), ec.ECDSA(hashes.SHA256()))).decode()
+    # sendgrid's EventWebhook must accept it. Deterministic ECDSA (RFC 6979) keeps the vector
+    # the same on every run.
+    signature = base64.b64encode(private.sign((str(TS) + body).encode(), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))).decode()
     assert EventWebhook(public_b64).verify_signature(body, signature, str(TS))
     return {"preset": "sendgrid", "library": f"{version('sendgrid')} (cryptography {md.version('cryptography')} signs)",
             "how": "ECDSA P-256 over timestamp+body, accepted by sendgrid EventWebhook.verify_signature",
@@ -184,12 +184,49 @@ def twilio_vector():
             "tamper": ["Digits=1234", "Digits=1235"]}
 
 
+def docs_vectors():
+    """Vendors without a signing library on PyPI: signed by code written from their docs (each
+    vector says so). hmac is Python's standard library."""
+    import base64
+    import hashlib
+    import hmac
+
+    def mac(secret, message, algo=hashlib.sha256):
+        return hmac.new(secret.encode(), message.encode(), algo)
+
+    out = []
+    secret = "hookgen_docs_secret_0123456789"
+    ts = str(TS)
+    sig = mac(secret, f"v0:{ts}:{BODY}").hexdigest()
+    out.append({"preset": "zoom", "headers": {"x-zm-signature": f"v0={sig}", "x-zm-request-timestamp": ts}})
+    sig = mac(secret, BODY).hexdigest()
+    out.append({"preset": "pagerduty", "headers": {"X-PagerDuty-Signature": f"v1=00{sig[2:]},v1={sig}"}})
+    sig = mac(secret, f"{ts}:{BODY}").hexdigest()
+    out.append({"preset": "paddle", "headers": {"Paddle-Signature": f"ts={ts};h1={sig}"}})
+    out.append({"preset": "lago", "headers": {"X-Lago-Signature": base64.b64encode(mac(secret, BODY).digest()).decode()}})
+    out.append({"preset": "xero", "headers": {"x-xero-signature": base64.b64encode(mac(secret, BODY).digest()).decode()}})
+    ms = str(TS * 1000 + 123)
+    sig = mac(secret, f"{ms}.{BODY}").hexdigest()
+    out.append({"preset": "lob", "headers": {"Lob-Signature": sig, "Lob-Signature-Timestamp": ms}})
+    sig = mac(secret, BODY).hexdigest()
+    out.append({"preset": "github", "headers": {"X-Hub-Signature-256": f"sha256={sig}"}})
+    out.append({"preset": "shopify", "headers": {"X-Shopify-Hmac-Sha256": base64.b64encode(mac(secret, BODY).digest()).decode()}})
+    for v in out:
+        v.update({"library": "signer written from the vendor's docs (no signing library)",
+                  "how": "Python hmac, per the preset's documentation link", "secret": secret})
+    return out
+
+
 def main():
     vectors = []
     for make in (svix_vector, standardwebhooks_vector, stripe_vector, slack_vector,
                  adyen_vector, adyen_platform_vector, dropbox_sign_vector, vonage_vector,
                  sendgrid_vector, twilio_vector):
         v = make()
+        v.setdefault("body", BODY)
+        v["now"] = TS + 10
+        vectors.append(v)
+    for v in docs_vectors():
         v.setdefault("body", BODY)
         v["now"] = TS + 10
         vectors.append(v)

@@ -380,6 +380,9 @@ fn hmac_builder(h: &HmacScheme) -> TokenStream {
         let t = h.tolerance_seconds;
         calls.push(quote!(.tolerance(#t)));
     }
+    if h.timestamp_unit != default.timestamp_unit {
+        calls.push(quote!(.timestamp_unit(hookgen_runtime::verify::TimestampUnit::Milliseconds)));
+    }
     if h.secret_encoding != default.secret_encoding {
         let e = format!("{:?}", h.secret_encoding);
         let e = quote::format_ident!("{}", e);

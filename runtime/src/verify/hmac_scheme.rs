@@ -107,6 +107,20 @@ pub struct HmacScheme {
     /// How the secret becomes key bytes.
     #[serde(default)]
     pub secret_encoding: SecretEncoding,
+    /// The unit of the timestamp the vendor sends (Lob: milliseconds).
+    #[serde(default)]
+    pub timestamp_unit: TimestampUnit,
+}
+
+/// The unit of a delivery's timestamp; the replay window is checked in seconds either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TimestampUnit {
+    /// Unix seconds.
+    #[default]
+    Seconds,
+    /// Unix milliseconds.
+    Milliseconds,
 }
 
 fn comma() -> String {
@@ -191,6 +205,7 @@ impl HmacScheme {
             id_header: None,
             tolerance_seconds: default_tolerance(),
             secret_encoding: SecretEncoding::Utf8,
+            timestamp_unit: TimestampUnit::Seconds,
         }
     }
 
@@ -255,6 +270,11 @@ impl HmacScheme {
     /// Set the replay window in seconds.
     pub fn tolerance(mut self, seconds: u64) -> Self {
         self.tolerance_seconds = seconds;
+        self
+    }
+    /// Timestamps are in this unit.
+    pub fn timestamp_unit(mut self, unit: TimestampUnit) -> Self {
+        self.timestamp_unit = unit;
         self
     }
     /// Set how the secret becomes key bytes.
@@ -352,7 +372,10 @@ impl HmacScheme {
                 header: self.header.clone(),
                 reason: "no timestamp",
             })?;
-            let ts = parse_timestamp(ts_name, raw_ts)?;
+            let mut ts = parse_timestamp(ts_name, raw_ts)?;
+            if self.timestamp_unit == TimestampUnit::Milliseconds {
+                ts /= 1000;
+            }
             check_window(ts, now, tolerance)?;
         }
         let signed = Signed {
@@ -417,7 +440,10 @@ impl HmacScheme {
             .macs()
             .next()
             .ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
-        let ts = timestamp.to_string();
+        let ts = match self.timestamp_unit {
+            TimestampUnit::Seconds => timestamp.to_string(),
+            TimestampUnit::Milliseconds => timestamp.saturating_mul(1000).to_string(),
+        };
         let mut headers = HeaderMap::new();
         if let (Some(h), Some(id)) = (&self.id_header, id) {
             insert(&mut headers, h, id)?;

@@ -23,7 +23,9 @@ use serde::Deserialize;
 
 pub use body_scheme::BodySignatureScheme;
 pub use error::WebhookError;
-pub use hmac_scheme::{Algorithm, Encoding, HeaderFormat, HmacScheme, SecretEncoding};
+pub use hmac_scheme::{
+    Algorithm, Encoding, HeaderFormat, HmacScheme, SecretEncoding, TimestampUnit,
+};
 pub use jwt_scheme::{JwtAlgorithm, JwtScheme};
 pub use public_key::{PublicKeyAlgorithm, PublicKeyScheme};
 pub use standard::{HeaderFamily, StandardWebhooks};

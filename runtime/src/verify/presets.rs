@@ -25,6 +25,7 @@
 //! | `adyen-platform` | [Adyen](https://docs.adyen.com/development-resources/webhooks/verify-hmac-signatures/#verify-using-the-hmac-signature-header) | `HmacSignature: <base64>` over the body, hex key (balance platform, management webhooks) |
 //! | `vonage` | [Vonage](https://developer.vonage.com/en/getting-started/concepts/webhooks#validating-signed-webhooks) | `Authorization: Bearer <JWT>`, HS256 with the signature secret, `payload_hash` = SHA-256 of the body |
 //! | `sendgrid` | [SendGrid](https://www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features) | ECDSA P-256, base64 DER in `X-Twilio-Email-Event-Webhook-Signature` over `{timestamp}{body}`; the key is SendGrid's public key |
+//! | `lob` | [Lob](https://help.lob.com/print-and-mail/getting-data-and-results/using-webhooks#securing-your-webhooks) | `Lob-Signature: <hex>` over `{timestamp}.{body}`, `Lob-Signature-Timestamp` in milliseconds |
 //! | `twilio` | [Twilio](https://www.twilio.com/docs/usage/webhooks/webhooks-security) | `X-Twilio-Signature: <base64>` HMAC-SHA1 (auth token) over the full URL + the sorted form parameters |
 //! | `roomz`, `roam`, `roostsync`, `roomle` | the seed vendors' docs (`specs/<vendor>/`) | as their specs declare |
 
@@ -214,6 +215,15 @@ const PRESETS: &[Preset] = &[
                    "header": "X-Twilio-Email-Event-Webhook-Signature",
                    "timestampHeader": "X-Twilio-Email-Event-Webhook-Timestamp",
                    "signedContent": "{timestamp}{body}"})
+        },
+    },
+    Preset {
+        name: "lob",
+        vendor: "Lob",
+        docs: "https://help.lob.com/print-and-mail/getting-data-and-results/using-webhooks#securing-your-webhooks",
+        declaration: || {
+            json!({"scheme": "hmac", "header": "Lob-Signature", "signedContent": "{timestamp}.{body}",
+                   "timestampHeader": "Lob-Signature-Timestamp", "timestampUnit": "milliseconds"})
         },
     },
     Preset {
