@@ -207,3 +207,42 @@ fn jwt_algorithm_is_pinned_and_keys_are_checked() {
     let err = Verifier::new(pk, ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]).unwrap_err();
     assert!(err.to_string().contains("public key"), "{err}");
 }
+
+/// Shared secrets (Figma's passcode, Chargebee's Basic credentials, a header): accepted only
+/// when equal, and a body field sent back is found where declared.
+#[test]
+fn shared_secrets_in_a_header_the_body_or_basic_credentials() {
+    let now = SystemTime::now();
+    for (declaration, body) in [
+        (
+            json!({"scheme": "shared-secret", "in": "header", "header": "X-Webhook-Secret"}),
+            &b"{}"[..],
+        ),
+        (
+            json!({"scheme": "shared-secret", "in": "basic"}),
+            &b"{}"[..],
+        ),
+        (
+            json!({"scheme": "shared-secret", "in": "body", "pointer": "/passcode"}),
+            &br#"{"event_type":"PING"}"#[..],
+        ),
+    ] {
+        let scheme: Scheme = serde_json::from_value(declaration.clone()).unwrap();
+        let good = Verifier::new(scheme.clone(), ["user:s3cret"]).unwrap();
+        let headers = good.sign(body, None, None).unwrap();
+        let body = good.sign_body(body).unwrap();
+        assert!(
+            good.verify_at(&headers, &body, now).is_ok(),
+            "{declaration}"
+        );
+        let other = Verifier::new(scheme, ["user:s3cres"]).unwrap();
+        assert!(
+            other.verify_at(&headers, &body, now).is_err(),
+            "{declaration}"
+        );
+        assert!(
+            good.verify_at(&HeaderMap::new(), b"{}", now).is_err(),
+            "{declaration}"
+        );
+    }
+}

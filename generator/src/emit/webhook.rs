@@ -6,8 +6,8 @@ use quote::{format_ident, quote};
 use crate::ir::Api;
 use hookgen_runtime::verify::{
     Algorithm, BodySignatureScheme, Encoding, HeaderFamily, HeaderFormat, HmacScheme, JwtScheme,
-    KeyDerivation, PublicKeyAlgorithm, PublicKeyScheme, TokenEncoding, TokenIv, TokenPlaintext,
-    TokenScheme,
+    KeyDerivation, PublicKeyAlgorithm, PublicKeyScheme, SecretLocation, TokenEncoding, TokenIv,
+    TokenPlaintext, TokenScheme,
 };
 use hookgen_runtime::Scheme;
 
@@ -157,6 +157,32 @@ fn scheme_docs(api: &Api) -> TokenStream {
              contents as untrusted and confirm anything important through the vendor's API.",
             t.header
         )),
+        Some(Scheme::BodySignature(b)) => doc.push_str(&format!(
+            "Scheme: an HMAC inside the JSON body, at `{}` of {}, over `{}`. Fields outside that \
+             template are not covered by it.",
+            b.signature,
+            if b.items.is_some() { "every item (all must verify)" } else { "the body" },
+            b.signed_content
+        )),
+        Some(Scheme::Jwt(j)) => doc.push_str(&format!(
+            "Scheme: a {:?} JWT in the `{}` header (the algorithm is pinned){}.",
+            j.algorithm,
+            j.header,
+            match &j.body_hash_claim {
+                Some(c) => format!(", bound to the body by its `{c}` claim"),
+                None => "; it does not cover the body".to_string(),
+            }
+        )),
+        Some(Scheme::PublicKey(p)) => doc.push_str(&format!(
+            "Scheme: a {:?} signature in the `{}` header over `{}`, checked with the vendor's \
+             public key (give it where other vendors take a secret).",
+            p.algorithm, p.header, p.signed_content
+        )),
+        Some(Scheme::SharedSecret(_)) => doc.push_str(
+            "Scheme: a shared secret sent back verbatim, compared in constant time.\n\n\
+             **This scheme does not protect the body.** It proves only that the sender knows the \
+             secret; treat payload contents as untrusted.",
+        ),
         _ => doc.push_str(
             "No signature scheme is declared for this vendor: only [`Webhook::insecure_without_verification`] is offered.",
         ),
@@ -251,6 +277,18 @@ fn sign_method(s: &Scheme) -> TokenStream {
             }
         },
         Scheme::PublicKey(_) => quote!(),
+        Scheme::SharedSecret(s) if s.location == SecretLocation::Body => quote! {
+            /// Put the secret into a JSON body as the vendor would (test kit).
+            pub fn sign(&self, body: &[u8]) -> Result<Vec<u8>, WebhookError> {
+                self.verifier.sign_body(body)
+            }
+        },
+        Scheme::SharedSecret(_) => quote! {
+            /// The header carrying the secret, as the vendor would send it (test kit).
+            pub fn sign(&self) -> Result<HeaderMap, WebhookError> {
+                self.verifier.sign(&[], None, None)
+            }
+        },
         Scheme::BodySignature(_) => quote! {
             /// Sign a JSON body as the vendor would (test kit): the signature goes inside it, so
             /// the signed body is returned (re-encoded).
@@ -302,6 +340,10 @@ fn scheme_imports(s: &Scheme) -> TokenStream {
             use hookgen_runtime::verify::{Encoding, PublicKeyAlgorithm, PublicKeyScheme};
             use hookgen_runtime::Scheme;
         ),
+        Scheme::SharedSecret(_) => quote!(
+            use hookgen_runtime::verify::{SecretLocation, SharedSecretScheme};
+            use hookgen_runtime::Scheme;
+        ),
         Scheme::None => quote!(
             use hookgen_runtime::Scheme;
         ),
@@ -330,6 +372,17 @@ pub fn scheme_expr(s: &Scheme) -> TokenStream {
         Scheme::BodySignature(b) => body_literal(b),
         Scheme::Jwt(j) => jwt_literal(j),
         Scheme::PublicKey(p) => public_key_literal(p),
+        Scheme::SharedSecret(s) => {
+            let location = format_ident!("{}", format!("{:?}", s.location));
+            let (header, pointer) = (option_text(&s.header), option_text(&s.pointer));
+            quote! {
+                Scheme::SharedSecret(SharedSecretScheme {
+                    location: SecretLocation::#location,
+                    header: #header,
+                    pointer: #pointer,
+                })
+            }
+        }
         Scheme::None => quote!(Scheme::None),
     }
 }
@@ -513,6 +566,21 @@ pub fn scheme_label(s: &Scheme) -> String {
             format!("body-signature-hmac-{:?} (at {})", b.algorithm, b.signature).to_lowercase()
         }
         Scheme::Jwt(j) => format!("jwt-{:?} ({})", j.algorithm, j.header),
+        Scheme::SharedSecret(s) => match s.location {
+            SecretLocation::Header => {
+                format!(
+                    "shared-secret ({})",
+                    s.header.as_deref().unwrap_or("Authorization")
+                )
+            }
+            SecretLocation::Body => {
+                format!(
+                    "shared-secret (body {})",
+                    s.pointer.as_deref().unwrap_or("/passcode")
+                )
+            }
+            SecretLocation::Basic => "shared-secret (Basic credentials)".into(),
+        },
         Scheme::PublicKey(p) => format!("{:?} ({})", p.algorithm, p.header)
             .to_lowercase()
             .replace(&p.header.to_lowercase(), &p.header),

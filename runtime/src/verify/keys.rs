@@ -69,6 +69,8 @@ pub(crate) enum Key {
     Aes(Zeroizing<Vec<u8>>),
     Jwt(Box<super::jwt_scheme::JwtKey>),
     Public(super::public_key::PublicKey),
+    /// A secret compared verbatim (shared-secret schemes).
+    Raw(Zeroizing<Vec<u8>>),
 }
 
 pub(crate) struct KeySet {
@@ -97,6 +99,14 @@ impl KeySet {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The secrets compared verbatim.
+    pub fn raw(&self) -> impl Iterator<Item = &[u8]> {
+        self.keys.iter().filter_map(|k| match k {
+            Key::Raw(bytes) => Some(bytes.as_slice()),
+            _ => None,
+        })
     }
 
     /// The public keys.
@@ -137,6 +147,7 @@ impl KeySet {
                 }
                 Scheme::EncryptedToken(t) => Key::Aes(derive_aes_key(s, t.key_derivation)?),
                 Scheme::Jwt(j) => Key::Jwt(Box::new(j.key(s)?)),
+                Scheme::SharedSecret(_) => Key::Raw(Zeroizing::new(s.as_bytes().to_vec())),
                 Scheme::PublicKey(p) => Key::Public(p.key(s)?),
                 Scheme::BodySignature(b) => {
                     Key::Mac(b.algorithm, decode_secret(s, b.secret_encoding)?)

@@ -13,6 +13,7 @@ mod jwt_scheme;
 mod keys;
 pub mod presets;
 mod public_key;
+mod shared_secret;
 mod standard;
 mod token;
 
@@ -28,6 +29,7 @@ pub use hmac_scheme::{
 };
 pub use jwt_scheme::{JwtAlgorithm, JwtScheme};
 pub use public_key::{PublicKeyAlgorithm, PublicKeyScheme};
+pub use shared_secret::{SecretLocation, SharedSecretScheme};
 pub use standard::{HeaderFamily, StandardWebhooks};
 pub use token::{KeyDerivation, TokenEncoding, TokenIv, TokenPlaintext, TokenScheme};
 
@@ -50,6 +52,9 @@ pub enum Scheme {
     Jwt(JwtScheme),
     /// A signature made with the vendor's private key: ECDSA P-256, RSA or Ed25519 (SendGrid).
     PublicKey(PublicKeyScheme),
+    /// A secret sent back verbatim, in a header, the body or Basic credentials (Figma,
+    /// Chargebee, AssemblyAI). Authenticates the sender; does not cover the body.
+    SharedSecret(SharedSecretScheme),
     /// A token in a header, encrypted under the shared secret (Roomle). Does not cover the body.
     EncryptedToken(TokenScheme),
     /// No verification at all. Only reachable through an explicit opt-in.
@@ -95,6 +100,15 @@ impl Scheme {
                 v.extend(p.timestamp_header.iter().map(|t| t.to_ascii_lowercase()));
                 v
             }
+            Scheme::SharedSecret(s) => match s.location {
+                SecretLocation::Header => vec![s
+                    .header
+                    .as_deref()
+                    .unwrap_or("authorization")
+                    .to_ascii_lowercase()],
+                SecretLocation::Basic => vec!["authorization".into()],
+                SecretLocation::Body => vec![],
+            },
             Scheme::BodySignature(_) | Scheme::None => vec![],
         }
     }
@@ -217,6 +231,7 @@ impl Verifier {
             ),
             Scheme::EncryptedToken(t) => t.verify(&self.keys, headers, now, self.tolerance),
             Scheme::BodySignature(b) => b.verify(&self.keys, body),
+            Scheme::SharedSecret(s) => s.verify(&self.keys, headers, body),
             Scheme::Jwt(j) => j.verify(&self.keys.jwt(), headers, body, now, self.tolerance),
             Scheme::PublicKey(p) => {
                 p.verify(&self.keys.public(), headers, body, now, self.tolerance)
@@ -269,6 +284,7 @@ impl Verifier {
                 None => Err(WebhookError::InvalidSecret("no secret to sign with")),
             },
             Scheme::PublicKey(_) => Err(WebhookError::InvalidSecret("a public key cannot sign")),
+            Scheme::SharedSecret(s) => s.sign(&self.keys, body).map(|(h, _)| h),
             Scheme::BodySignature(_) | Scheme::None => Ok(HeaderMap::new()),
         }
     }
@@ -278,6 +294,9 @@ impl Verifier {
     pub fn sign_body(&self, body: &[u8]) -> Result<Vec<u8>, WebhookError> {
         match &self.scheme {
             Scheme::BodySignature(b) => b.sign(&self.keys, body),
+            Scheme::SharedSecret(s) if s.location == SecretLocation::Body => {
+                s.sign(&self.keys, body).map(|(_, b)| b)
+            }
             _ => Ok(body.to_vec()),
         }
     }
