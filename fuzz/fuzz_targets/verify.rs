@@ -9,7 +9,7 @@ use hookgen_runtime::verify::{
 use hookgen_runtime::{Scheme, Verifier};
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-const NAMES: [&str; 8] = [
+const NAMES: [&str; 16] = [
     "webhook-id",
     "webhook-timestamp",
     "webhook-signature",
@@ -18,6 +18,14 @@ const NAMES: [&str; 8] = [
     "x-slack-request-timestamp",
     "roomz-signature",
     "x-roomle-token",
+    "svix-id",
+    "svix-timestamp",
+    "svix-signature",
+    "authorization",
+    "x-twilio-email-event-webhook-signature",
+    "x-twilio-email-event-webhook-timestamp",
+    "x-twilio-signature",
+    "paddle-signature",
 ];
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
@@ -59,11 +67,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             ..TokenScheme::default()
         }),
     ];
+    // Every preset too (JWT, public keys, signatures in the body, URL-bound, shared secrets):
+    // the secret bytes double as a PEM/DER/JWK key for the public-key ones.
+    let presets = hookgen_runtime::verify::presets::presets().iter().map(|p| p.scheme());
     let now = UNIX_EPOCH
         + Duration::from_secs(u64::from(u32::from_le_bytes([data.len() as u8, 1, 2, 0])));
-    for scheme in schemes {
+    for scheme in schemes.into_iter().chain(presets) {
         if let Ok(v) = Verifier::new(scheme, [secret.as_ref()]) {
             let _ = v.verify_at(&headers, body, now);
+            let _ = v.verify_request_at("https://example.com/hook?a=1", &headers, body, now);
         }
     }
 });
