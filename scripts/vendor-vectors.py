@@ -184,6 +184,39 @@ def twilio_vector():
             "tamper": ["Digits=1234", "Digits=1235"]}
 
 
+def paddle_vector():
+    from paddle_billing.Notifications import PaddleSignature, Secret
+
+    secret = "pdl_ntfset_hookgen_test_secret"
+    sig = PaddleSignature.calculate_hmac(secret, f"{TS}:{BODY}".encode()).hexdigest()
+    header = f"ts={TS};h1={sig}"
+    assert PaddleSignature().verify(header, BODY, Secret(secret))
+    return {"preset": "paddle", "library": version("paddle-python-sdk"),
+            "how": "paddle_billing PaddleSignature.calculate_hmac, accepted by PaddleSignature.verify",
+            "secret": secret, "headers": {"Paddle-Signature": header}}
+
+
+def octokit_vector():
+    """GitHub's own JavaScript signer, @octokit/webhooks-methods (installed by vendor-vectors.sh)."""
+    import os
+    import subprocess
+
+    node_dir = os.environ.get("OCTOKIT_DIR")
+    if not node_dir:
+        return None
+    secret = "It's a Secret to Everybody (hookgen)"
+    script = ("import { sign, verify } from '@octokit/webhooks-methods';"
+              "const [secret, body] = [process.argv[1], process.argv[2]];"
+              "const s = await sign(secret, body); if (!(await verify(secret, body, s))) process.exit(1);"
+              "console.log(s);")
+    sig = subprocess.run(["node", "--input-type=module", "-e", script, secret, BODY], cwd=node_dir,
+                         check=True, capture_output=True, text=True).stdout.strip()
+    pkg = json.loads((pathlib.Path(node_dir) / "node_modules/@octokit/webhooks-methods/package.json").read_text())
+    return {"preset": "github", "library": f"@octokit/webhooks-methods {pkg['version']} (npm)",
+            "how": "@octokit/webhooks-methods sign", "secret": secret,
+            "headers": {"X-Hub-Signature-256": sig}}
+
+
 def docs_vectors():
     """Vendors without a signing library on PyPI: signed by code written from their docs (each
     vector says so). hmac is Python's standard library."""
@@ -201,15 +234,11 @@ def docs_vectors():
     out.append({"preset": "zoom", "headers": {"x-zm-signature": f"v0={sig}", "x-zm-request-timestamp": ts}})
     sig = mac(secret, BODY).hexdigest()
     out.append({"preset": "pagerduty", "headers": {"X-PagerDuty-Signature": f"v1=00{sig[2:]},v1={sig}"}})
-    sig = mac(secret, f"{ts}:{BODY}").hexdigest()
-    out.append({"preset": "paddle", "headers": {"Paddle-Signature": f"ts={ts};h1={sig}"}})
     out.append({"preset": "lago", "headers": {"X-Lago-Signature": base64.b64encode(mac(secret, BODY).digest()).decode()}})
     out.append({"preset": "xero", "headers": {"x-xero-signature": base64.b64encode(mac(secret, BODY).digest()).decode()}})
     ms = str(TS * 1000 + 123)
     sig = mac(secret, f"{ms}.{BODY}").hexdigest()
     out.append({"preset": "lob", "headers": {"Lob-Signature": sig, "Lob-Signature-Timestamp": ms}})
-    sig = mac(secret, BODY).hexdigest()
-    out.append({"preset": "github", "headers": {"X-Hub-Signature-256": f"sha256={sig}"}})
     out.append({"preset": "shopify", "headers": {"X-Shopify-Hmac-Sha256": base64.b64encode(mac(secret, BODY).digest()).decode()}})
     for v in out:
         v.update({"library": "signer written from the vendor's docs (no signing library)",
@@ -221,8 +250,10 @@ def main():
     vectors = []
     for make in (svix_vector, standardwebhooks_vector, stripe_vector, slack_vector,
                  adyen_vector, adyen_platform_vector, dropbox_sign_vector, vonage_vector,
-                 sendgrid_vector, twilio_vector):
+                 sendgrid_vector, twilio_vector, paddle_vector, octokit_vector):
         v = make()
+        if v is None:
+            continue
         v.setdefault("body", BODY)
         v["now"] = TS + 10
         vectors.append(v)
