@@ -227,3 +227,75 @@ fn standard_webhooks_v1a_ed25519_signs_and_verifies() {
     .unwrap();
     assert!(both.verify_at(&headers, b"{\"a\":1}", at(NOW)).is_ok());
 }
+
+/// A valid key for each preset (the vendor-library vectors' keys), so that every family's
+/// verify runs on hostile input.
+fn preset_verifiers() -> Vec<(String, Verifier)> {
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("vendor-vectors.json")).unwrap();
+    file["vectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let name = v["preset"].as_str().unwrap().to_string();
+            let scheme = hookgen_runtime::verify::presets::preset(&name)
+                .unwrap()
+                .scheme();
+            (
+                name,
+                Verifier::new(scheme, [v["secret"].as_str().unwrap()]).unwrap(),
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Every family (JWT, public keys, signatures in the body, URL-bound, shared secrets)
+    /// answers hostile headers, bodies and URLs with an error, never a panic or a pass.
+    #[test]
+    fn every_preset_rejects_hostile_deliveries_without_panicking(
+        values in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..400), 0..4),
+        body in proptest::collection::vec(any::<u8>(), 0..400),
+        url in ".{0,80}",
+        now in any::<u32>(),
+    ) {
+        let names = ["authorization", "x-twilio-email-event-webhook-signature", "x-twilio-email-event-webhook-timestamp",
+                     "x-twilio-signature", "paddle-signature", "svix-id", "svix-timestamp", "svix-signature",
+                     "hmacsignature", "lob-signature", "lob-signature-timestamp", "x-hub-signature-256"];
+        let mut headers = HeaderMap::new();
+        for (i, raw) in values.iter().enumerate() {
+            if let Ok(value) = HeaderValue::from_bytes(raw) {
+                for name in names.iter().skip(i % 4) {
+                    headers.append(HeaderName::from_static(name), value.clone());
+                }
+            }
+        }
+        for (name, v) in preset_verifiers() {
+            prop_assert!(v.verify_at(&headers, &body, at(now as i64)).is_err(), "{name}");
+            prop_assert!(v.verify_request_at(&url, &headers, &body, at(now as i64)).is_err(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn hostile_keys_for_public_key_and_jwt_schemes_are_errors() {
+    let pk = hookgen_runtime::verify::presets::preset("sendgrid")
+        .unwrap()
+        .scheme();
+    let jwt: Scheme =
+        serde_json::from_value(serde_json::json!({"scheme": "jwt", "algorithm": "ES256"})).unwrap();
+    for key in [
+        "",
+        "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----",
+        "MA==",
+        "{\"kty\":\"EC\"}",
+        "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----",
+        &"A".repeat(100_000),
+    ] {
+        assert!(Verifier::new(pk.clone(), [key]).is_err(), "{key:.20}");
+        assert!(Verifier::new(jwt.clone(), [key]).is_err(), "{key:.20}");
+    }
+}
