@@ -86,6 +86,60 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     Ok(value)
 }
 
+/// A form body (`application/x-www-form-urlencoded`, as Twilio posts) as the JSON object of its
+/// fields, so that the same typed decoding reads it; a field given twice becomes an array.
+/// `None` when the body is JSON already (or not a form).
+pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
+    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
+    if matches!(first, b'{' | b'[' | b'"') || !body.contains(&b'=') {
+        return None;
+    }
+    let mut fields = serde_json::Map::new();
+    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
+        let (k, v) = match pair.iter().position(|b| *b == b'=') {
+            Some(i) => (form_decode(&pair[..i]), form_decode(&pair[i + 1..])),
+            None => (form_decode(pair), String::new()),
+        };
+        match fields.get_mut(&k) {
+            Some(serde_json::Value::Array(all)) => all.push(v.into()),
+            Some(one) => *one = serde_json::Value::Array(vec![one.take(), v.into()]),
+            None => {
+                fields.insert(k, v.into());
+            }
+        }
+    }
+    serde_json::to_vec(&fields).ok()
+}
+
+fn form_decode(raw: &[u8]) -> String {
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < raw.len() => match (hex(raw[i + 1]), hex(raw[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h << 4) | l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl DecodeError {
+    /// The same error, holding `body` (the bytes as received) instead of what was decoded.
+    pub fn with_body(mut self, body: &[u8]) -> Self {
+        self.body = body.to_vec();
+        self
+    }
+}
+
 /// An event whose type this SDK does not know (the vendor added it after generation).
 /// It is never an error: the type string and the whole payload are kept.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +163,18 @@ mod tests {
     struct Inner {
         #[allow(dead_code)]
         n: u8,
+    }
+
+    #[test]
+    fn forms_become_json_objects_and_json_is_left_alone() {
+        let json = form_as_json(b"From=%2B1234&Body=caf%C3%A9+ok&Media=a&Media=b&Empty=").unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["From"], "+1234");
+        assert_eq!(v["Body"], "caf\u{e9} ok");
+        assert_eq!(v["Media"], serde_json::json!(["a", "b"]));
+        assert_eq!(v["Empty"], "");
+        assert!(form_as_json(br#"{"a": "b=c"}"#).is_none());
+        assert!(form_as_json(b"").is_none());
     }
 
     #[test]

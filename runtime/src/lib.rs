@@ -16,7 +16,7 @@ pub mod receiver;
 mod timestamp;
 pub mod verify;
 
-pub use decode::{decode, DecodeError, UnknownEvent};
+pub use decode::{decode, form_as_json, DecodeError, UnknownEvent};
 pub use timestamp::{Timestamp, TimestampParseError};
 pub use verify::{Scheme, Verifier, WebhookError, WebhookVerifier};
 

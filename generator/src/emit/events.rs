@@ -114,6 +114,28 @@ fn variant(api: &Api, e: &Event) -> TokenStream {
 
 /// Dispatch on the payload's type field; events without one are tried in order; else `Unknown`.
 fn from_slice(api: &Api) -> TokenStream {
+    if api.form_payloads {
+        // The vendor posts forms: read one as the JSON object of its fields, then decode as usual;
+        // errors keep the body as received.
+        let json = from_json_slice(api, format_ident!("from_json_slice"), quote!());
+        return quote! {
+            /// Decode a delivery body, JSON or a form (`application/x-www-form-urlencoded`, read as
+            /// the object of its fields). Unknown event types are kept in [`Event::Unknown`]; a body
+            /// that does not fit is a [`DecodeError`] that still holds the raw body.
+            pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
+                match hookgen_runtime::form_as_json(body) {
+                    Some(json) => Self::from_json_slice(&json).map_err(|e| e.with_body(body)),
+                    None => Self::from_json_slice(body),
+                }
+            }
+
+            #json
+        };
+    }
+    from_json_slice(api, format_ident!("from_slice"), quote!(pub))
+}
+
+fn from_json_slice(api: &Api, name: proc_macro2::Ident, vis: TokenStream) -> TokenStream {
     let doc = quote! {
         /// Decode a delivery body. Unknown event types are kept in [`Event::Unknown`]; a body that
         /// does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
@@ -136,7 +158,7 @@ fn from_slice(api: &Api) -> TokenStream {
     let Some(field) = &api.event_type_field else {
         return quote! {
             #doc
-            pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
+            #vis fn #name(body: &[u8]) -> Result<Self, DecodeError> {
                 #(#try_untagged)*
                 let event_type = None;
                 #unknown
@@ -150,7 +172,7 @@ fn from_slice(api: &Api) -> TokenStream {
     });
     quote! {
         #doc
-        pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
+        #vis fn #name(body: &[u8]) -> Result<Self, DecodeError> {
             /// Reads only the event type; every other field is skipped.
             #[derive(Deserialize)]
             struct Probe<'a> {

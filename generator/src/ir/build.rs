@@ -82,6 +82,7 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         operations,
         signature,
         emit_client: doc.config.client,
+        form_payloads: outcome.form_payloads,
         coverage,
     };
     (api, diags)

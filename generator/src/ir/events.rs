@@ -17,6 +17,8 @@ pub(super) struct EventsOutcome {
     pub events: Vec<Event>,
     pub type_field: Option<String>,
     pub coverage: Vec<Declared>,
+    /// Some webhook posts a form body rather than JSON.
+    pub form_payloads: bool,
 }
 
 /// Methods a webhook may be declared with (vendors POST, but the spec may say otherwise).
@@ -38,7 +40,8 @@ struct Hook {
 
 pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOutcome {
     let mut coverage = Vec::new();
-    let hooks = collect_hooks(doc, tb, &mut coverage);
+    let mut form_payloads = false;
+    let hooks = collect_hooks(doc, tb, &mut coverage, &mut form_payloads);
     let type_field = doc
         .config
         .event_type_field
@@ -100,6 +103,7 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
         events,
         type_field,
         coverage,
+        form_payloads,
     }
 }
 
@@ -107,6 +111,7 @@ fn collect_hooks(
     doc: &Document,
     tb: &mut TypeBuilder<'_>,
     coverage: &mut Vec<Declared>,
+    form_payload: &mut bool,
 ) -> Vec<Hook> {
     let mut hooks = Vec::new();
     let mut seen: Vec<(String, String)> = Vec::new();
@@ -144,6 +149,7 @@ fn collect_hooks(
             let hint = op.operation_id.clone().unwrap_or_else(|| wh.key.clone());
             let (payload, examples) = match payload_schema(doc, &op, &at) {
                 Some(payload) => {
+                    *form_payload |= payload.form;
                     // Diagnostics point at the `$ref` (the site); examples live on the target.
                     let ty = tb.type_of(&payload.schema, &format!("{hint} Event"), &payload.site);
                     let mut examples = payload.examples;
@@ -196,6 +202,8 @@ struct Payload {
     /// Pointer of the schema's definition (the `$ref`'s target when it is one).
     target: String,
     examples: Vec<Example>,
+    /// The body is `application/x-www-form-urlencoded` (Twilio), not JSON.
+    form: bool,
 }
 
 fn payload_schema(doc: &Document, op: &Operation, at: &str) -> Option<Payload> {
@@ -249,6 +257,7 @@ fn payload_schema(doc: &Document, op: &Operation, at: &str) -> Option<Payload> {
         site,
         target,
         examples,
+        form: media_type.as_str() == "application/x-www-form-urlencoded",
     })
 }
 

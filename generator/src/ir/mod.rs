@@ -324,6 +324,9 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub signature: Option<SignatureScheme>,
     pub emit_client: bool,
+    /// Some webhook posts `application/x-www-form-urlencoded` bodies: `Event::from_slice`
+    /// reads a form as a JSON object of its fields.
+    pub form_payloads: bool,
     /// What became of each declared operation (for `check`; emission does not read it).
     pub coverage: Coverage,
 }
