@@ -7,6 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookgen_runtime::client::reqwest;
+use hookgen_runtime::inbox::{
+    BoxFuture, Delivery, Finish, Inbox, InboxError, Inserted, ListFilter, NewDelivery, Replay,
+    State,
+};
 use hookgen_runtime::receiver::{Receiver, Running};
 use http::HeaderMap;
 use serde_json::{json, Value};
@@ -134,8 +138,15 @@ mod roomz {
         let seen: Seen = Arc::default();
         let fetched: Seen = Arc::default();
         let (s, f) = (seen.clone(), fetched.clone());
-        // The README's receiver.
-        let mut running = roomz_receiver_example::receiver(SECRET, move |event| {
+        // The README's receiver, on a SQLite inbox in a fresh file.
+        let dir = std::env::temp_dir().join(format!("hookgen-e2e-roomz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let inbox_url = format!("sqlite:{}", dir.join("inbox.db").display());
+        let receiver = roomz_receiver_example::receiver(SECRET, &inbox_url)
+            .await
+            .unwrap();
+        let mut running = receiver.spawn(move |event| {
             let (s, f, client) = (s.clone(), f.clone(), client.clone());
             async move {
                 if let roomz_webhooks::Event::WorkspacePresenceChanged(e) = &event {
@@ -148,8 +159,7 @@ mod roomz {
                 }
                 s.lock().unwrap().push(variant(format!("{event:?}")));
             }
-        })
-        .unwrap();
+        });
         let url = serve(&mut running).await;
         let wh = Webhook::new(SECRET).unwrap();
 
@@ -241,14 +251,15 @@ mod roam {
     async fn end_to_end() {
         let seen: Seen = Arc::default();
         let s = seen.clone();
-        let mut running = Receiver::new(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
-            let s = s.clone();
-            async move {
-                s.lock()
-                    .unwrap()
-                    .push(e.event_type().to_string() + "=" + &variant(format!("{e:?}")))
-            }
-        });
+        let mut running =
+            Receiver::in_memory(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
+                let s = s.clone();
+                async move {
+                    s.lock()
+                        .unwrap()
+                        .push(e.event_type().to_string() + "=" + &variant(format!("{e:?}")))
+                }
+            });
         let url = serve(&mut running).await;
         let wh = Webhook::new(SECRET).unwrap();
         for (i, t) in Event::TYPES.iter().enumerate() {
@@ -320,10 +331,11 @@ mod roostsync {
     async fn end_to_end() {
         let seen: Seen = Arc::default();
         let s = seen.clone();
-        let mut running = Receiver::new(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
-            let s = s.clone();
-            async move { s.lock().unwrap().push(variant(format!("{e:?}"))) }
-        });
+        let mut running =
+            Receiver::in_memory(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
+                let s = s.clone();
+                async move { s.lock().unwrap().push(variant(format!("{e:?}"))) }
+            });
         let url = serve(&mut running).await;
         let wh = Webhook::new(SECRET).unwrap();
         for (i, t) in Event::TYPES.iter().enumerate() {
@@ -373,10 +385,11 @@ mod roomle {
     async fn end_to_end() {
         let seen: Seen = Arc::default();
         let s = seen.clone();
-        let mut running = Receiver::new(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
-            let s = s.clone();
-            async move { s.lock().unwrap().push(variant(format!("{e:?}"))) }
-        });
+        let mut running =
+            Receiver::in_memory(Webhook::new(SECRET).unwrap()).spawn(move |e: Event| {
+                let s = s.clone();
+                async move { s.lock().unwrap().push(variant(format!("{e:?}"))) }
+            });
         let url = serve(&mut running).await;
         let wh = Webhook::new(SECRET).unwrap();
         for (i, t) in Event::TYPES.iter().enumerate() {
@@ -422,14 +435,87 @@ mod roomle {
     }
 }
 
+/// An inbox whose writes fail: nothing may be acknowledged.
+struct BrokenInbox(hookgen_runtime::inbox::MemoryInbox);
+
+impl Inbox for BrokenInbox {
+    fn insert_batch<'a>(
+        &'a self,
+        _: &'a [NewDelivery],
+    ) -> BoxFuture<'a, Result<Vec<Inserted>, InboxError>> {
+        Box::pin(async { Err(InboxError::Closed) })
+    }
+    fn lease<'a>(
+        &'a self,
+        owner: &'a str,
+        limit: usize,
+        lease_for: Duration,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        self.0.lease(owner, limit, lease_for, now)
+    }
+    fn finish<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        outcome: Finish,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        self.0.finish(id, owner, outcome)
+    }
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        self.0.list(filter)
+    }
+    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>> {
+        self.0.get(id)
+    }
+    fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
+        self.0.replay(which)
+    }
+    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
+        self.0.purge_done_before(before)
+    }
+    fn counts(&self) -> BoxFuture<'_, Result<Vec<(State, u64)>, InboxError>> {
+        self.0.counts()
+    }
+    fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+        self.0.wait_for_work(timeout)
+    }
+}
+
 #[tokio::test]
-async fn queue_full_answers_503_and_shutdown_drains() {
-    // Handlers block until released, so the queue (capacity 1) fills up.
+async fn an_inbox_that_cannot_store_answers_503_never_2xx() {
+    let seen: Seen = Arc::default();
+    let s = seen.clone();
+    let broken = Arc::new(BrokenInbox(Default::default()));
+    let mut running = Receiver::with_inbox(roomz_webhooks::Webhook::new("s").unwrap(), broken)
+        .spawn(move |e: roomz_webhooks::Event| {
+            let s = s.clone();
+            async move { s.lock().unwrap().push(e.event_type().to_string()) }
+        });
+    let url = serve(&mut running).await;
+    let wh = roomz_webhooks::Webhook::new("s").unwrap();
+    let b = bytes(&json!({"id": "00000000-0000-4000-8000-000000000001", "type": "x.y"}));
+    assert_eq!(post(&url, &wh.sign(&b).unwrap(), &b).await, 503);
+    assert_eq!(
+        running
+            .stats
+            .unavailable
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert!(seen_after(&seen, 1).await.is_empty());
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_waits_for_running_handlers_and_refuses_new_deliveries() {
     let (release, released) = tokio::sync::watch::channel(false);
     let done: Seen = Arc::default();
     let d = done.clone();
-    let mut running = Receiver::new(roomz_webhooks::Webhook::new("s").unwrap())
-        .queue_capacity(1)
+    let mut running = Receiver::in_memory(roomz_webhooks::Webhook::new("s").unwrap())
         .concurrency(1)
         .spawn(move |e: roomz_webhooks::Event| {
             let (mut released, d) = (released.clone(), d.clone());
@@ -440,52 +526,64 @@ async fn queue_full_answers_503_and_shutdown_drains() {
         });
     let url = serve(&mut running).await;
     let wh = roomz_webhooks::Webhook::new("s").unwrap();
-    let mut codes = Vec::new();
-    for i in 0..6 {
-        let b =
-            bytes(&json!({"id": format!("00000000-0000-4000-8000-00000000000{i}"), "type": "x.y"}));
-        let started = Instant::now();
-        codes.push(post(&url, &wh.sign(&b).unwrap(), &b).await);
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "a full queue must not block the request"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let accepted = codes.iter().filter(|c| **c == 202).count();
-    assert!(accepted >= 2, "{codes:?}");
-    assert!(codes.contains(&503), "a full queue answers 503: {codes:?}");
-    assert!(codes.iter().all(|c| *c == 202 || *c == 503), "{codes:?}");
-    release.send(true).unwrap();
-    running.shutdown().await;
-    assert_eq!(
-        done.lock().unwrap().len(),
-        accepted,
-        "every accepted event was processed before shutdown returned"
+    let b = bytes(&json!({"id": "00000000-0000-4000-8000-000000000001", "type": "x.y"}));
+    assert_eq!(post(&url, &wh.sign(&b).unwrap(), &b).await, 202);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let stats = running.stats.clone();
+    let stopping = tokio::spawn(running.shutdown());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let other = bytes(&json!({"id": "00000000-0000-4000-8000-000000000002", "type": "x.y"}));
+    assert_eq!(post(&url, &wh.sign(&other).unwrap(), &other).await, 503);
+    assert!(
+        !stopping.is_finished(),
+        "shutdown waits for the running handler"
     );
+    release.send(true).unwrap();
+    stopping.await.unwrap();
+    assert_eq!(done.lock().unwrap().len(), 1);
+    assert_eq!(stats.processed(), 1);
 }
 
 #[tokio::test]
-async fn oversized_bodies_get_413_and_undecodable_bodies_reach_the_callback() {
+async fn oversized_bodies_get_413_and_undecodable_bodies_are_stored() {
     let kept: Seen = Arc::default();
     let k = kept.clone();
-    let mut running = Receiver::new(roomz_webhooks::Webhook::new("s").unwrap())
-        .body_limit(1024)
-        .on_decode_error(move |raw, err| {
-            k.lock()
-                .unwrap()
-                .push(format!("{}|{}", String::from_utf8_lossy(raw), err.path))
-        })
-        .spawn(|_e: roomz_webhooks::Event| async {});
+    let store = Arc::new(hookgen_runtime::inbox::MemoryInbox::new());
+    let mut running =
+        Receiver::with_inbox(roomz_webhooks::Webhook::new("s").unwrap(), store.clone())
+            .body_limit(1024)
+            .on_decode_error(move |raw, err| {
+                k.lock()
+                    .unwrap()
+                    .push(format!("{}|{}", String::from_utf8_lossy(raw), err.path))
+            })
+            .spawn(|_e: roomz_webhooks::Event| async {});
     let url = serve(&mut running).await;
     let wh = roomz_webhooks::Webhook::new("s").unwrap();
     let big = vec![b' '; 4096];
     assert_eq!(post(&url, &wh.sign(&big).unwrap(), &big).await, 413);
     let bad = br#"{"type":"workspace.updated","id":"not-a-uuid"}"#;
-    assert_eq!(post(&url, &wh.sign(bad).unwrap(), bad).await, 200);
+    assert_eq!(post(&url, &wh.sign(bad).unwrap(), bad).await, 202);
+    assert_eq!(
+        post(&url, &wh.sign(bad).unwrap(), bad).await,
+        200,
+        "a redelivery of it is a duplicate"
+    );
     assert_eq!(
         kept.lock().unwrap().as_slice(),
         [format!("{}|id", String::from_utf8_lossy(bad))]
+    );
+    let rows = store.list(&ListFilter::default()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].state, State::Undecodable);
+    assert_eq!(rows[0].body, bad);
+    assert!(
+        rows[0]
+            .last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("id"),
+        "{rows:?}"
     );
     running.shutdown().await;
 }

@@ -11,6 +11,8 @@
 #[cfg(feature = "client")]
 pub mod client;
 mod decode;
+#[cfg(feature = "inbox")]
+pub mod inbox;
 #[cfg(feature = "axum")]
 pub mod receiver;
 mod timestamp;

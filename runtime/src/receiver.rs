@@ -1,21 +1,24 @@
-//! An axum receiver that does what every vendor's docs ask: verify over the raw body, answer
-//! 2xx fast, process asynchronously, expect duplicates.
+//! An axum receiver that does what every vendor's docs ask, without losing what it
+//! acknowledges: verify over the raw body, store durably, answer 2xx, process asynchronously,
+//! expect duplicates.
 //!
 //! - signature problems → 401 with no detail; missing or malformed headers → 400; a body over
 //!   the limit (default 1 MiB) → 413;
-//! - accepted → 202 as soon as the event is queued for the worker, not when processing ends;
-//! - queue full → 503 (vendors that retry will retry), never a silent drop or a blocked request;
-//! - duplicates (same `webhook-id`, else the event id) within the TTL → 200, processed once, also
-//!   when both copies arrive at the same time;
-//! - a body that verifies but does not decode goes to a callback with the raw bytes (default:
-//!   logged and acknowledged), so nothing is lost;
-//! - one `tracing` span per delivery with event type, id, outcome and latency; never secrets or signatures.
+//! - a verified delivery is written to the [inbox](crate::inbox) and answered **202 only once
+//!   the commit is durable** (concurrent deliveries share one transaction: group commit);
+//! - the inbox cannot be written → 503, so the vendor retries; nothing is acknowledged unstored;
+//! - a redelivery (same `webhook-id`, else the event id, else the body hash) → 200 and no
+//!   processing, across restarts and, on PostgreSQL, across replicas;
+//! - a body that verifies but does not decode is stored as `undecodable` (202), never dropped,
+//!   and the decode-failure callback sees it; `cargo hookgen inbox replay` runs it again after
+//!   an SDK upgrade;
+//! - workers lease stored rows and run the handler, which may fail (`Result<(), E>`) or panic:
+//!   the event runs again with exponential backoff, then goes `dead` (replayable);
+//! - one `tracing` span per delivery and per attempt, never secrets or signatures.
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
@@ -23,112 +26,93 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use tokio::sync::{mpsc, Semaphore};
 use tracing::Instrument;
 
+use crate::inbox::{
+    GroupCommit, HandlerOutcome, Inbox, Inserted, MemoryInbox, NewDelivery, RetryPolicy,
+    State as RowState, WorkerOptions, WorkerStats, Workers,
+};
 use crate::{DecodeError, WebhookError, WebhookVerifier};
 
-/// Remembers which deliveries were already accepted. In memory by default; implement it over
-/// a shared store (Redis, a database) when several receivers run.
-pub trait IdempotencyStore: Send + Sync + 'static {
-    /// Record `key`; true if it was not seen within `ttl` (the delivery should be processed).
-    fn first_seen<'a>(
-        &'a self,
-        key: &'a str,
-        ttl: Duration,
-    ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
-    /// Forget `key` (the delivery could not be queued, so a retry must be accepted).
-    fn forget<'a>(&'a self, key: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
-}
-
-/// An in-process [`IdempotencyStore`] with expiry.
-#[derive(Debug, Default)]
-pub struct InMemoryStore {
-    seen: Mutex<HashMap<String, Instant>>,
-}
-
-impl InMemoryStore {
-    fn check(&self, key: &str, ttl: Duration) -> bool {
-        let now = Instant::now();
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.len() > 10_000 {
-            seen.retain(|_, at| now.duration_since(*at) < ttl);
-        }
-        match seen.get(key) {
-            Some(at) if now.duration_since(*at) < ttl => false,
-            _ => {
-                seen.insert(key.to_string(), now);
-                true
-            }
-        }
-    }
-}
-
-impl IdempotencyStore for InMemoryStore {
-    fn first_seen<'a>(
-        &'a self,
-        key: &'a str,
-        ttl: Duration,
-    ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
-        let fresh = self.check(key, ttl);
-        Box::pin(async move { fresh })
-    }
-
-    fn forget<'a>(&'a self, key: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
-        self.seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
-        Box::pin(async {})
-    }
-}
-
 type DecodeFailure = Arc<dyn Fn(&[u8], &DecodeError) + Send + Sync>;
-type Handler<E> = Arc<dyn Fn(E) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send + Sync>;
+type OrderingKey<E> = Arc<dyn Fn(&E) -> Option<String> + Send + Sync>;
 
-/// Counters for what the receiver did (useful in tests and metrics).
+/// Headers never stored: they carry credentials, not facts about the delivery.
+const UNSTORED_HEADERS: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// Counters for what the receiver did (metrics; tests).
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// Deliveries accepted and queued.
+    /// Deliveries stored (new rows, undecodable ones included) and answered 202.
     pub accepted: AtomicU64,
-    /// Duplicates acknowledged without processing.
+    /// Redeliveries answered 200 without processing.
     pub duplicates: AtomicU64,
     /// Refused for signature or header problems.
     pub rejected: AtomicU64,
-    /// Refused with 503 because the queue was full.
-    pub overloaded: AtomicU64,
-    /// Verified but undecodable bodies handed to the decode-failure callback.
+    /// Refused with 503 because the inbox could not be written (or the receiver is stopping).
+    pub unavailable: AtomicU64,
+    /// Verified but undecodable bodies, stored as such.
     pub undecodable: AtomicU64,
-    /// Events the handler finished.
-    pub processed: AtomicU64,
+    /// What the workers did: processed, retried, dead, panicked, ...
+    pub workers: Arc<WorkerStats>,
 }
 
-/// Builds a receiver around a generated crate's `Webhook`.
+impl Stats {
+    /// Events the handler finished successfully.
+    pub fn processed(&self) -> u64 {
+        self.workers.processed.load(Ordering::SeqCst)
+    }
+}
+
+/// Builds a receiver around a generated crate's `Webhook` and an [`Inbox`].
 pub struct Receiver<W: WebhookVerifier> {
     webhook: W,
+    inbox: Arc<dyn Inbox>,
+    source: String,
     body_limit: usize,
-    queue_capacity: usize,
-    concurrency: usize,
-    ttl: Duration,
-    store: Arc<dyn IdempotencyStore>,
+    workers: WorkerOptions,
+    batch_rows: usize,
+    batch_wait: Duration,
+    ordering_key: Option<OrderingKey<W::Event>>,
     on_decode_error: DecodeFailure,
 }
 
 impl<W: WebhookVerifier> Receiver<W> {
-    /// Defaults: 1 MiB bodies, a queue of 1024, 64 events processed at once, duplicates
-    /// remembered for 24 hours in memory.
-    pub fn new(webhook: W) -> Self {
+    /// A receiver that acknowledges into `inbox` (see [`crate::inbox::open`]: `sqlite:PATH`
+    /// for one process, `postgres://...` for replicas). Defaults: 1 MiB bodies, 64 events
+    /// handled at once, 5-minute leases, retries for about 3 days, done rows kept 7 days.
+    pub fn with_inbox(webhook: W, inbox: Arc<dyn Inbox>) -> Self {
         Receiver {
             webhook,
+            inbox,
+            source: "webhooks".into(),
             body_limit: 1024 * 1024,
-            queue_capacity: 1024,
-            concurrency: 64,
-            ttl: Duration::from_secs(24 * 3600),
-            store: Arc::new(InMemoryStore::default()),
+            workers: WorkerOptions::default(),
+            batch_rows: 256,
+            batch_wait: Duration::from_millis(2),
+            ordering_key: None,
             on_decode_error: Arc::new(|body, error| {
-                tracing::warn!(bytes = body.len(), %error, "webhook verified but does not decode; acknowledged");
+                tracing::warn!(bytes = body.len(), %error, "webhook verified but does not decode; stored as undecodable");
             }),
         }
+    }
+
+    /// A receiver over an in-memory inbox, for tests and demos. **A crash, restart or deploy
+    /// loses every event acknowledged and not yet handled**: vendors never resend those.
+    pub fn in_memory(webhook: W) -> Self {
+        Self::with_inbox(webhook, Arc::new(MemoryInbox::new()))
+    }
+
+    /// Names the source in the inbox (default `webhooks`): deliveries are unique per source,
+    /// so one inbox can serve several vendors.
+    pub fn source(mut self, name: impl Into<String>) -> Self {
+        self.source = name.into();
+        self
     }
 
     /// Largest body accepted (413 above it).
@@ -137,31 +121,62 @@ impl<W: WebhookVerifier> Receiver<W> {
         self
     }
 
-    /// Events waiting for the worker before deliveries are answered 503.
-    pub fn queue_capacity(mut self, n: usize) -> Self {
-        self.queue_capacity = n.max(1);
-        self
-    }
-
-    /// Events processed at the same time.
+    /// Events handled at the same time.
     pub fn concurrency(mut self, n: usize) -> Self {
-        self.concurrency = n.max(1);
+        self.workers.concurrency = n.max(1);
         self
     }
 
-    /// How long a delivery id is remembered.
-    pub fn dedup_ttl(mut self, ttl: Duration) -> Self {
-        self.ttl = ttl;
+    /// How long a worker may hold an event before another worker (or replica) takes it over.
+    /// Keep it longer than the slowest handler run.
+    pub fn lease_for(mut self, lease: Duration) -> Self {
+        self.workers.lease_for = lease;
         self
     }
 
-    /// Use another idempotency store.
-    pub fn idempotency_store(mut self, store: impl IdempotencyStore) -> Self {
-        self.store = Arc::new(store);
+    /// When failed events run again, and when they are given up on (`dead`).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.workers.retry = policy;
         self
     }
 
-    /// Called with the raw body of every delivery that verifies but does not decode.
+    /// How long handled deliveries are remembered to catch redeliveries (default 7 days).
+    pub fn dedup_retention(mut self, retention: Duration) -> Self {
+        self.workers.retention = retention;
+        self
+    }
+
+    /// How often workers look for due events when nothing wakes them (default 1 s).
+    pub fn poll_interval(mut self, poll: Duration) -> Self {
+        self.workers.poll = poll;
+        self
+    }
+
+    /// Names this process's leases (default: host, pid and a random part).
+    pub fn worker_name(mut self, name: impl Into<String>) -> Self {
+        self.workers.owner = name.into();
+        self
+    }
+
+    /// Group commit bounds: a transaction takes at most `rows` deliveries, gathered for at
+    /// most `wait` (defaults 256 and 2 ms).
+    pub fn group_commit(mut self, rows: usize, wait: Duration) -> Self {
+        self.batch_rows = rows.max(1);
+        self.batch_wait = wait;
+        self
+    }
+
+    /// Events with the same key run one at a time, in arrival order (say, per customer).
+    pub fn ordering_key(
+        mut self,
+        key: impl Fn(&W::Event) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.ordering_key = Some(Arc::new(key));
+        self
+    }
+
+    /// Also called with the raw body of every delivery that verifies but does not decode
+    /// (the body is stored as `undecodable` either way).
     pub fn on_decode_error(
         mut self,
         f: impl Fn(&[u8], &DecodeError) + Send + Sync + 'static,
@@ -170,43 +185,60 @@ impl<W: WebhookVerifier> Receiver<W> {
         self
     }
 
-    /// Start the worker that runs `handler` for each accepted event, and return the route
-    /// (mount it with `Router::new().route("/webhooks", route)` or use [`Running::router`]).
+    /// Start the workers that run `handler` for each stored event, and return the route
+    /// (mount it with [`Running::router`] or [`Running::route`]). The handler returns `()` or
+    /// `Result<(), E>` for any error `E`; an error or a panic means a retry.
     pub fn spawn<F, Fut>(self, handler: F) -> Running
     where
         F: Fn(W::Event) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: HandlerOutcome,
     {
-        let (tx, rx) = mpsc::channel(self.queue_capacity);
-        let stats = Arc::new(Stats::default());
-        let handler: Handler<W::Event> = Arc::new(move |e| Box::pin(handler(e)));
-        let stop = Arc::new(tokio::sync::Notify::new());
-        let worker = tokio::spawn(work(
-            rx,
-            handler,
-            self.concurrency,
-            stats.clone(),
-            stop.clone(),
-        ));
+        let Receiver {
+            webhook,
+            inbox,
+            source,
+            body_limit,
+            workers: options,
+            batch_rows,
+            batch_wait,
+            ordering_key,
+            on_decode_error,
+        } = self;
+        let webhook = Arc::new(webhook);
+        let handler = Arc::new(handler);
+        let decoder = webhook.clone();
+        let workers = Workers::spawn(
+            inbox.clone(),
+            Arc::new(move |body: &[u8]| decoder.decode(body)),
+            Arc::new(move |event| {
+                let run = handler(event);
+                Box::pin(async move { run.await.into_result() })
+            }),
+            options,
+        );
+        let stats = Arc::new(Stats {
+            workers: workers.stats.clone(),
+            ..Stats::default()
+        });
         let shared = Arc::new(Shared {
-            webhook: self.webhook,
-            tx,
-            ttl: self.ttl,
-            store: self.store,
-            on_decode_error: self.on_decode_error,
+            webhook,
+            commit: GroupCommit::with_bounds(inbox, batch_rows, batch_wait),
+            source,
+            ordering_key,
+            on_decode_error,
             stats: stats.clone(),
             closing: AtomicBool::new(false),
         });
         let route = post(receive::<W>)
             .with_state(shared.clone())
-            .layer(DefaultBodyLimit::max(self.body_limit));
+            .layer(DefaultBodyLimit::max(body_limit));
         let closing: Arc<dyn Fn() + Send + Sync> =
             Arc::new(move || shared.closing.store(true, Ordering::SeqCst));
         Running {
             route: Some(route),
             stats,
-            worker: Some(worker),
-            stop,
+            workers: Some(workers),
             closing,
         }
     }
@@ -215,10 +247,9 @@ impl<W: WebhookVerifier> Receiver<W> {
 /// A started receiver: its route, its counters, and a graceful shutdown.
 pub struct Running {
     route: Option<axum::routing::MethodRouter>,
-    /// What the receiver did so far.
+    /// What the receiver and its workers did so far.
     pub stats: Arc<Stats>,
-    worker: Option<tokio::task::JoinHandle<()>>,
-    stop: Arc<tokio::sync::Notify>,
+    workers: Option<Workers>,
     closing: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -235,56 +266,24 @@ impl Running {
         Router::new().route(path, self.route())
     }
 
-    /// Stop accepting (new deliveries get 503), finish every queued event, then return.
+    /// Stop accepting (new deliveries get 503) and wait for the handlers running now. Stored
+    /// events not yet started stay in the inbox for the next start.
     pub async fn shutdown(mut self) {
         (self.closing)();
-        self.stop.notify_one();
-        if let Some(w) = self.worker.take() {
-            let _ = w.await;
+        if let Some(workers) = self.workers.take() {
+            workers.shutdown().await;
         }
     }
 }
 
 struct Shared<W: WebhookVerifier> {
-    webhook: W,
-    tx: mpsc::Sender<W::Event>,
-    ttl: Duration,
-    store: Arc<dyn IdempotencyStore>,
+    webhook: Arc<W>,
+    commit: GroupCommit,
+    source: String,
+    ordering_key: Option<OrderingKey<W::Event>>,
     on_decode_error: DecodeFailure,
     stats: Arc<Stats>,
     closing: AtomicBool,
-}
-
-async fn work<E: Send + 'static>(
-    mut rx: mpsc::Receiver<E>,
-    handler: Handler<E>,
-    concurrency: usize,
-    stats: Arc<Stats>,
-    stop: Arc<tokio::sync::Notify>,
-) {
-    let permits = Arc::new(Semaphore::new(concurrency));
-    loop {
-        let event = tokio::select! {
-            e = rx.recv() => e,
-            _ = stop.notified() => {
-                // Graceful: take no more, but drain what was accepted.
-                rx.close();
-                rx.recv().await
-            }
-        };
-        let Some(event) = event else { break };
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            break;
-        };
-        let (handler, stats) = (handler.clone(), stats.clone());
-        tokio::spawn(async move {
-            handler(event).await;
-            stats.processed.fetch_add(1, Ordering::SeqCst);
-            drop(permit);
-        });
-    }
-    // Wait for handlers still running.
-    let _ = permits.acquire_many(concurrency as u32).await;
 }
 
 async fn receive<W: WebhookVerifier>(
@@ -315,14 +314,14 @@ async fn handle<W: WebhookVerifier>(
     body: &[u8],
     span: &tracing::Span,
 ) -> (StatusCode, &'static str) {
+    let count = |c: &AtomicU64| c.fetch_add(1, Ordering::SeqCst);
     if shared.closing.load(Ordering::SeqCst) {
+        count(&shared.stats.unavailable);
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down");
     }
-    if let Err(e) = shared
-        .webhook
-        .verify_signature_at(headers, body, SystemTime::now())
-    {
-        shared.stats.rejected.fetch_add(1, Ordering::SeqCst);
+    let now = SystemTime::now();
+    if let Err(e) = shared.webhook.verify_signature_at(headers, body, now) {
+        count(&shared.stats.rejected);
         return match e {
             WebhookError::MissingHeader(_)
             | WebhookError::MalformedHeader { .. }
@@ -330,47 +329,90 @@ async fn handle<W: WebhookVerifier>(
             _ => (StatusCode::UNAUTHORIZED, "unauthorized"),
         };
     }
-    let event = match shared.webhook.decode(body) {
-        Ok(e) => e,
-        Err(error) => {
-            shared.stats.undecodable.fetch_add(1, Ordering::SeqCst);
-            (shared.on_decode_error)(body, &error);
-            return (
-                StatusCode::OK,
-                "accepted (undecodable, handed to the decode-failure callback)",
-            );
-        }
-    };
-    span.record("event_type", W::event_type(&event).as_str());
-    let key = delivery_key::<W>(headers, &event, body);
-    span.record("id", key.as_str());
-    if !shared.store.first_seen(&key, shared.ttl).await {
-        shared.stats.duplicates.fetch_add(1, Ordering::SeqCst);
-        return (StatusCode::OK, "duplicate");
+    let (row, decode_error) = to_row(shared, headers, body, now);
+    if let Some(t) = &row.event_type {
+        span.record("event_type", t.as_str());
     }
-    match shared.tx.try_send(event) {
-        Ok(()) => {
-            shared.stats.accepted.fetch_add(1, Ordering::SeqCst);
-            (StatusCode::ACCEPTED, "accepted")
+    span.record("id", row.key.as_str());
+    match shared.commit.insert(row).await {
+        Ok(Inserted::New(_)) => {
+            count(&shared.stats.accepted);
+            if let Some(error) = decode_error {
+                count(&shared.stats.undecodable);
+                (shared.on_decode_error)(body, &error);
+                (StatusCode::ACCEPTED, "accepted (stored as undecodable)")
+            } else {
+                (StatusCode::ACCEPTED, "accepted")
+            }
         }
-        Err(_) => {
-            shared.store.forget(&key).await;
-            shared.stats.overloaded.fetch_add(1, Ordering::SeqCst);
-            (StatusCode::SERVICE_UNAVAILABLE, "busy, retry later")
+        Ok(Inserted::Duplicate) => {
+            count(&shared.stats.duplicates);
+            (StatusCode::OK, "duplicate")
+        }
+        Err(error) => {
+            count(&shared.stats.unavailable);
+            tracing::error!(%error, "inbox: delivery not stored; answering 503 so the sender retries");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "inbox unavailable, retry later",
+            )
         }
     }
 }
 
+/// The row for a verified delivery: decoded for its type, key and ordering key; kept as
+/// undecodable (with the error) when it does not decode.
+fn to_row<W: WebhookVerifier>(
+    shared: &Shared<W>,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: SystemTime,
+) -> (NewDelivery, Option<DecodeError>) {
+    let (event_type, event_id, ordering_key, decode_error) = match shared.webhook.decode(body) {
+        Ok(event) => (
+            Some(W::event_type(&event)),
+            W::event_id(&event),
+            shared.ordering_key.as_ref().and_then(|key| key(&event)),
+            None,
+        ),
+        Err(error) => (None, None, None, Some(error)),
+    };
+    let error = decode_error.as_ref().map(ToString::to_string);
+    let row = NewDelivery {
+        source: shared.source.clone(),
+        key: delivery_key(headers, event_id, body),
+        body: body.to_vec(),
+        headers: stored_headers(headers),
+        event_type,
+        ordering_key,
+        state: if error.is_some() {
+            RowState::Undecodable
+        } else {
+            RowState::Pending
+        },
+        error,
+        received_at: now,
+    };
+    (row, decode_error)
+}
+
+fn stored_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| !UNSTORED_HEADERS.contains(&name.as_str()))
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
+        .collect()
+}
+
 /// The idempotency key of a delivery: the `webhook-id` (or Svix's `svix-id`) header, else the
-/// event's id, else (for
-/// vendors whose payloads carry no id) a hash of the raw body, so a byte-identical redelivery
-/// is still recognised.
-fn delivery_key<W: WebhookVerifier>(headers: &HeaderMap, event: &W::Event, body: &[u8]) -> String {
+/// event's id, else (for vendors whose payloads carry no id) a hash of the raw body, so a
+/// byte-identical redelivery is still recognised.
+fn delivery_key(headers: &HeaderMap, event_id: Option<String>, body: &[u8]) -> String {
     let id_header = headers.get("webhook-id").or_else(|| headers.get("svix-id"));
     if let Some(id) = id_header.and_then(|v| v.to_str().ok()) {
         return format!("webhook-id:{id}");
     }
-    if let Some(id) = W::event_id(event) {
+    if let Some(id) = event_id {
         return format!("event-id:{id}");
     }
     use sha2::Digest;

@@ -33,8 +33,7 @@ async fn main() {
         .unwrap_or(20_000);
     let processed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let p = processed.clone();
-    let mut running = Receiver::new(Webhook::new("load-secret").unwrap())
-        .queue_capacity(requests)
+    let mut running = Receiver::in_memory(Webhook::new("load-secret").unwrap())
         .concurrency(requests)
         .spawn(move |e: Event| {
             let p = p.clone();

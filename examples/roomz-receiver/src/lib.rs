@@ -1,27 +1,38 @@
 //! The receiver shown in the README (the text between the markers is checked to be identical),
-//! run by the end-to-end tests in `tests/receiver_e2e.rs`.
+//! run by the end-to-end, crash and replica tests through `src/main.rs`.
 
 // README:BEGIN
-use roomz_webhooks::receiver::{Receiver, Running};
-use roomz_webhooks::{Event, Webhook, WebhookError};
+use std::io::Write;
+use std::path::Path;
 
-/// Verify, deduplicate and acknowledge ROOMZ deliveries; `handle` runs later on a worker.
-pub fn receiver<F, Fut>(secret: &str, handle: F) -> Result<Running, WebhookError>
-where
-    F: Fn(Event) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    Ok(Receiver::new(Webhook::new(secret)?).spawn(handle))
+use roomz_webhooks::receiver::{Receiver, Running};
+use roomz_webhooks::{inbox, Event, Webhook};
+
+/// Verifies ROOMZ deliveries and stores each in the inbox (`sqlite:PATH`, or `postgres://...`
+/// with the `postgres` feature) before answering 202; duplicates get 200.
+pub async fn receiver(
+    secret: &str,
+    inbox_url: &str,
+) -> Result<Receiver<Webhook>, Box<dyn std::error::Error>> {
+    let inbox = inbox::open(inbox_url).await?;
+    Ok(Receiver::with_inbox(Webhook::new(secret)?, inbox).source("roomz"))
 }
 
-/// Serve on `addr` until Ctrl-C, then finish the queued events.
-pub async fn serve(secret: &str, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let mut running = receiver(secret, |event| async move {
-        match event {
-            Event::WorkspacePresenceChanged(e) => println!("presence in {}", e.data.workspace_id),
-            other => println!("{} (id {:?})", other.event_type(), other.id()),
-        }
-    })?;
+/// The handler, run on a worker: appends the event's id to `log`. An error (disk full, say)
+/// or a panic is retried later with backoff; the event is not lost.
+pub async fn record(event: Event, log: &Path) -> std::io::Result<()> {
+    if let Event::WorkspacePresenceChanged(e) = &event {
+        println!("presence in {}", e.data.workspace_id);
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    writeln!(file, "{}", event.id().unwrap_or_default())
+}
+
+/// Serve at `/webhooks/roomz` on `addr` until Ctrl-C, then wait for running handlers.
+pub async fn serve(mut running: Running, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
     let app = running.router("/webhooks/roomz");
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let stop = async { tokio::signal::ctrl_c().await.unwrap_or_default() };

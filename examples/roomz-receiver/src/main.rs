@@ -1,7 +1,79 @@
-//! `ROOMZ_WEBHOOK_SECRET=... cargo run -p roomz-receiver-example` serves on 127.0.0.1:3000.
+//! The ROOMZ receiver as a program:
+//!
+//! ```text
+//! ROOMZ_WEBHOOK_SECRET=whsec_... roomz-receiver-example \
+//!     --listen 127.0.0.1:3000 --inbox sqlite:roomz-inbox.db --processed-log processed.txt
+//! ```
+//!
+//! `--inbox` also takes `postgres://...` (several replicas on one database). For tests:
+//! `--work-ms N` makes each handler run take N ms, `--lease-secs N` sets the lease.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct Options {
+    listen: String,
+    inbox: String,
+    processed_log: PathBuf,
+    work: Duration,
+    lease: Option<Duration>,
+}
+
+const USAGE: &str = "usage: roomz-receiver-example [--listen ADDR] [--inbox URL] \
+     [--processed-log FILE] [--work-ms N] [--lease-secs N]  (secret in ROOMZ_WEBHOOK_SECRET)";
+
+fn options() -> Result<Options, String> {
+    let mut o = Options {
+        listen: "127.0.0.1:3000".into(),
+        inbox: "sqlite:roomz-inbox.db".into(),
+        processed_log: "processed.log".into(),
+        work: Duration::ZERO,
+        lease: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        if flag == "--help" || flag == "-h" {
+            return Err(USAGE.into());
+        }
+        let value = args
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{flag} takes a number, not `{value}`"))
+        };
+        match flag.as_str() {
+            "--listen" => o.listen = value.clone(),
+            "--inbox" => o.inbox = value.clone(),
+            "--processed-log" => o.processed_log = PathBuf::from(&value),
+            "--work-ms" => o.work = Duration::from_millis(number()?),
+            "--lease-secs" => o.lease = Some(Duration::from_secs(number()?)),
+            _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+        }
+    }
+    Ok(o)
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let o = options()?;
     let secret = std::env::var("ROOMZ_WEBHOOK_SECRET").map_err(|_| "set ROOMZ_WEBHOOK_SECRET")?;
-    roomz_receiver_example::serve(&secret, "127.0.0.1:3000").await
+    let mut receiver = roomz_receiver_example::receiver(&secret, &o.inbox).await?;
+    if let Some(lease) = o.lease {
+        receiver = receiver
+            .lease_for(lease)
+            .poll_interval(Duration::from_millis(200));
+    }
+    let (log, work) = (Arc::new(o.processed_log), o.work);
+    let running = receiver.spawn(move |event| {
+        let log = log.clone();
+        async move {
+            tokio::time::sleep(work).await;
+            roomz_receiver_example::record(event, &log).await
+        }
+    });
+    eprintln!("roomz receiver: listening on {}", o.listen);
+    roomz_receiver_example::serve(running, &o.listen).await
 }

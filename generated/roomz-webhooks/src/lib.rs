@@ -24,9 +24,13 @@ pub use events::Event;
 
 pub use hookgen_runtime::{DecodeError, Timestamp, UnknownEvent, WebhookError};
 
-/// The axum receiver (feature `axum`): verify, deduplicate, acknowledge fast, hand off.
+/// The axum receiver (feature `axum`): verify, store durably, acknowledge, process on workers.
 #[cfg(feature = "axum")]
 pub use hookgen_runtime::receiver;
+
+/// The durable inbox the receiver acknowledges into (SQLite; PostgreSQL with feature `postgres`).
+#[cfg(feature = "axum")]
+pub use hookgen_runtime::inbox;
 
 pub use types::*;
 

@@ -1,0 +1,224 @@
+//! An inbox in process memory, for tests. **A crash, a restart or a deploy loses every event
+//! in it**, acknowledged or not; use [`super::SqliteInbox`] in production.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::Notify;
+
+use super::{
+    BoxFuture, Delivery, Finish, Inbox, InboxError, Inserted, ListFilter, NewDelivery, Replay,
+    State,
+};
+
+/// See the module docs: tests only.
+#[derive(Default)]
+pub struct MemoryInbox {
+    rows: Mutex<BTreeMap<i64, Delivery>>,
+    work: Notify,
+}
+
+impl MemoryInbox {
+    /// An empty inbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, Delivery>> {
+        self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn insert_now(&self, batch: &[NewDelivery]) -> Vec<Inserted> {
+        let mut rows = self.rows();
+        let mut results = Vec::with_capacity(batch.len());
+        for new in batch {
+            let taken = rows
+                .values()
+                .any(|d| d.source == new.source && d.key == new.key);
+            if taken {
+                results.push(Inserted::Duplicate);
+                continue;
+            }
+            let id = rows.keys().next_back().map_or(1, |last| last + 1);
+            rows.insert(id, stored(id, new));
+            results.push(Inserted::New(id));
+        }
+        drop(rows);
+        self.work.notify_waiters();
+        results
+    }
+
+    fn lease_now(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease_for: Duration,
+        now: SystemTime,
+    ) -> Vec<Delivery> {
+        let mut rows = self.rows();
+        // Ordering keys with an earlier unfinished row block their later rows.
+        let mut blocked: HashSet<(String, String)> = HashSet::new();
+        let mut leased = Vec::new();
+        for row in rows.values_mut() {
+            let unfinished = matches!(row.state, State::Pending | State::Leased);
+            let due = match row.state {
+                State::Pending => row.next_run_at <= now,
+                State::Leased => row.lease_expires_at.is_some_and(|t| t <= now),
+                _ => false,
+            };
+            let order = row.ordering_key.clone().map(|k| (row.source.clone(), k));
+            let free = order.as_ref().map_or(true, |o| !blocked.contains(o));
+            if unfinished {
+                if let Some(o) = order {
+                    blocked.insert(o);
+                }
+            }
+            if due && free && leased.len() < limit {
+                row.state = State::Leased;
+                row.lease_owner = Some(owner.to_string());
+                row.lease_expires_at = Some(now + lease_for);
+                row.attempts += 1;
+                leased.push(row.clone());
+            }
+        }
+        leased
+    }
+}
+
+fn stored(id: i64, new: &NewDelivery) -> Delivery {
+    Delivery {
+        id,
+        source: new.source.clone(),
+        key: new.key.clone(),
+        body: new.body.clone(),
+        headers: new.headers.clone(),
+        event_type: new.event_type.clone(),
+        ordering_key: new.ordering_key.clone(),
+        state: new.state,
+        attempts: 0,
+        received_at: new.received_at,
+        next_run_at: new.received_at,
+        lease_owner: None,
+        lease_expires_at: None,
+        last_error: new.error.clone(),
+    }
+}
+
+impl Inbox for MemoryInbox {
+    fn insert_batch<'a>(
+        &'a self,
+        batch: &'a [NewDelivery],
+    ) -> BoxFuture<'a, Result<Vec<Inserted>, InboxError>> {
+        let results = self.insert_now(batch);
+        Box::pin(async move { Ok(results) })
+    }
+
+    fn lease<'a>(
+        &'a self,
+        owner: &'a str,
+        limit: usize,
+        lease_for: Duration,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        let leased = self.lease_now(owner, limit, lease_for, now);
+        Box::pin(async move { Ok(leased) })
+    }
+
+    fn finish<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        outcome: Finish,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        let mut rows = self.rows();
+        let held = rows
+            .get_mut(&id)
+            .filter(|r| r.state == State::Leased && r.lease_owner.as_deref() == Some(owner));
+        let recorded = if let Some(row) = held {
+            let write = outcome.row();
+            row.state = write.state;
+            if let Some(at) = write.next_run_at {
+                row.next_run_at = super::from_millis(at);
+            }
+            row.last_error = write.error.map(str::to_string);
+            row.lease_owner = None;
+            row.lease_expires_at = None;
+            true
+        } else {
+            false
+        };
+        drop(rows);
+        self.work.notify_waiters();
+        Box::pin(async move { Ok(recorded) })
+    }
+
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        let rows: Vec<Delivery> = self
+            .rows()
+            .values()
+            .rev()
+            .filter(|r| filter.state.map_or(true, |s| r.state == s))
+            .filter(|r| {
+                filter.event_type.is_none()
+                    || r.event_type.as_deref() == filter.event_type.as_deref()
+            })
+            .take(filter.limit.unwrap_or(100) as usize)
+            .cloned()
+            .collect();
+        Box::pin(async move { Ok(rows) })
+    }
+
+    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>> {
+        let row = self.rows().get(&id).cloned();
+        Box::pin(async move { Ok(row) })
+    }
+
+    fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
+        let now = SystemTime::now();
+        let mut count = 0;
+        for row in self.rows().values_mut() {
+            let chosen = match which {
+                Replay::Id(id) => row.id == id,
+                Replay::Dead => row.state == State::Dead,
+                Replay::Undecodable => row.state == State::Undecodable,
+            };
+            if chosen {
+                row.state = State::Pending;
+                row.attempts = 0;
+                row.next_run_at = now;
+                row.lease_owner = None;
+                row.lease_expires_at = None;
+                count += 1;
+            }
+        }
+        self.work.notify_waiters();
+        Box::pin(async move { Ok(count) })
+    }
+
+    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
+        let mut rows = self.rows();
+        let was = rows.len();
+        rows.retain(|_, r| !(r.state == State::Done && r.received_at < before));
+        let purged = (was - rows.len()) as u64;
+        Box::pin(async move { Ok(purged) })
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<Vec<(State, u64)>, InboxError>> {
+        let rows = self.rows();
+        let counts = State::ALL
+            .iter()
+            .map(|s| (*s, rows.values().filter(|r| r.state == *s).count() as u64))
+            .collect();
+        Box::pin(async move { Ok(counts) })
+    }
+
+    fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let _ = tokio::time::timeout(timeout, self.work.notified()).await;
+        })
+    }
+}

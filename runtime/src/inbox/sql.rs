@@ -1,0 +1,469 @@
+//! The inbox in SQLite or PostgreSQL, through sqlx's runtime queries (no query macros, so no
+//! database is needed to build). One set of statements serves both; only the table
+//! definition, row locking and wake-ups differ.
+
+use std::str::FromStr;
+use std::time::{Duration, SystemTime};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Connection, Executor, Row};
+use tokio::sync::Notify;
+
+use super::{
+    from_millis, headers_from_json, headers_to_json, to_millis, BoxFuture, Delivery, Finish, Inbox,
+    InboxError, Inserted, ListFilter, NewDelivery, Replay, State,
+};
+
+/// Which database a [`SqlInbox`] is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, one writer: for one receiver process.
+    Sqlite,
+    /// A server shared by several receiver replicas.
+    Postgres,
+}
+
+/// The durable inbox on SQLite (`sqlite:PATH`) or PostgreSQL (`postgres://...`, feature
+/// `postgres`). Tables are created (migrated) when it opens.
+pub struct SqlInbox {
+    pool: AnyPool,
+    backend: Backend,
+    /// Wakes this process's workers after its own inserts and replays.
+    local_work: Notify,
+    #[cfg(feature = "postgres")]
+    listener: Option<tokio::sync::Mutex<sqlx::postgres::PgListener>>,
+}
+
+const COLUMNS: &str = "id, source, delivery_key, body, headers, event_type, ordering_key, state, \
+     attempts, received_at, next_run_at, lease_owner, lease_expires_at, last_error";
+
+/// The PostgreSQL channel inserts and replays notify, so idle replicas wake at once.
+#[cfg(feature = "postgres")]
+const CHANNEL: &str = "hookgen_inbox";
+
+/// Schema versions, applied in order, each once. Never edit a shipped one: add another.
+fn migrations(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &["CREATE TABLE hookgen_inbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                source TEXT NOT NULL,
+                delivery_key TEXT NOT NULL,
+                body BLOB NOT NULL,
+                headers TEXT NOT NULL,
+                event_type TEXT,
+                ordering_key TEXT,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                received_at INTEGER NOT NULL,
+                next_run_at INTEGER NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at INTEGER,
+                last_error TEXT,
+                UNIQUE (source, delivery_key)
+            );
+            CREATE INDEX hookgen_inbox_due ON hookgen_inbox (state, next_run_at);
+            CREATE INDEX hookgen_inbox_order ON hookgen_inbox (source, ordering_key, id)
+                WHERE ordering_key IS NOT NULL;"],
+        Backend::Postgres => &["CREATE TABLE hookgen_inbox (
+                id BIGSERIAL PRIMARY KEY,
+                source TEXT NOT NULL,
+                delivery_key TEXT NOT NULL,
+                body BYTEA NOT NULL,
+                headers TEXT NOT NULL,
+                event_type TEXT,
+                ordering_key TEXT,
+                state TEXT NOT NULL,
+                attempts BIGINT NOT NULL DEFAULT 0,
+                received_at BIGINT NOT NULL,
+                next_run_at BIGINT NOT NULL,
+                lease_owner TEXT,
+                lease_expires_at BIGINT,
+                last_error TEXT,
+                UNIQUE (source, delivery_key)
+            );
+            CREATE INDEX hookgen_inbox_due ON hookgen_inbox (state, next_run_at);
+            CREATE INDEX hookgen_inbox_order ON hookgen_inbox (source, ordering_key, id)
+                WHERE ordering_key IS NOT NULL;"],
+    }
+}
+
+impl SqlInbox {
+    /// Connect to `url` and migrate. SQLite files are created if missing and opened in WAL
+    /// mode with `synchronous=FULL`: a commit is on disk when it returns.
+    pub async fn open(url: &str) -> Result<Self, InboxError> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let pool = match backend {
+            Backend::Sqlite => sqlite_pool(url).await?,
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .connect(url)
+                    .await?
+            }
+        };
+        let inbox = SqlInbox {
+            #[cfg(feature = "postgres")]
+            listener: match backend {
+                Backend::Postgres => Some(tokio::sync::Mutex::new(listen(url).await?)),
+                Backend::Sqlite => None,
+            },
+            pool,
+            backend,
+            local_work: Notify::new(),
+        };
+        inbox.migrate().await?;
+        Ok(inbox)
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<(), InboxError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut tx = conn.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Replicas starting together migrate one at a time.
+            tx.execute("SELECT pg_advisory_xact_lock(4242001)").await?;
+        }
+        tx.execute(
+            "CREATE TABLE IF NOT EXISTS hookgen_inbox_migrations (version BIGINT PRIMARY KEY)",
+        )
+        .await?;
+        let done: i64 = sqlx::query("SELECT COUNT(*) FROM hookgen_inbox_migrations")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        for (version, sql) in migrations(self.backend)
+            .iter()
+            .enumerate()
+            .skip(done as usize)
+        {
+            tx.execute(*sql).await?;
+            sqlx::query("INSERT INTO hookgen_inbox_migrations (version) VALUES ($1)")
+                .bind(version as i64 + 1)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_all(&self, batch: &[NewDelivery]) -> Result<Vec<Inserted>, InboxError> {
+        let mut tx = self.pool.begin().await?;
+        let mut results = Vec::with_capacity(batch.len());
+        for d in batch {
+            let at = to_millis(d.received_at);
+            let id: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO hookgen_inbox (source, delivery_key, body, headers, event_type, \
+                 ordering_key, state, attempts, received_at, next_run_at, last_error) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $9) \
+                 ON CONFLICT (source, delivery_key) DO NOTHING RETURNING id",
+            )
+            .bind(&d.source)
+            .bind(&d.key)
+            .bind(&d.body)
+            .bind(headers_to_json(&d.headers))
+            .bind(&d.event_type)
+            .bind(&d.ordering_key)
+            .bind(d.state.as_str())
+            .bind(at)
+            .bind(&d.error)
+            .fetch_optional(&mut *tx)
+            .await?;
+            results.push(id.map_or(Inserted::Duplicate, Inserted::New));
+        }
+        let fresh = results.iter().any(|r| matches!(r, Inserted::New(_)));
+        if fresh && self.backend == Backend::Postgres {
+            // Delivered at commit, to every replica listening.
+            tx.execute("NOTIFY hookgen_inbox").await?;
+        }
+        tx.commit().await?;
+        if fresh {
+            self.local_work.notify_waiters();
+        }
+        Ok(results)
+    }
+
+    async fn lease_due(
+        &self,
+        owner: &str,
+        limit: usize,
+        lease_for: Duration,
+        now: SystemTime,
+    ) -> Result<Vec<Delivery>, InboxError> {
+        // Only the first unfinished row of an ordering key is due; on PostgreSQL, rows another
+        // replica is leasing right now are skipped, not waited for.
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE hookgen_inbox SET state = 'leased', lease_owner = $1, lease_expires_at = $2, \
+             attempts = attempts + 1 WHERE id IN ( \
+               SELECT d.id FROM hookgen_inbox d \
+               WHERE ((d.state = 'pending' AND d.next_run_at <= $3) \
+                      OR (d.state = 'leased' AND d.lease_expires_at <= $3)) \
+                 AND (d.ordering_key IS NULL OR NOT EXISTS ( \
+                      SELECT 1 FROM hookgen_inbox e WHERE e.source = d.source \
+                      AND e.ordering_key = d.ordering_key AND e.id < d.id \
+                      AND e.state IN ('pending', 'leased'))) \
+               ORDER BY d.id LIMIT $4 {lock}) \
+             RETURNING {COLUMNS}"
+        );
+        let now_ms = to_millis(now);
+        let rows = sqlx::query(&sql)
+            .bind(owner)
+            .bind(now_ms.saturating_add(lease_for.as_millis().min(i64::MAX as u128) as i64))
+            .bind(now_ms)
+            .bind(limit.min(i64::MAX as usize) as i64)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut leased: Vec<Delivery> = rows.iter().map(read_row).collect::<Result<_, _>>()?;
+        leased.sort_by_key(|d| d.id);
+        Ok(leased)
+    }
+
+    async fn finish_attempt(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: &Finish,
+    ) -> Result<bool, InboxError> {
+        let write = outcome.row();
+        let done = sqlx::query(
+            "UPDATE hookgen_inbox SET state = $1, next_run_at = COALESCE($2, next_run_at), \
+             last_error = $3, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE id = $4 AND state = 'leased' AND lease_owner = $5",
+        )
+        .bind(write.state.as_str())
+        .bind(write.next_run_at)
+        .bind(write.error)
+        .bind(id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn list_rows(&self, filter: &ListFilter) -> Result<Vec<Delivery>, InboxError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM hookgen_inbox \
+             WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) \
+               AND (CAST($2 AS TEXT) IS NULL OR event_type = $2) \
+             ORDER BY id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(filter.state.map(State::as_str))
+            .bind(filter.event_type.as_deref())
+            .bind(i64::from(filter.limit.unwrap_or(100)))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(read_row).collect()
+    }
+
+    async fn get_row(&self, id: i64) -> Result<Option<Delivery>, InboxError> {
+        let sql = format!("SELECT {COLUMNS} FROM hookgen_inbox WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(read_row).transpose()
+    }
+
+    async fn replay_rows(&self, which: Replay) -> Result<u64, InboxError> {
+        let (condition, id) = match which {
+            Replay::Id(id) => ("id = $2", id),
+            Replay::Dead => ("state = 'dead' AND $2 = $2", 0),
+            Replay::Undecodable => ("state = 'undecodable' AND $2 = $2", 0),
+        };
+        let sql = format!(
+            "UPDATE hookgen_inbox SET state = 'pending', attempts = 0, next_run_at = $1, \
+             lease_owner = NULL, lease_expires_at = NULL WHERE {condition}"
+        );
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(&sql)
+            .bind(to_millis(SystemTime::now()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if self.backend == Backend::Postgres && done.rows_affected() > 0 {
+            tx.execute("NOTIFY hookgen_inbox").await?;
+        }
+        tx.commit().await?;
+        self.local_work.notify_waiters();
+        Ok(done.rows_affected())
+    }
+
+    async fn purge(&self, before: SystemTime) -> Result<u64, InboxError> {
+        let done =
+            sqlx::query("DELETE FROM hookgen_inbox WHERE state = 'done' AND received_at < $1")
+                .bind(to_millis(before))
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn count_states(&self) -> Result<Vec<(State, u64)>, InboxError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM hookgen_inbox GROUP BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut counts: Vec<(State, u64)> = State::ALL.iter().map(|s| (*s, 0)).collect();
+        for row in rows {
+            let name: String = row.try_get("state")?;
+            let n: i64 = row.try_get("n")?;
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| s.as_str() == name) {
+                slot.1 = n.max(0) as u64;
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn wait(&self, timeout: Duration) {
+        #[cfg(feature = "postgres")]
+        if let Some(listener) = &self.listener {
+            let mut listener = listener.lock().await;
+            tokio::select! {
+                _ = tokio::time::timeout(timeout, listener.recv()) => {}
+                _ = self.local_work.notified() => {}
+            }
+            return;
+        }
+        let _ = tokio::time::timeout(timeout, self.local_work.notified()).await;
+    }
+}
+
+fn backend_of(url: &str) -> Result<Backend, InboxError> {
+    if url.starts_with("sqlite:") {
+        return Ok(Backend::Sqlite);
+    }
+    if cfg!(feature = "postgres")
+        && (url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    {
+        return Ok(Backend::Postgres);
+    }
+    Err(InboxError::UnsupportedUrl(url.to_string()))
+}
+
+/// One connection: SQLite has one writer anyway, and waiting in the pool is cheaper than
+/// `SQLITE_BUSY`. An in-memory database must be one connection to be one database.
+async fn sqlite_pool(url: &str) -> Result<AnyPool, InboxError> {
+    let url = if url.contains("mode=") || url.contains(":memory:") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    };
+    let options = AnyConnectOptions::from_str(&url)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+#[cfg(feature = "postgres")]
+async fn listen(url: &str) -> Result<sqlx::postgres::PgListener, InboxError> {
+    let mut listener = sqlx::postgres::PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+fn read_row(row: &AnyRow) -> Result<Delivery, InboxError> {
+    let id: i64 = row.try_get("id")?;
+    let state: String = row.try_get("state")?;
+    let headers: String = row.try_get("headers")?;
+    let attempts: i64 = row.try_get("attempts")?;
+    Ok(Delivery {
+        id,
+        source: row.try_get("source")?,
+        key: row.try_get("delivery_key")?,
+        body: row.try_get("body")?,
+        headers: headers_from_json(id, &headers)?,
+        event_type: row.try_get("event_type")?,
+        ordering_key: row.try_get("ordering_key")?,
+        state: State::parse(&state).ok_or_else(|| InboxError::Corrupt {
+            id,
+            reason: format!("unknown state `{state}`"),
+        })?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        received_at: from_millis(row.try_get("received_at")?),
+        next_run_at: from_millis(row.try_get("next_run_at")?),
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expires_at: row
+            .try_get::<Option<i64>, _>("lease_expires_at")?
+            .map(from_millis),
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+impl Inbox for SqlInbox {
+    fn insert_batch<'a>(
+        &'a self,
+        batch: &'a [NewDelivery],
+    ) -> BoxFuture<'a, Result<Vec<Inserted>, InboxError>> {
+        Box::pin(self.insert_all(batch))
+    }
+
+    fn lease<'a>(
+        &'a self,
+        owner: &'a str,
+        limit: usize,
+        lease_for: Duration,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        Box::pin(self.lease_due(owner, limit, lease_for, now))
+    }
+
+    fn finish<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        outcome: Finish,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        Box::pin(async move { self.finish_attempt(id, owner, &outcome).await })
+    }
+
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        Box::pin(self.list_rows(filter))
+    }
+
+    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>> {
+        Box::pin(self.get_row(id))
+    }
+
+    fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
+        Box::pin(self.replay_rows(which))
+    }
+
+    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
+        Box::pin(self.purge(before))
+    }
+
+    fn counts(&self) -> BoxFuture<'_, Result<Vec<(State, u64)>, InboxError>> {
+        Box::pin(self.count_states())
+    }
+
+    fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(self.wait(timeout))
+    }
+}

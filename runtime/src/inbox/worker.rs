@@ -1,0 +1,306 @@
+//! Workers: lease due rows, decode, run the handler, record the outcome. A handler error or
+//! panic schedules a retry (exponential backoff with jitter) until the attempts run out, then
+//! the row is dead; a lease left by a dead worker expires and the row runs again.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::{Notify, Semaphore};
+use tracing::Instrument;
+
+use super::{Delivery, Finish, HandlerError, Inbox, RetryPolicy};
+use crate::DecodeError;
+
+/// Turns a stored body into the SDK's event.
+pub type Decode<E> = Arc<dyn Fn(&[u8]) -> Result<E, DecodeError> + Send + Sync>;
+/// Runs one event.
+pub type Handle<E> =
+    Arc<dyn Fn(E) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>> + Send + Sync>;
+
+/// How workers run.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Names this process's leases (default: host, process id and a random part).
+    pub owner: String,
+    /// Events handled at the same time (default 64).
+    pub concurrency: usize,
+    /// How long a worker holds a row before another may take it (default 5 minutes). Keep it
+    /// longer than the slowest handler run, or that event runs twice.
+    pub lease_for: Duration,
+    /// How often to look for due rows when nothing wakes the worker (default 1 s).
+    pub poll: Duration,
+    /// Retries and when to give up.
+    pub retry: RetryPolicy,
+    /// How long done rows are kept to catch redeliveries (default 7 days, longer than any
+    /// sender's retry window).
+    pub retention: Duration,
+    /// How often done rows past the retention are pruned (default hourly).
+    pub prune_every: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        WorkerOptions {
+            owner: default_owner(),
+            concurrency: 64,
+            lease_for: Duration::from_secs(300),
+            poll: Duration::from_secs(1),
+            retry: RetryPolicy::default(),
+            retention: Duration::from_secs(7 * 24 * 3600),
+            prune_every: Duration::from_secs(3600),
+        }
+    }
+}
+
+fn default_owner() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "host".into());
+    format!(
+        "{host}-{}-{:08x}",
+        std::process::id(),
+        rand::random::<u32>()
+    )
+}
+
+/// What the workers did (for metrics and tests).
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    /// Attempts started.
+    pub attempts: AtomicU64,
+    /// Events the handler finished successfully.
+    pub processed: AtomicU64,
+    /// Failed attempts scheduled to run again.
+    pub retried: AtomicU64,
+    /// Attempts that panicked (also counted as retried or dead).
+    pub panicked: AtomicU64,
+    /// Events given up on.
+    pub dead: AtomicU64,
+    /// Rows that did not decode (kept as undecodable).
+    pub undecodable: AtomicU64,
+    /// Outcomes not recorded because the lease had passed to another worker.
+    pub lease_lost: AtomicU64,
+    /// Store errors while leasing or recording (retried by lease expiry).
+    pub store_errors: AtomicU64,
+    /// Done rows pruned after the retention period.
+    pub pruned: AtomicU64,
+}
+
+/// Running workers; [`Workers::shutdown`] stops leasing and waits for running handlers.
+pub struct Workers {
+    /// Counters.
+    pub stats: Arc<WorkerStats>,
+    stopping: Arc<AtomicBool>,
+    stop: Arc<Notify>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+struct Context<E> {
+    inbox: Arc<dyn Inbox>,
+    decode: Decode<E>,
+    handle: Handle<E>,
+    options: WorkerOptions,
+    stats: Arc<WorkerStats>,
+}
+
+impl Workers {
+    /// Start leasing from `inbox`.
+    pub fn spawn<E: Send + 'static>(
+        inbox: Arc<dyn Inbox>,
+        decode: Decode<E>,
+        handle: Handle<E>,
+        options: WorkerOptions,
+    ) -> Workers {
+        let stats = Arc::new(WorkerStats::default());
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(Notify::new());
+        let context = Arc::new(Context {
+            inbox,
+            decode,
+            handle,
+            options,
+            stats: stats.clone(),
+        });
+        let task = tokio::spawn(lease_loop(context, stopping.clone(), stop.clone()));
+        Workers {
+            stats,
+            stopping,
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// Take no more rows; wait for the handlers running now. Rows not started stay pending.
+    pub async fn shutdown(mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop.notify_one();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn lease_loop<E: Send + 'static>(
+    cx: Arc<Context<E>>,
+    stopping: Arc<AtomicBool>,
+    stop: Arc<Notify>,
+) {
+    let concurrency = cx.options.concurrency.max(1);
+    let permits = Arc::new(Semaphore::new(concurrency));
+    let mut last_prune: Option<Instant> = None;
+    while !stopping.load(Ordering::SeqCst) {
+        if last_prune.map_or(true, |t| t.elapsed() >= cx.options.prune_every) {
+            prune(&cx).await;
+            last_prune = Some(Instant::now());
+        }
+        // Lease only what can start now, so no lease ticks away while queued here.
+        let Ok(first) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let free = 1 + permits.available_permits();
+        let leased = cx
+            .inbox
+            .lease(
+                &cx.options.owner,
+                free,
+                cx.options.lease_for,
+                SystemTime::now(),
+            )
+            .await;
+        let rows = match leased {
+            Ok(rows) => rows,
+            Err(error) => {
+                cx.stats.store_errors.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!(%error, "inbox: leasing failed; retrying");
+                Vec::new()
+            }
+        };
+        if rows.is_empty() {
+            drop(first);
+            tokio::select! {
+                _ = cx.inbox.wait_for_work(cx.options.poll) => {}
+                _ = stop.notified() => {}
+            }
+            continue;
+        }
+        let mut first = Some(first);
+        for row in rows {
+            let permit = match first.take() {
+                Some(p) => p,
+                None => match permits.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            let cx = cx.clone();
+            tokio::spawn(async move {
+                attempt(&cx, row).await;
+                drop(permit);
+            });
+        }
+    }
+    // Wait for the handlers still running.
+    let _ = permits.acquire_many(concurrency as u32).await;
+}
+
+async fn prune<E>(cx: &Context<E>) {
+    let before = SystemTime::now()
+        .checked_sub(cx.options.retention)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    match cx.inbox.purge_done_before(before).await {
+        Ok(n) => {
+            cx.stats.pruned.fetch_add(n, Ordering::SeqCst);
+        }
+        Err(error) => tracing::warn!(%error, "inbox: pruning failed"),
+    }
+}
+
+/// One handler run of one row, in its own span.
+async fn attempt<E: Send + 'static>(cx: &Context<E>, row: Delivery) {
+    let span = tracing::info_span!(
+        "webhook.attempt",
+        row = row.id,
+        key = row.key.as_str(),
+        event_type = row.event_type.as_deref().unwrap_or(""),
+        attempt = row.attempts,
+        outcome = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    cx.stats.attempts.fetch_add(1, Ordering::SeqCst);
+    let outcome = run(cx, &row).instrument(span.clone()).await;
+    span.record("outcome", outcome_name(&outcome));
+    tracing::debug!(parent: &span, latency_us = started.elapsed().as_micros() as u64, "attempt finished");
+    match cx.inbox.finish(row.id, &cx.options.owner, outcome).await {
+        Ok(true) => {}
+        Ok(false) => {
+            cx.stats.lease_lost.fetch_add(1, Ordering::SeqCst);
+            tracing::warn!(parent: &span, "inbox: lease expired before the attempt finished; the row ran elsewhere or will run again");
+        }
+        Err(error) => {
+            cx.stats.store_errors.fetch_add(1, Ordering::SeqCst);
+            tracing::warn!(parent: &span, %error, "inbox: could not record the outcome; the row will run again when its lease expires");
+        }
+    }
+}
+
+fn outcome_name(f: &Finish) -> &'static str {
+    match f {
+        Finish::Done => "done",
+        Finish::Retry { .. } => "retry",
+        Finish::Dead { .. } => "dead",
+        Finish::Undecodable { .. } => "undecodable",
+    }
+}
+
+async fn run<E: Send + 'static>(cx: &Context<E>, row: &Delivery) -> Finish {
+    let event = match (cx.decode)(&row.body) {
+        Ok(event) => event,
+        Err(error) => {
+            cx.stats.undecodable.fetch_add(1, Ordering::SeqCst);
+            return Finish::Undecodable {
+                error: error.to_string(),
+            };
+        }
+    };
+    // Its own task, so that a panic is caught and becomes a retry, not a lost event.
+    let failure = match tokio::spawn((cx.handle)(event)).await {
+        Ok(Ok(())) => {
+            cx.stats.processed.fetch_add(1, Ordering::SeqCst);
+            return Finish::Done;
+        }
+        Ok(Err(error)) => error,
+        Err(joined) => {
+            cx.stats.panicked.fetch_add(1, Ordering::SeqCst);
+            HandlerError::new(format!("handler panicked: {}", panic_message(joined)))
+        }
+    };
+    let policy_delay = cx.options.retry.delay_after(row.attempts);
+    match policy_delay {
+        Some(delay) => {
+            cx.stats.retried.fetch_add(1, Ordering::SeqCst);
+            let delay = failure.requested_delay().unwrap_or(delay);
+            Finish::Retry {
+                at: SystemTime::now() + delay,
+                error: failure.message().to_string(),
+            }
+        }
+        None => {
+            cx.stats.dead.fetch_add(1, Ordering::SeqCst);
+            Finish::Dead {
+                error: failure.message().to_string(),
+            }
+        }
+    }
+}
+
+fn panic_message(joined: tokio::task::JoinError) -> String {
+    match joined.try_into_panic() {
+        Ok(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into()),
+        Err(joined) => joined.to_string(),
+    }
+}

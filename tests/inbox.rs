@@ -1,0 +1,543 @@
+//! The inbox's guarantees, checked against every store (in memory, SQLite on disk, PostgreSQL
+//! when the machine has it): dedup by (source, key) inside a batch, across batches and across
+//! reopening; leases that expire and pass to another worker; per-key ordering; replay,
+//! purge, counts; and the workers' retries, panics and dead letters.
+
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use hookgen_runtime::inbox::{
+    self, BoxFuture, Delivery, Finish, GroupCommit, HandlerError, Inbox, InboxError, Inserted,
+    ListFilter, NewDelivery, Replay, RetryPolicy, State, WorkerOptions, Workers,
+};
+use hookgen_runtime::DecodeError;
+
+fn delivery(key: &str) -> NewDelivery {
+    NewDelivery {
+        source: "test".into(),
+        key: key.into(),
+        body: format!(r#"{{"key":"{key}"}}"#).into_bytes(),
+        headers: vec![("webhook-id".into(), key.into())],
+        event_type: Some("thing.happened".into()),
+        ordering_key: None,
+        state: State::Pending,
+        error: None,
+        received_at: SystemTime::now(),
+    }
+}
+
+fn ordered(key: &str, order: &str) -> NewDelivery {
+    NewDelivery {
+        ordering_key: Some(order.into()),
+        ..delivery(key)
+    }
+}
+
+/// Every store, named for failure messages.
+async fn stores(name: &str) -> Vec<(String, Arc<dyn Inbox>)> {
+    let dir = std::env::temp_dir().join(format!("hookgen-inbox-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = format!("sqlite:{}", dir.join("inbox.db").display());
+    let mut all = vec![
+        ("memory".to_string(), inbox::open("memory").await.unwrap()),
+        (sqlite.clone(), inbox::open(&sqlite).await.unwrap()),
+    ];
+    if let Some(pg) = hookgen_tests::postgres_url(name).await {
+        all.push((pg.clone(), inbox::open(&pg).await.unwrap()));
+    }
+    all
+}
+
+#[tokio::test]
+async fn a_key_is_stored_once_within_and_across_batches() {
+    for (name, store) in stores("dedup").await {
+        let first = store
+            .insert_batch(&[delivery("a"), delivery("b"), delivery("a")])
+            .await
+            .unwrap();
+        assert!(matches!(first[0], Inserted::New(_)), "{name}");
+        assert!(matches!(first[1], Inserted::New(_)), "{name}");
+        assert_eq!(first[2], Inserted::Duplicate, "{name}: same batch");
+        let again = store.insert_batch(&[delivery("b")]).await.unwrap();
+        assert_eq!(again, [Inserted::Duplicate], "{name}: later batch");
+        let other_source = NewDelivery {
+            source: "elsewhere".into(),
+            ..delivery("a")
+        };
+        let third = store.insert_batch(&[other_source]).await.unwrap();
+        assert!(
+            matches!(third[0], Inserted::New(_)),
+            "{name}: keys are per source"
+        );
+        let stored = store.get(first_id(&first)).await.unwrap().unwrap();
+        assert_eq!(stored.body, br#"{"key":"a"}"#, "{name}");
+        assert_eq!(
+            stored.headers,
+            [("webhook-id".to_string(), "a".to_string())]
+        );
+        assert_eq!(stored.state, State::Pending);
+    }
+}
+
+fn first_id(results: &[Inserted]) -> i64 {
+    match results[0] {
+        Inserted::New(id) => id,
+        Inserted::Duplicate => panic!("not new"),
+    }
+}
+
+#[tokio::test]
+async fn a_sqlite_file_keeps_rows_and_dedup_across_reopening() {
+    let dir = std::env::temp_dir().join(format!("hookgen-inbox-reopen-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    {
+        let store = inbox::open(&url).await.unwrap();
+        store.insert_batch(&[delivery("kept")]).await.unwrap();
+    }
+    let store = inbox::open(&url).await.unwrap();
+    assert_eq!(
+        store.insert_batch(&[delivery("kept")]).await.unwrap(),
+        [Inserted::Duplicate]
+    );
+    assert_eq!(store.list(&ListFilter::default()).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn leases_expire_and_pass_to_another_worker() {
+    for (name, store) in stores("lease").await {
+        store.insert_batch(&[delivery("x")]).await.unwrap();
+        let now = SystemTime::now() + Duration::from_millis(5);
+        let a = store
+            .lease("a", 10, Duration::from_secs(30), now)
+            .await
+            .unwrap();
+        assert_eq!(a.len(), 1, "{name}");
+        assert_eq!(a[0].attempts, 1);
+        assert!(
+            store
+                .lease("b", 10, Duration::from_secs(30), now)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: a held row is not leased twice"
+        );
+        // Worker a dies; after its lease, b takes the row.
+        let later = now + Duration::from_secs(31);
+        let b = store
+            .lease("b", 10, Duration::from_secs(30), later)
+            .await
+            .unwrap();
+        assert_eq!(b.len(), 1, "{name}");
+        assert_eq!(b[0].attempts, 2, "{name}: the expired attempt counts");
+        assert!(
+            !store.finish(a[0].id, "a", Finish::Done).await.unwrap(),
+            "{name}: a's late outcome is refused"
+        );
+        assert!(
+            store.finish(b[0].id, "b", Finish::Done).await.unwrap(),
+            "{name}"
+        );
+        let row = store.get(b[0].id).await.unwrap().unwrap();
+        assert_eq!(row.state, State::Done, "{name}");
+        assert_eq!(row.lease_owner, None);
+    }
+}
+
+#[tokio::test]
+async fn an_ordering_key_runs_one_at_a_time_in_arrival_order() {
+    for (name, store) in stores("order").await {
+        store
+            .insert_batch(&[
+                ordered("1", "cust-1"),
+                ordered("2", "cust-1"),
+                ordered("3", "cust-2"),
+            ])
+            .await
+            .unwrap();
+        let now = SystemTime::now() + Duration::from_millis(5);
+        let first = store
+            .lease("w", 10, Duration::from_secs(30), now)
+            .await
+            .unwrap();
+        let keys: Vec<&str> = first.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["1", "3"], "{name}: 2 waits for 1");
+        assert!(store.finish(first[1].id, "w", Finish::Done).await.unwrap());
+        // 1 fails and is retried later: 2 still waits behind it.
+        let retry_at = now + Duration::from_secs(60);
+        let retry = Finish::Retry {
+            at: retry_at,
+            error: "try later".into(),
+        };
+        assert!(store.finish(first[0].id, "w", retry).await.unwrap());
+        assert!(
+            store
+                .lease("w", 10, Duration::from_secs(30), now)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+        let again = store
+            .lease("w", 10, Duration::from_secs(30), retry_at)
+            .await
+            .unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].key, "1", "{name}");
+        assert!(store.finish(again[0].id, "w", Finish::Done).await.unwrap());
+        let next = store
+            .lease("w", 10, Duration::from_secs(30), retry_at)
+            .await
+            .unwrap();
+        assert_eq!(
+            next.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(),
+            ["2"],
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn replay_purge_counts_and_list() {
+    for (name, store) in stores("ops").await {
+        let undecodable = NewDelivery {
+            state: State::Undecodable,
+            error: Some("id: invalid uuid".into()),
+            event_type: None,
+            ..delivery("u")
+        };
+        store
+            .insert_batch(&[delivery("d"), delivery("x"), undecodable])
+            .await
+            .unwrap();
+        let now = SystemTime::now() + Duration::from_millis(5);
+        let leased = store
+            .lease("w", 10, Duration::from_secs(30), now)
+            .await
+            .unwrap();
+        assert_eq!(leased.len(), 2, "{name}: undecodable rows are not leased");
+        let by_key = |k: &str| leased.iter().find(|d| d.key == k).unwrap().id;
+        store
+            .finish(
+                by_key("d"),
+                "w",
+                Finish::Dead {
+                    error: "boom".into(),
+                },
+            )
+            .await
+            .unwrap();
+        store.finish(by_key("x"), "w", Finish::Done).await.unwrap();
+        let counts = store.counts().await.unwrap();
+        let count = |s: State| counts.iter().find(|(c, _)| *c == s).unwrap().1;
+        assert_eq!(
+            (
+                count(State::Dead),
+                count(State::Done),
+                count(State::Undecodable)
+            ),
+            (1, 1, 1),
+            "{name}"
+        );
+        let dead = ListFilter {
+            state: Some(State::Dead),
+            ..ListFilter::default()
+        };
+        let listed = store.list(&dead).await.unwrap();
+        assert_eq!(listed.len(), 1, "{name}");
+        assert_eq!(listed[0].last_error.as_deref(), Some("boom"));
+        let typed = ListFilter {
+            event_type: Some("thing.happened".into()),
+            ..ListFilter::default()
+        };
+        assert_eq!(store.list(&typed).await.unwrap().len(), 2, "{name}");
+
+        assert_eq!(store.replay(Replay::Dead).await.unwrap(), 1, "{name}");
+        assert_eq!(
+            store.replay(Replay::Undecodable).await.unwrap(),
+            1,
+            "{name}"
+        );
+        let replayed = store.get(by_key("d")).await.unwrap().unwrap();
+        assert_eq!(
+            (replayed.state, replayed.attempts),
+            (State::Pending, 0),
+            "{name}"
+        );
+        assert_eq!(
+            store.replay(Replay::Id(by_key("x"))).await.unwrap(),
+            1,
+            "{name}: a done row can run again"
+        );
+        assert_eq!(
+            store.replay(Replay::Id(999_999)).await.unwrap(),
+            0,
+            "{name}"
+        );
+
+        let leased = store
+            .lease(
+                "w",
+                10,
+                Duration::from_secs(30),
+                SystemTime::now() + Duration::from_secs(1),
+            )
+            .await
+            .unwrap();
+        for d in &leased {
+            store.finish(d.id, "w", Finish::Done).await.unwrap();
+        }
+        assert_eq!(
+            store
+                .purge_done_before(SystemTime::now() - Duration::from_secs(3600))
+                .await
+                .unwrap(),
+            0,
+            "{name}: recent rows stay"
+        );
+        assert_eq!(
+            store
+                .purge_done_before(SystemTime::now() + Duration::from_secs(1))
+                .await
+                .unwrap(),
+            3,
+            "{name}"
+        );
+        assert_eq!(store.insert_batch(&[delivery("d")]).await.unwrap().len(), 1);
+    }
+}
+
+/// Counts the transactions a store is asked for.
+struct CountingInbox {
+    inner: Arc<dyn Inbox>,
+    batches: AtomicUsize,
+}
+
+impl Inbox for CountingInbox {
+    fn insert_batch<'a>(
+        &'a self,
+        batch: &'a [NewDelivery],
+    ) -> BoxFuture<'a, Result<Vec<Inserted>, InboxError>> {
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        self.inner.insert_batch(batch)
+    }
+    fn lease<'a>(
+        &'a self,
+        owner: &'a str,
+        limit: usize,
+        lease_for: Duration,
+        now: SystemTime,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        self.inner.lease(owner, limit, lease_for, now)
+    }
+    fn finish<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        outcome: Finish,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        self.inner.finish(id, owner, outcome)
+    }
+    fn list<'a>(
+        &'a self,
+        filter: &'a ListFilter,
+    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+        self.inner.list(filter)
+    }
+    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>> {
+        self.inner.get(id)
+    }
+    fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
+        self.inner.replay(which)
+    }
+    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
+        self.inner.purge_done_before(before)
+    }
+    fn counts(&self) -> BoxFuture<'_, Result<Vec<(State, u64)>, InboxError>> {
+        self.inner.counts()
+    }
+    fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+        self.inner.wait_for_work(timeout)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_deliveries_share_transactions() {
+    for (name, store) in stores("group").await {
+        let counting = Arc::new(CountingInbox {
+            inner: store.clone(),
+            batches: AtomicUsize::new(0),
+        });
+        let commit = GroupCommit::with_bounds(counting.clone(), 64, Duration::from_millis(5));
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let commit = commit.clone();
+                tokio::spawn(async move { commit.insert(delivery(&format!("k{}", i % 150))).await })
+            })
+            .collect();
+        let mut new = 0;
+        for t in tasks {
+            if let Inserted::New(_) = t.await.unwrap().unwrap() {
+                new += 1;
+            }
+        }
+        assert_eq!(new, 150, "{name}: each key stored once");
+        let batches = counting.batches.load(Ordering::SeqCst);
+        assert!(
+            batches <= 50,
+            "{name}: 200 concurrent inserts took {batches} transactions"
+        );
+        assert_eq!(
+            store
+                .list(&ListFilter {
+                    limit: Some(1000),
+                    ..ListFilter::default()
+                })
+                .await
+                .unwrap()
+                .len(),
+            150
+        );
+    }
+}
+
+fn quick_workers() -> WorkerOptions {
+    WorkerOptions {
+        concurrency: 4,
+        poll: Duration::from_millis(20),
+        retry: RetryPolicy::quick(Duration::from_millis(20), 3),
+        ..WorkerOptions::default()
+    }
+}
+
+/// Run workers whose handler behaves per body until `until` holds (or 10 s pass).
+async fn run_workers(
+    store: Arc<dyn Inbox>,
+    handler: impl Fn(String, u32) -> Result<(), HandlerError> + Send + Sync + 'static,
+    until: impl Fn(&[(State, u64)]) -> bool,
+) {
+    let calls: Arc<Mutex<std::collections::HashMap<String, u32>>> = Arc::default();
+    let handler = Arc::new(handler);
+    let workers = Workers::spawn(
+        store.clone(),
+        Arc::new(|body: &[u8]| {
+            String::from_utf8(body.to_vec()).map_err(|e| DecodeError::new(body, ".", e.to_string()))
+        }),
+        Arc::new(move |body: String| {
+            let n = {
+                let mut calls = calls.lock().unwrap();
+                let n = calls.entry(body.clone()).or_default();
+                *n += 1;
+                *n
+            };
+            let handler = handler.clone();
+            Box::pin(async move { handler(body, n) })
+        }),
+        quick_workers(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !until(&store.counts().await.unwrap()) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    workers.shutdown().await;
+}
+
+fn count(counts: &[(State, u64)], s: State) -> u64 {
+    counts.iter().find(|(c, _)| *c == s).map_or(0, |c| c.1)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_retry_panics_retry_and_exhausted_events_go_dead_then_replay() {
+    for (name, store) in stores("workers").await {
+        let body = |k: &str| format!(r#"{{"key":"{k}"}}"#);
+        store
+            .insert_batch(&[delivery("flaky"), delivery("panics"), delivery("always")])
+            .await
+            .unwrap();
+        let (flaky, panics) = (body("flaky"), body("panics"));
+        run_workers(
+            store.clone(),
+            move |b, n| {
+                if b == flaky && n == 1 {
+                    return Err(HandlerError::new("first call fails"));
+                }
+                if b == panics && n == 1 {
+                    panic!("handler bug");
+                }
+                if b.contains("always") {
+                    return Err(HandlerError::new("never works"));
+                }
+                Ok(())
+            },
+            |c| count(c, State::Done) == 2 && count(c, State::Dead) == 1,
+        )
+        .await;
+        let rows = store.list(&ListFilter::default()).await.unwrap();
+        let row = |k: &str| rows.iter().find(|d| d.key == k).unwrap().clone();
+        assert_eq!(
+            (row("flaky").state, row("flaky").attempts),
+            (State::Done, 2),
+            "{name}"
+        );
+        assert_eq!(
+            (row("panics").state, row("panics").attempts),
+            (State::Done, 2),
+            "{name}"
+        );
+        assert_eq!(
+            (row("always").state, row("always").attempts),
+            (State::Dead, 3),
+            "{name}"
+        );
+        assert_eq!(row("always").last_error.as_deref(), Some("never works"));
+
+        // Replay the dead letter with a handler that now works.
+        assert_eq!(store.replay(Replay::Dead).await.unwrap(), 1);
+        let runs = Arc::new(AtomicU32::new(0));
+        let r = runs.clone();
+        run_workers(
+            store.clone(),
+            move |_, _| {
+                r.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
+            |c| count(c, State::Done) == 3,
+        )
+        .await;
+        assert_eq!(row_state(&store, "always").await, State::Done, "{name}");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "{name}: only the replayed row ran"
+        );
+    }
+}
+
+async fn row_state(store: &Arc<dyn Inbox>, key: &str) -> State {
+    let rows = store.list(&ListFilter::default()).await.unwrap();
+    rows.iter().find(|d| d.key == key).unwrap().state
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_that_do_not_decode_are_kept_as_undecodable() {
+    for (name, store) in stores("undecodable").await {
+        let binary = NewDelivery {
+            body: vec![0xff, 0xfe],
+            ..delivery("bin")
+        };
+        store.insert_batch(&[binary]).await.unwrap();
+        run_workers(
+            store.clone(),
+            |_, _| Ok(()),
+            |c| count(c, State::Undecodable) == 1,
+        )
+        .await;
+        let rows = store.list(&ListFilter::default()).await.unwrap();
+        assert_eq!(rows[0].state, State::Undecodable, "{name}");
+        assert_eq!(rows[0].body, [0xff, 0xfe], "{name}: the raw body is kept");
+        assert!(rows[0].last_error.is_some(), "{name}");
+    }
+}
