@@ -24,11 +24,13 @@ pub async fn record(event: Event, log: &Path) -> std::io::Result<()> {
     if let Event::WorkspacePresenceChanged(e) = &event {
         println!("presence in {}", e.data.workspace_id);
     }
-    let mut file = std::fs::OpenOptions::new()
+    let line = format!("{}\n", event.id().unwrap_or_default());
+    // One write per line: concurrent handlers append whole lines.
+    std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(log)?;
-    writeln!(file, "{}", event.id().unwrap_or_default())
+        .open(log)?
+        .write_all(line.as_bytes())
 }
 
 /// Serve at `/webhooks/roomz` on `addr` until Ctrl-C, then wait for running handlers.
