@@ -152,9 +152,16 @@ impl SqlInbox {
     }
 
     async fn insert_all(&self, batch: &[NewDelivery]) -> Result<Vec<Inserted>, InboxError> {
+        // Insert in (source, key) order: replicas committing overlapping batches then take
+        // the unique index's locks in the same order and cannot deadlock.
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by(|a, b| {
+            (&batch[*a].source, &batch[*a].key).cmp(&(&batch[*b].source, &batch[*b].key))
+        });
         let mut tx = self.pool.begin().await?;
-        let mut results = Vec::with_capacity(batch.len());
-        for d in batch {
+        let mut results = vec![Inserted::Duplicate; batch.len()];
+        for i in order {
+            let d = &batch[i];
             let at = to_millis(d.received_at);
             let id: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO hookgen_inbox (source, delivery_key, body, headers, event_type, \
@@ -173,7 +180,7 @@ impl SqlInbox {
             .bind(&d.error)
             .fetch_optional(&mut *tx)
             .await?;
-            results.push(id.map_or(Inserted::Duplicate, Inserted::New));
+            results[i] = id.map_or(Inserted::Duplicate, Inserted::New);
         }
         let fresh = results.iter().any(|r| matches!(r, Inserted::New(_)));
         if fresh && self.backend == Backend::Postgres {
