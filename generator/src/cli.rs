@@ -1,4 +1,4 @@
-//! The command line: `generate`, `check`, `events`, `send`, `verify`, `schemes`.
+//! The command line: `generate`, `check`, `events`, `send`, `verify`, `schemes`, `inbox`.
 //!
 //! Exit codes: 0 success (warnings allowed), 1 the spec has errors (or warnings with
 //! `--deny-warnings`, or `generate --check` found stale output), 2 usage or I/O failure.
@@ -122,6 +122,61 @@ pub enum Command {
     },
     /// List the signature scheme presets a declaration can name (`x-webhook-signature: {preset: NAME}`).
     Schemes,
+    /// Inspect a receiver's durable inbox, replay dead letters and undecodable bodies, prune.
+    Inbox {
+        /// The inbox: `sqlite:PATH` or `postgres://...` (or set HOOKGEN_INBOX, which keeps a
+        /// password out of process lists).
+        #[arg(long, env = "HOOKGEN_INBOX", hide_env_values = true)]
+        db: String,
+        #[command(subcommand)]
+        action: InboxCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Deliveries, newest first, with the count in each state.
+    List {
+        /// Only this state: pending, leased, done, dead or undecodable.
+        #[arg(long)]
+        state: Option<String>,
+        /// Only this event type.
+        #[arg(long)]
+        event_type: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// One delivery: state, attempts, last error, headers and body.
+    Show {
+        /// The delivery's id (from `list`).
+        id: i64,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Make deliveries pending again: one by id, or every dead (`--dead`) or undecodable
+    /// (`--undecodable`) one. Running receivers pick them up.
+    Replay {
+        /// The delivery's id.
+        #[arg(conflicts_with_all = ["dead", "undecodable"], required_unless_present_any = ["dead", "undecodable"])]
+        id: Option<i64>,
+        /// Every dead delivery.
+        #[arg(long)]
+        dead: bool,
+        /// Every undecodable delivery (after an SDK upgrade).
+        #[arg(long)]
+        undecodable: bool,
+    },
+    /// Delete done deliveries received before a date (2026-11-20, RFC 3339 or unix seconds).
+    Purge {
+        /// The cut-off.
+        #[arg(long, value_name = "DATE")]
+        done_before: String,
+    },
 }
 
 /// Run the CLI with these arguments (the first is the program name).
@@ -177,6 +232,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             at,
         } => verify(&spec, &secret, &header, headers.as_deref(), &body, url, at),
         Command::Schemes => Ok(schemes()),
+        Command::Inbox { db, action } => crate::inbox_cmd::run(&db, inbox_action(action)),
     };
     match result {
         Ok(code) => code,
@@ -184,6 +240,37 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn inbox_action(command: InboxCommand) -> crate::inbox_cmd::Action {
+    use crate::inbox_cmd::Action;
+    match command {
+        InboxCommand::List {
+            state,
+            event_type,
+            limit,
+            format,
+        } => Action::List {
+            state,
+            event_type,
+            limit,
+            json: format == OutputFormat::Json,
+        },
+        InboxCommand::Show { id, format } => Action::Show {
+            id,
+            json: format == OutputFormat::Json,
+        },
+        InboxCommand::Replay {
+            id,
+            dead,
+            undecodable,
+        } => Action::Replay {
+            id,
+            dead,
+            undecodable,
+        },
+        InboxCommand::Purge { done_before } => Action::Purge { done_before },
     }
 }
 

@@ -11,6 +11,8 @@ pub mod config;
 pub mod diag;
 mod dupkeys;
 pub mod emit;
+#[cfg(feature = "cli")]
+mod inbox_cmd;
 pub mod ir;
 pub mod lint;
 pub mod load;

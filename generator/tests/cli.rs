@@ -25,7 +25,9 @@ fn exit(args: &[&str]) -> ExitCode {
 fn help_of_every_subcommand() {
     let mut cmd = Cli::command();
     insta::assert_snapshot!("help", cmd.render_help().to_string());
-    for sub in ["generate", "check", "events", "send", "verify", "schemes"] {
+    for sub in [
+        "generate", "check", "events", "send", "verify", "schemes", "inbox",
+    ] {
         let mut cmd = Cli::command();
         let sub_cmd = cmd.find_subcommand_mut(sub).unwrap();
         insta::assert_snapshot!(format!("help_{sub}"), sub_cmd.render_help().to_string());
