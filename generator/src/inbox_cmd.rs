@@ -82,7 +82,7 @@ async fn list(
     if json {
         let value = serde_json::json!({
             "counts": counts.iter().map(|(s, n)| (s.as_str().to_string(), serde_json::Value::from(*n))).collect::<serde_json::Map<_, _>>(),
-            "deliveries": rows.iter().map(|d| summary_json(d)).collect::<Vec<_>>(),
+            "deliveries": rows.iter().map(summary_json).collect::<Vec<_>>(),
         });
         println!(
             "{}",

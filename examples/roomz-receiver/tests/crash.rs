@@ -117,7 +117,7 @@ async fn no_acknowledged_delivery_is_lost_across_kill_9() {
         "every delivery was eventually acknowledged"
     );
     let counts = wait_for(
-        &[log.clone()],
+        std::slice::from_ref(&log),
         Duration::from_secs(120),
         "every acknowledged delivery is processed",
         |c| acked.iter().all(|id| c.contains_key(id)),
