@@ -1,4 +1,7 @@
-//! Load on the ROOMZ receiver over loopback, bounded in count and time.
+//! Load on the ROOMZ receiver over loopback, bounded in count and time, once per inbox in the
+//! same run: in memory (the baseline, which a crash would empty), SQLite (a file, synchronous
+//! commits) and PostgreSQL (when a server answers at `HOOKGEN_TEST_POSTGRES`, default
+//! `postgres://postgres@127.0.0.1:5432/test`). What durability costs is the ratio to memory.
 //!
 //! A handler that takes 1 s per event; 1 KiB signed bodies, each with its own event id, posted
 //! by 64 concurrent connections; every 10th request re-sends an earlier delivery. Reports
@@ -11,6 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use roomz_webhooks::inbox::{self, Inbox};
 use roomz_webhooks::receiver::Receiver;
 use roomz_webhooks::{Event, Webhook};
 
@@ -25,15 +29,69 @@ fn body(i: usize) -> Vec<u8> {
     b
 }
 
+struct Report {
+    rps: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
 #[tokio::main]
 async fn main() {
     let requests: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
         .unwrap_or(20_000);
+    let dir = std::env::temp_dir().join(format!("hookgen-receiver-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut inboxes = vec![
+        ("memory".to_string(), "memory".to_string()),
+        ("sqlite".to_string(), format!("sqlite:{}", dir.join("inbox.db").display())),
+    ];
+    let pg = std::env::var("HOOKGEN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    match fresh_postgres(&pg).await {
+        Ok(url) => inboxes.push(("postgres".to_string(), url)),
+        Err(e) => println!("(PostgreSQL skipped: {e})"),
+    }
+    let mut reports = Vec::new();
+    for (label, url) in &inboxes {
+        println!("\n== {label}");
+        let inbox = inbox::open(url).await.expect("open the inbox");
+        reports.push((label.clone(), run(inbox, requests).await));
+    }
+    println!("\n| inbox | requests/s | ratio to memory | ack p50 | ack p99 |\n|---|---|---|---|---|");
+    let base = reports[0].1.rps;
+    for (label, r) in &reports {
+        println!(
+            "| {label} | {:.0} | {:.2} | {:.2} ms | {:.2} ms |",
+            r.rps,
+            r.rps / base,
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A URL for PostgreSQL with the inbox table emptied (a bench run starts from nothing).
+async fn fresh_postgres(url: &str) -> Result<String, String> {
+    let inbox = inbox::open(url).await.map_err(|e| e.to_string())?;
+    inbox
+        .purge_done_before(std::time::SystemTime::now() + Duration::from_secs(3600))
+        .await
+        .map_err(|e| e.to_string())?;
+    let left: u64 = inbox.counts().await.map_err(|e| e.to_string())?.iter().map(|c| c.1).sum();
+    if left > 0 {
+        return Err(format!("its hookgen_inbox table holds {left} unfinished rows; use an empty database"));
+    }
+    Ok(url.to_string())
+}
+
+async fn run(inbox: Arc<dyn Inbox>, requests: usize) -> Report {
     let processed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let p = processed.clone();
-    let mut running = Receiver::in_memory(Webhook::new("load-secret").unwrap())
+    let mut running = Receiver::with_inbox(Webhook::new("load-secret").unwrap(), inbox)
         .concurrency(requests)
         .spawn(move |e: Event| {
             let p = p.clone();
@@ -102,13 +160,18 @@ async fn main() {
         results.extend(t.await.unwrap());
     }
     let elapsed = started.elapsed();
-    running.shutdown().await; // drains: every accepted event finishes its 1 s handler
+    let count = |s: u16| results.iter().filter(|(st, _)| *st == s).count();
+    // Every accepted event finishes its 1 s handler (or the run gives up after a minute).
+    let deadline = Instant::now() + TIME_LIMIT;
+    while running.stats.processed() < count(202) as u64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.shutdown().await;
     server.abort();
 
     let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
     latencies.sort();
     let pct = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q) as usize];
-    let count = |s: u16| results.iter().filter(|(st, _)| *st == s).count();
     let processed = processed.lock().unwrap();
     let calls: usize = processed.values().sum();
     let twice = processed.values().filter(|n| **n > 1).count();
@@ -121,7 +184,7 @@ async fn main() {
     println!("ack latency p99    {:.2} ms", pct(0.99).as_secs_f64() * 1e3);
     println!("202 accepted       {}", count(202));
     println!("200 duplicate      {}", count(200));
-    println!("503 busy           {}", count(503));
+    println!("503 unavailable    {}", count(503));
     println!(
         "other              {}",
         results.len() - count(202) - count(200) - count(503)
@@ -134,4 +197,9 @@ async fn main() {
     );
     assert_eq!(twice, 0, "no event is processed twice");
     println!("ok: no accepted event lost, none processed twice");
+    Report {
+        rps: results.len() as f64 / elapsed.as_secs_f64(),
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
 }

@@ -88,7 +88,10 @@ async fn replicas_process_each_delivery_once_and_finish_a_dead_replicas_events()
         counts.values().all(|n| *n == 1),
         "each processed once: {counts:?}"
     );
-    let per_replica: Vec<usize> = logs.iter().map(|l| processed(std::slice::from_ref(l)).len()).collect();
+    let per_replica: Vec<usize> = logs
+        .iter()
+        .map(|l| processed(std::slice::from_ref(l)).len())
+        .collect();
 
     // Phase 2: kill replica 0 while it holds leases.
     post_to_all(&client, &ports, PER_PHASE..2 * PER_PHASE).await;
