@@ -587,3 +587,60 @@ async fn oversized_bodies_get_413_and_undecodable_bodies_are_stored() {
     );
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failing_or_panicking_handler_is_retried_until_it_succeeds() {
+    let calls: Arc<Mutex<std::collections::HashMap<String, u32>>> = Arc::default();
+    let c = calls.clone();
+    let store = Arc::new(hookgen_runtime::inbox::MemoryInbox::new());
+    let mut running =
+        Receiver::with_inbox(roomz_webhooks::Webhook::new("s").unwrap(), store.clone())
+            .retry_policy(hookgen_runtime::inbox::RetryPolicy::quick(
+                Duration::from_millis(20),
+                5,
+            ))
+            .poll_interval(Duration::from_millis(20))
+            .spawn(move |e: roomz_webhooks::Event| {
+                let c = c.clone();
+                async move {
+                    let id = e.id().unwrap_or_default();
+                    let n = {
+                        let mut calls = c.lock().unwrap();
+                        let n = calls.entry(id.clone()).or_default();
+                        *n += 1;
+                        *n
+                    };
+                    match (id.ends_with('1'), n) {
+                        (true, 1) => panic!("handler bug on first run"),
+                        (false, 1 | 2) => Err(std::io::Error::other("downstream unavailable")),
+                        _ => Ok(()),
+                    }
+                }
+            });
+    let url = serve(&mut running).await;
+    let wh = roomz_webhooks::Webhook::new("s").unwrap();
+    for i in 1..=2 {
+        let b =
+            bytes(&json!({"id": format!("00000000-0000-4000-8000-00000000000{i}"), "type": "x.y"}));
+        assert_eq!(post(&url, &wh.sign(&b).unwrap(), &b).await, 202);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while running.stats.processed() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(
+        calls["00000000-0000-4000-8000-000000000001"], 2,
+        "panicked once, then ran"
+    );
+    assert_eq!(
+        calls["00000000-0000-4000-8000-000000000002"], 3,
+        "failed twice, then ran"
+    );
+    let workers = &running.stats.workers;
+    let load = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!((load(&workers.panicked), load(&workers.retried)), (1, 3));
+    let rows = store.list(&ListFilter::default()).await.unwrap();
+    assert!(rows.iter().all(|r| r.state == State::Done), "{rows:?}");
+    running.shutdown().await;
+}
