@@ -541,3 +541,41 @@ async fn rows_that_do_not_decode_are_kept_as_undecodable() {
         assert!(rows[0].last_error.is_some(), "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_leasers_never_lease_a_row_twice() {
+    for (name, store) in stores("race").await {
+        let rows: Vec<NewDelivery> = (0..400).map(|i| delivery(&format!("r{i}"))).collect();
+        store.insert_batch(&rows).await.unwrap();
+        let leasers: Vec<_> = (0..4)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let owner = format!("w{w}");
+                    let mut got = Vec::new();
+                    loop {
+                        let now = SystemTime::now() + Duration::from_millis(5);
+                        let batch = store
+                            .lease(&owner, 7, Duration::from_secs(60), now)
+                            .await
+                            .unwrap();
+                        if batch.is_empty() {
+                            return got;
+                        }
+                        for d in batch {
+                            assert!(store.finish(d.id, &owner, Finish::Done).await.unwrap());
+                            got.push(d.id);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for l in leasers {
+            all.extend(l.await.unwrap());
+        }
+        let unique: std::collections::HashSet<i64> = all.iter().copied().collect();
+        assert_eq!(all.len(), unique.len(), "{name}: a row was leased twice");
+        assert_eq!(unique.len(), 400, "{name}");
+    }
+}

@@ -1,7 +1,7 @@
 //! An inbox in process memory, for tests. **A crash, a restart or a deploy loses every event
 //! in it**, acknowledged or not; use [`super::SqliteInbox`] in production.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -16,6 +16,8 @@ use super::{
 #[derive(Default)]
 pub struct MemoryInbox {
     rows: Mutex<BTreeMap<i64, Delivery>>,
+    /// (source, key) → row id: the unique index.
+    keys: Mutex<HashMap<(String, String), i64>>,
     work: Notify,
 }
 
@@ -31,20 +33,22 @@ impl MemoryInbox {
 
     fn insert_now(&self, batch: &[NewDelivery]) -> Vec<Inserted> {
         let mut rows = self.rows();
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         let mut results = Vec::with_capacity(batch.len());
         for new in batch {
-            let taken = rows
-                .values()
-                .any(|d| d.source == new.source && d.key == new.key);
-            if taken {
-                results.push(Inserted::Duplicate);
-                continue;
-            }
             let id = rows.keys().next_back().map_or(1, |last| last + 1);
-            rows.insert(id, stored(id, new));
-            results.push(Inserted::New(id));
+            match keys.entry((new.source.clone(), new.key.clone())) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    results.push(Inserted::Duplicate);
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(id);
+                    rows.insert(id, stored(id, new));
+                    results.push(Inserted::New(id));
+                }
+            }
         }
-        drop(rows);
+        drop((rows, keys));
         self.work.notify_waiters();
         results
     }
@@ -201,8 +205,15 @@ impl Inbox for MemoryInbox {
 
     fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
         let mut rows = self.rows();
+        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         let was = rows.len();
-        rows.retain(|_, r| !(r.state == State::Done && r.received_at < before));
+        rows.retain(|_, r| {
+            let expired = r.state == State::Done && r.received_at < before;
+            if expired {
+                keys.remove(&(r.source.clone(), r.key.clone()));
+            }
+            !expired
+        });
         let purged = (was - rows.len()) as u64;
         Box::pin(async move { Ok(purged) })
     }

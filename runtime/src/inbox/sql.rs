@@ -41,10 +41,15 @@ const COLUMNS: &str = "id, source, delivery_key, body, headers, event_type, orde
 #[cfg(feature = "postgres")]
 const CHANNEL: &str = "hookgen_inbox";
 
+/// Finds leases left by dead workers without scanning the table.
+const EXPIRED_LEASES_INDEX: &str =
+    "CREATE INDEX hookgen_inbox_leases ON hookgen_inbox (state, lease_expires_at)";
+
 /// Schema versions, applied in order, each once. Never edit a shipped one: add another.
 fn migrations(backend: Backend) -> &'static [&'static str] {
     match backend {
-        Backend::Sqlite => &["CREATE TABLE hookgen_inbox (
+        Backend::Sqlite => &[
+            "CREATE TABLE hookgen_inbox (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 source TEXT NOT NULL,
                 delivery_key TEXT NOT NULL,
@@ -63,8 +68,11 @@ fn migrations(backend: Backend) -> &'static [&'static str] {
             );
             CREATE INDEX hookgen_inbox_due ON hookgen_inbox (state, next_run_at);
             CREATE INDEX hookgen_inbox_order ON hookgen_inbox (source, ordering_key, id)
-                WHERE ordering_key IS NOT NULL;"],
-        Backend::Postgres => &["CREATE TABLE hookgen_inbox (
+                WHERE ordering_key IS NOT NULL;",
+            EXPIRED_LEASES_INDEX,
+        ],
+        Backend::Postgres => &[
+            "CREATE TABLE hookgen_inbox (
                 id BIGSERIAL PRIMARY KEY,
                 source TEXT NOT NULL,
                 delivery_key TEXT NOT NULL,
@@ -83,7 +91,9 @@ fn migrations(backend: Backend) -> &'static [&'static str] {
             );
             CREATE INDEX hookgen_inbox_due ON hookgen_inbox (state, next_run_at);
             CREATE INDEX hookgen_inbox_order ON hookgen_inbox (source, ordering_key, id)
-                WHERE ordering_key IS NOT NULL;"],
+                WHERE ordering_key IS NOT NULL;",
+            EXPIRED_LEASES_INDEX,
+        ],
     }
 }
 
@@ -201,8 +211,11 @@ impl SqlInbox {
         lease_for: Duration,
         now: SystemTime,
     ) -> Result<Vec<Delivery>, InboxError> {
-        // Only the first unfinished row of an ordering key is due; on PostgreSQL, rows another
-        // replica is leasing right now are skipped, not waited for.
+        // Due rows come from two index range scans (an OR alone would scan the table, and
+        // leasing runs every time a handler finishes). The same conditions stand on `d` too:
+        // PostgreSQL re-checks them, not the subquery, on a row another replica leased and
+        // committed meanwhile, so that row is not leased twice. Only the first unfinished row
+        // of an ordering key is due; rows another replica is locking now are skipped.
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -211,7 +224,11 @@ impl SqlInbox {
             "UPDATE hookgen_inbox SET state = 'leased', lease_owner = $1, lease_expires_at = $2, \
              attempts = attempts + 1 WHERE id IN ( \
                SELECT d.id FROM hookgen_inbox d \
-               WHERE ((d.state = 'pending' AND d.next_run_at <= $3) \
+               WHERE d.id IN ( \
+                      SELECT id FROM hookgen_inbox WHERE state = 'pending' AND next_run_at <= $3 \
+                      UNION ALL \
+                      SELECT id FROM hookgen_inbox WHERE state = 'leased' AND lease_expires_at <= $3) \
+                 AND ((d.state = 'pending' AND d.next_run_at <= $3) \
                       OR (d.state = 'leased' AND d.lease_expires_at <= $3)) \
                  AND (d.ordering_key IS NULL OR NOT EXISTS ( \
                       SELECT 1 FROM hookgen_inbox e WHERE e.source = d.source \
@@ -221,13 +238,17 @@ impl SqlInbox {
              RETURNING {COLUMNS}"
         );
         let now_ms = to_millis(now);
+        let mut conn = self.pool.acquire().await?;
+        self.relax_sync(&mut conn, true).await?;
         let rows = sqlx::query(&sql)
             .bind(owner)
             .bind(now_ms.saturating_add(lease_for.as_millis().min(i64::MAX as u128) as i64))
             .bind(now_ms)
             .bind(limit.min(i64::MAX as usize) as i64)
-            .fetch_all(&self.pool)
-            .await?;
+            .fetch_all(&mut *conn)
+            .await;
+        self.relax_sync(&mut conn, false).await?;
+        let rows = rows?;
         let mut leased: Vec<Delivery> = rows.iter().map(read_row).collect::<Result<_, _>>()?;
         leased.sort_by_key(|d| d.id);
         Ok(leased)
@@ -240,6 +261,8 @@ impl SqlInbox {
         outcome: &Finish,
     ) -> Result<bool, InboxError> {
         let write = outcome.row();
+        let mut conn = self.pool.acquire().await?;
+        self.relax_sync(&mut conn, true).await?;
         let done = sqlx::query(
             "UPDATE hookgen_inbox SET state = $1, next_run_at = COALESCE($2, next_run_at), \
              last_error = $3, lease_owner = NULL, lease_expires_at = NULL \
@@ -250,9 +273,27 @@ impl SqlInbox {
         .bind(write.error)
         .bind(id)
         .bind(owner)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .execute(&mut *conn)
+        .await;
+        self.relax_sync(&mut conn, false).await?;
+        Ok(done?.rows_affected() == 1)
+    }
+
+    /// On SQLite, lease and outcome writes commit without waiting for the disk: losing one in
+    /// a power failure (a process crash loses nothing in WAL mode) only means an event runs
+    /// again, which handlers must allow anyway. Inserts, the writes behind a 2xx, always wait.
+    /// The next synchronous commit flushes these too, in order.
+    async fn relax_sync(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        relaxed: bool,
+    ) -> Result<(), InboxError> {
+        if self.backend == Backend::Sqlite {
+            let level = if relaxed { "NORMAL" } else { "FULL" };
+            conn.execute(format!("PRAGMA synchronous = {level}").as_str())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn list_rows(&self, filter: &ListFilter) -> Result<Vec<Delivery>, InboxError> {
