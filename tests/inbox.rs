@@ -579,3 +579,59 @@ async fn concurrent_leasers_never_lease_a_row_twice() {
         assert_eq!(unique.len(), 400, "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_can_ask_for_its_retry_delay_and_workers_prune_done_rows() {
+    for (name, store) in stores("delay").await {
+        store
+            .insert_batch(&[delivery("later"), delivery("now")])
+            .await
+            .unwrap();
+        let options = WorkerOptions {
+            poll: Duration::from_millis(20),
+            // Done rows are pruned at once: a retention of zero, checked every 50 ms.
+            retention: Duration::ZERO,
+            prune_every: Duration::from_millis(50),
+            ..WorkerOptions::default()
+        };
+        let started = SystemTime::now();
+        let workers = Workers::spawn(
+            store.clone(),
+            Arc::new(|body: &[u8]| Ok(body.to_vec())),
+            Arc::new(|body: Vec<u8>| {
+                Box::pin(async move {
+                    if body.windows(5).any(|w| w == b"later") {
+                        Err(HandlerError::new("rate limited")
+                            .retry_after(Duration::from_secs(3600)))
+                    } else {
+                        Ok(())
+                    }
+                })
+            }),
+            options,
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let rows = store.list(&ListFilter::default()).await.unwrap();
+            if rows.len() == 1 && rows[0].attempts == 1 && rows[0].state == State::Pending {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        workers.shutdown().await;
+        let rows = store.list(&ListFilter::default()).await.unwrap();
+        assert_eq!(rows.len(), 1, "{name}: the done row was pruned: {rows:?}");
+        let later = &rows[0];
+        assert_eq!(
+            (later.key.as_str(), later.state),
+            ("later", State::Pending),
+            "{name}"
+        );
+        let wait = later.next_run_at.duration_since(started).unwrap();
+        assert!(
+            wait >= Duration::from_secs(3590),
+            "{name}: the asked-for hour, not the policy's 10 s: {wait:?}"
+        );
+        assert_eq!(later.last_error.as_deref(), Some("rate limited"));
+    }
+}
