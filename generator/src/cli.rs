@@ -1,4 +1,5 @@
-//! The command line: `generate`, `check`, `events`, `send`, `verify`, `schemes`, `inbox`.
+//! The command line: `generate`, `check`, `events`, `send`, `verify`, `schemes`, `inbox`,
+//! `listen`.
 //!
 //! Exit codes: 0 success (warnings allowed), 1 the spec has errors (or warnings with
 //! `--deny-warnings`, or `generate --check` found stale output), 2 usage or I/O failure.
@@ -122,6 +123,29 @@ pub enum Command {
     },
     /// List the signature scheme presets a declaration can name (`x-webhook-signature: {preset: NAME}`).
     Schemes,
+    /// Receive deliveries locally: verify, identify the event, check the payload against the
+    /// spec's schema, store, forward to your app; a page at `/` to inspect and replay them.
+    Listen {
+        /// A spec folder (with hookgen.toml) or a spec file.
+        spec: PathBuf,
+        /// The webhook secret to verify with (or set HOOKGEN_SECRET). Without it signatures
+        /// are not checked. Never printed.
+        #[arg(long, env = "HOOKGEN_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// Port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 8787)]
+        port: u16,
+        /// Forward each delivery, bytes and headers as received, to your app at this URL.
+        #[arg(long, value_name = "URL")]
+        forward_to: Option<String>,
+        /// Where deliveries are kept.
+        #[arg(
+            long,
+            value_name = "sqlite:PATH",
+            default_value = "sqlite:hookgen-listen.db"
+        )]
+        db: String,
+    },
     /// Inspect a receiver's durable inbox, replay dead letters and undecodable bodies, prune.
     Inbox {
         /// The inbox: `sqlite:PATH` or `postgres://...` (or set HOOKGEN_INBOX, which keeps a
@@ -233,6 +257,21 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         } => verify(&spec, &secret, &header, headers.as_deref(), &body, url, at),
         Command::Schemes => Ok(schemes()),
         Command::Inbox { db, action } => crate::inbox_cmd::run(&db, inbox_action(action)),
+        Command::Listen {
+            spec,
+            secret,
+            port,
+            forward_to,
+            db,
+        } => load(&spec).and_then(|analysis| {
+            let options = crate::listen::Options {
+                secret,
+                port,
+                forward_to,
+                db,
+            };
+            crate::listen::run(analysis.api, options).map(|()| ExitCode::SUCCESS)
+        }),
     };
     match result {
         Ok(code) => code,

@@ -15,6 +15,8 @@ pub mod emit;
 mod inbox_cmd;
 pub mod ir;
 pub mod lint;
+#[cfg(feature = "cli")]
+mod listen;
 pub mod load;
 pub mod normalize;
 pub mod overlay;

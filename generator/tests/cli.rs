@@ -26,7 +26,7 @@ fn help_of_every_subcommand() {
     let mut cmd = Cli::command();
     insta::assert_snapshot!("help", cmd.render_help().to_string());
     for sub in [
-        "generate", "check", "events", "send", "verify", "schemes", "inbox",
+        "generate", "check", "events", "send", "verify", "schemes", "inbox", "listen",
     ] {
         let mut cmd = Cli::command();
         let sub_cmd = cmd.find_subcommand_mut(sub).unwrap();
