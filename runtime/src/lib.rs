@@ -10,6 +10,8 @@
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "dashboard")]
+pub mod dashboard;
 mod decode;
 #[cfg(feature = "inbox")]
 pub mod inbox;

@@ -531,7 +531,7 @@ impl IntoResponse for page::Html {
         Response::builder()
             .header("content-type", "text/html; charset=utf-8")
             .header("cache-control", "no-store")
-            .body(Body::from(self.0))
+            .body(Body::from(self.0.as_str()))
             .unwrap_or_default()
     }
 }
