@@ -45,56 +45,40 @@ const CHANNEL: &str = "hookgen_inbox";
 const EXPIRED_LEASES_INDEX: &str =
     "CREATE INDEX hookgen_inbox_leases ON hookgen_inbox (state, lease_expires_at)";
 
+/// The first schema, with the column types each database names differently: `{id}`,
+/// `{bytes}` and `{int}` (64-bit on both).
+const TABLE: &str = "CREATE TABLE hookgen_inbox (
+        id {id},
+        source TEXT NOT NULL,
+        delivery_key TEXT NOT NULL,
+        body {bytes} NOT NULL,
+        headers TEXT NOT NULL,
+        event_type TEXT,
+        ordering_key TEXT,
+        state TEXT NOT NULL,
+        attempts {int} NOT NULL DEFAULT 0,
+        received_at {int} NOT NULL,
+        next_run_at {int} NOT NULL,
+        lease_owner TEXT,
+        lease_expires_at {int},
+        last_error TEXT,
+        UNIQUE (source, delivery_key)
+    );
+    CREATE INDEX hookgen_inbox_due ON hookgen_inbox (state, next_run_at);
+    CREATE INDEX hookgen_inbox_order ON hookgen_inbox (source, ordering_key, id)
+        WHERE ordering_key IS NOT NULL;";
+
 /// Schema versions, applied in order, each once. Never edit a shipped one: add another.
-fn migrations(backend: Backend) -> &'static [&'static str] {
-    match backend {
-        Backend::Sqlite => &[
-            "CREATE TABLE hookgen_inbox (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                source TEXT NOT NULL,
-                delivery_key TEXT NOT NULL,
-                body BLOB NOT NULL,
-                headers TEXT NOT NULL,
-                event_type TEXT,
-                ordering_key TEXT,
-                state TEXT NOT NULL,
-                attempts INTEGER NOT NULL DEFAULT 0,
-                received_at INTEGER NOT NULL,
-                next_run_at INTEGER NOT NULL,
-                lease_owner TEXT,
-                lease_expires_at INTEGER,
-                last_error TEXT,
-                UNIQUE (source, delivery_key)
-            );
-            CREATE INDEX hookgen_inbox_due ON hookgen_inbox (state, next_run_at);
-            CREATE INDEX hookgen_inbox_order ON hookgen_inbox (source, ordering_key, id)
-                WHERE ordering_key IS NOT NULL;",
-            EXPIRED_LEASES_INDEX,
-        ],
-        Backend::Postgres => &[
-            "CREATE TABLE hookgen_inbox (
-                id BIGSERIAL PRIMARY KEY,
-                source TEXT NOT NULL,
-                delivery_key TEXT NOT NULL,
-                body BYTEA NOT NULL,
-                headers TEXT NOT NULL,
-                event_type TEXT,
-                ordering_key TEXT,
-                state TEXT NOT NULL,
-                attempts BIGINT NOT NULL DEFAULT 0,
-                received_at BIGINT NOT NULL,
-                next_run_at BIGINT NOT NULL,
-                lease_owner TEXT,
-                lease_expires_at BIGINT,
-                last_error TEXT,
-                UNIQUE (source, delivery_key)
-            );
-            CREATE INDEX hookgen_inbox_due ON hookgen_inbox (state, next_run_at);
-            CREATE INDEX hookgen_inbox_order ON hookgen_inbox (source, ordering_key, id)
-                WHERE ordering_key IS NOT NULL;",
-            EXPIRED_LEASES_INDEX,
-        ],
-    }
+fn migrations(backend: Backend) -> Vec<String> {
+    let (id, bytes, int) = match backend {
+        Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "INTEGER"),
+        Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "BYTEA", "BIGINT"),
+    };
+    let table = TABLE
+        .replace("{id}", id)
+        .replace("{bytes}", bytes)
+        .replace("{int}", int);
+    vec![table, EXPIRED_LEASES_INDEX.to_string()]
 }
 
 impl SqlInbox {
@@ -151,7 +135,7 @@ impl SqlInbox {
             .enumerate()
             .skip(done as usize)
         {
-            tx.execute(*sql).await?;
+            tx.execute(sql.as_str()).await?;
             sqlx::query("INSERT INTO hookgen_inbox_migrations (version) VALUES ($1)")
                 .bind(version as i64 + 1)
                 .execute(&mut *tx)
