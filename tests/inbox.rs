@@ -635,3 +635,47 @@ async fn a_handler_can_ask_for_its_retry_delay_and_workers_prune_done_rows() {
         assert_eq!(later.last_error.as_deref(), Some("rate limited"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_handler_keeps_its_lease_so_no_other_worker_runs_it() {
+    for (name, store) in stores("heartbeat").await {
+        store.insert_batch(&[delivery("slow")]).await.unwrap();
+        let runs = Arc::new(AtomicU32::new(0));
+        let start = |owner: &str| {
+            let runs = runs.clone();
+            Workers::spawn(
+                store.clone(),
+                Arc::new(|body: &[u8]| Ok(body.to_vec())),
+                Arc::new(move |_body: Vec<u8>| {
+                    let runs = runs.clone();
+                    Box::pin(async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        // Four times the lease: only the heartbeat keeps it.
+                        tokio::time::sleep(Duration::from_millis(1200)).await;
+                        Ok(())
+                    })
+                }),
+                WorkerOptions {
+                    owner: owner.into(),
+                    lease_for: Duration::from_millis(300),
+                    poll: Duration::from_millis(20),
+                    ..WorkerOptions::default()
+                },
+            )
+        };
+        let (a, b) = (start("a"), start("b"));
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while row_state(&store, "slow").await != State::Done && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        a.shutdown().await;
+        b.shutdown().await;
+        assert_eq!(row_state(&store, "slow").await, State::Done, "{name}");
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "{name}: the slow event ran once"
+        );
+    }
+}

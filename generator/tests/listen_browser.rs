@@ -105,6 +105,23 @@ fn send(port: u16, secret: &str, payload: &Path) {
     assert!(!out.stdout.is_empty(), "send printed nothing: {out:?}");
 }
 
+/// Click the element `css` names. The list re-renders when a delivery arrives or changes, so
+/// a found element can go stale before the click: find it again and retry.
+async fn click(c: &Client, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let clicked = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.click().await.is_ok(),
+            Err(_) => false,
+        };
+        if clicked {
+            return;
+        }
+        assert!(Instant::now() < deadline, "could not click `{css}`");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Wait until the elements matching `css` satisfy `ready` (given their texts).
 async fn wait_texts(c: &Client, css: &str, ready: impl Fn(&[String]) -> bool) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -205,12 +222,7 @@ async fn the_page_shows_outcomes_reasons_and_replays_in_chromium() {
     );
 
     // Open the delivery whose signature failed: its reason is on the page.
-    c.find(Locator::Css("button[aria-label='Show delivery 2']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[aria-label='Show delivery 2']").await;
     let reason = wait_texts(&c, "#verification", |t| {
         t.first().is_some_and(|s| !s.is_empty())
     })
@@ -242,12 +254,7 @@ async fn the_page_shows_outcomes_reasons_and_replays_in_chromium() {
     }
 
     // The schema problems of the broken one name their fields.
-    c.find(Locator::Css("button[aria-label='Show delivery 3']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[aria-label='Show delivery 3']").await;
     let problems = wait_texts(&c, "#problems li", |t| t.len() >= 2).await;
     assert!(
         problems
@@ -263,19 +270,13 @@ async fn the_page_shows_outcomes_reasons_and_replays_in_chromium() {
     // Replay the good one to the app: a copy arrives and is listed.
     let before = hits.load(Ordering::SeqCst);
     assert_eq!(before, 3, "listen forwarded each delivery");
-    c.find(Locator::Css("button[aria-label='Show delivery 1']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("#replay-exact"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[aria-label='Show delivery 1']").await;
+    // The replay buttons belong to the delivery shown: wait until it is #1.
+    wait_texts(&c, "#detail dl dd", |t| {
+        t.first().is_some_and(|s| s == "#1")
+    })
+    .await;
+    click(&c, "#replay-exact").await;
     let result = wait_texts(&c, "#replay-result", |t| {
         t.first().is_some_and(|s| s.starts_with("replayed"))
     })

@@ -157,6 +157,20 @@ impl Inbox for MemoryInbox {
         Box::pin(async move { Ok(recorded) })
     }
 
+    fn extend_lease<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        until: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        let mut rows = self.rows();
+        let held = rows
+            .get_mut(&id)
+            .filter(|r| r.state == State::Leased && r.lease_owner.as_deref() == Some(owner));
+        let extended = held.map(|row| row.lease_expires_at = Some(until)).is_some();
+        Box::pin(async move { Ok(extended) })
+    }
+
     fn list<'a>(
         &'a self,
         filter: &'a ListFilter,

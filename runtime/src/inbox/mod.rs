@@ -290,6 +290,19 @@ pub trait Inbox: Send + Sync + 'static {
     /// One row.
     fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>>;
 
+    /// Push out the lease `owner` holds on row `id` to `until`, while its handler still runs.
+    /// False when `owner` no longer holds it. The default does not extend (stores that cannot
+    /// then rely on `lease_for` outlasting every handler run).
+    fn extend_lease<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        until: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        let _ = (id, owner, until);
+        Box::pin(async { Ok(false) })
+    }
+
     /// Make rows pending and due now, with their attempts reset; returns how many.
     fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>>;
 

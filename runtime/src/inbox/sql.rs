@@ -280,6 +280,22 @@ impl SqlInbox {
         Ok(())
     }
 
+    async fn extend(&self, id: i64, owner: &str, until: SystemTime) -> Result<bool, InboxError> {
+        let mut conn = self.pool.acquire().await?;
+        self.relax_sync(&mut conn, true).await?;
+        let done = sqlx::query(
+            "UPDATE hookgen_inbox SET lease_expires_at = $1 \
+             WHERE id = $2 AND state = 'leased' AND lease_owner = $3",
+        )
+        .bind(to_millis(until))
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *conn)
+        .await;
+        self.relax_sync(&mut conn, false).await?;
+        Ok(done?.rows_affected() == 1)
+    }
+
     async fn list_rows(&self, filter: &ListFilter) -> Result<Vec<Delivery>, InboxError> {
         let sql = format!(
             "SELECT {COLUMNS} FROM hookgen_inbox \
@@ -470,6 +486,15 @@ impl Inbox for SqlInbox {
         outcome: Finish,
     ) -> BoxFuture<'a, Result<bool, InboxError>> {
         Box::pin(async move { self.finish_attempt(id, owner, &outcome).await })
+    }
+
+    fn extend_lease<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        until: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        Box::pin(self.extend(id, owner, until))
     }
 
     fn list<'a>(

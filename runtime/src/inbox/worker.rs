@@ -27,8 +27,9 @@ pub struct WorkerOptions {
     pub owner: String,
     /// Events handled at the same time (default 64).
     pub concurrency: usize,
-    /// How long a worker holds a row before another may take it (default 5 minutes). Keep it
-    /// longer than the slowest handler run, or that event runs twice.
+    /// How long a worker holds a row before another may take it (default 5 minutes). While a
+    /// handler runs, its lease is extended every third of this, so a slow handler keeps its
+    /// event; a worker that dies stops extending, and its events are taken over after this.
     pub lease_for: Duration,
     /// How often to look for due rows when nothing wakes the worker (default 1 s).
     pub poll: Duration,
@@ -228,7 +229,10 @@ async fn attempt<E: Send + 'static>(cx: &Context<E>, row: Delivery) {
     );
     let started = Instant::now();
     cx.stats.attempts.fetch_add(1, Ordering::SeqCst);
-    let outcome = run(cx, &row).instrument(span.clone()).await;
+    let outcome = {
+        let _heartbeat = heartbeat(cx, row.id);
+        run(cx, &row).instrument(span.clone()).await
+    };
     span.record("outcome", outcome_name(&outcome));
     tracing::debug!(parent: &span, latency_us = started.elapsed().as_micros() as u64, "attempt finished");
     match cx.inbox.finish(row.id, &cx.options.owner, outcome).await {
@@ -241,6 +245,33 @@ async fn attempt<E: Send + 'static>(cx: &Context<E>, row: Delivery) {
             cx.stats.store_errors.fetch_add(1, Ordering::SeqCst);
             tracing::warn!(parent: &span, %error, "inbox: could not record the outcome; the row will run again when its lease expires");
         }
+    }
+}
+
+/// Extends the lease on row `id` every third of `lease_for` until dropped.
+fn heartbeat<E>(cx: &Context<E>, id: i64) -> AbortOnDrop {
+    let inbox = cx.inbox.clone();
+    let owner = cx.options.owner.clone();
+    let lease_for = cx.options.lease_for;
+    let every = (lease_for / 3).max(Duration::from_millis(10));
+    AbortOnDrop(tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            let until = SystemTime::now() + lease_for;
+            match inbox.extend_lease(id, &owner, until).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => tracing::warn!(%error, "inbox: could not extend a lease"),
+            }
+        }
+    }))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
