@@ -1,15 +1,20 @@
 //! Where `listen` keeps deliveries: a SQLite file (`--db sqlite:PATH`, default
-//! `sqlite:hookgen-listen.db`), one row per delivery, the verdicts as JSON beside the raw body.
+//! `sqlite:hookgen-listen.db`). Each delivery is a row of the same durable inbox a receiver
+//! uses (state `done`, source `listen`: kept for inspection, never run by a receiver's
+//! workers), so `cargo hookgen inbox --db` and the dashboard read it too; listen's verdicts
+//! and forward results sit beside it in `hookgen_listen`, under the same id.
 
 use std::str::FromStr;
 use std::time::SystemTime;
 
+use hookgen_runtime::inbox::{self, Inbox, Inserted, NewDelivery, State};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 
 use super::{Forward, Record};
 
 pub struct Store {
+    inbox: std::sync::Arc<dyn Inbox>,
     pool: SqlitePool,
 }
 
@@ -29,27 +34,51 @@ impl Store {
             .map_err(|e| format!("{url}: {e}"))?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS hookgen_listen (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                record TEXT NOT NULL,
-                body BLOB NOT NULL
+                id INTEGER PRIMARY KEY,
+                record TEXT NOT NULL
             )",
         )
         .execute(&pool)
         .await
         .map_err(|e| e.to_string())?;
-        Ok(Store { pool })
+        let inbox = inbox::open(url).await.map_err(|e| format!("{url}: {e}"))?;
+        Ok(Store { inbox, pool })
     }
 
     pub async fn insert(&self, record: &Record, body: &[u8]) -> Result<i64, String> {
+        let received = SystemTime::now();
+        let row = NewDelivery {
+            source: "listen".into(),
+            key: format!(
+                "listen:{}:{}:{}",
+                rfc3339(received),
+                std::process::id(),
+                next_number()
+            ),
+            body: body.to_vec(),
+            headers: record.headers.clone(),
+            event_type: record.analysis.event_type.clone(),
+            ordering_key: None,
+            state: State::Done,
+            error: (record.analysis.verified == Some(false))
+                .then(|| record.analysis.verification.clone()),
+            received_at: received,
+        };
+        let inserted = self
+            .inbox
+            .insert_batch(std::slice::from_ref(&row))
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(Inserted::New(id)) = inserted.first().copied() else {
+            return Err("the delivery was not stored".into());
+        };
         let text = serde_json::to_string(record).map_err(|e| e.to_string())?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO hookgen_listen (record, body) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(text)
-        .bind(body)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| e.to_string())?;
+        sqlx::query("INSERT INTO hookgen_listen (id, record) VALUES ($1, $2)")
+            .bind(id)
+            .bind(text)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(id)
     }
 
@@ -69,17 +98,21 @@ impl Store {
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<(Record, Vec<u8>)>, String> {
-        let row = sqlx::query("SELECT id, record, body FROM hookgen_listen WHERE id = $1")
+        let row = sqlx::query("SELECT id, record FROM hookgen_listen WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| e.to_string())?;
-        row.map(|row| {
-            let record = read(&row)?;
-            let body: Vec<u8> = row.try_get("body").map_err(|e| e.to_string())?;
-            Ok((record, body))
-        })
-        .transpose()
+        let Some(row) = row else { return Ok(None) };
+        let record = read(&row)?;
+        let body = self
+            .inbox
+            .get(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|d| d.body)
+            .unwrap_or_default();
+        Ok(Some((record, body)))
     }
 
     /// The newest `limit` deliveries, newest first.
@@ -91,6 +124,13 @@ impl Store {
             .map_err(|e| e.to_string())?;
         rows.iter().map(read).collect()
     }
+}
+
+/// Keeps two deliveries in the same millisecond apart.
+fn next_number() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn read(row: &sqlx::sqlite::SqliteRow) -> Result<Record, String> {

@@ -101,7 +101,8 @@ pub struct NewDelivery {
     pub event_type: Option<String>,
     /// Events with the same ordering key run one at a time, in arrival order.
     pub ordering_key: Option<String>,
-    /// `Pending`, or `Undecodable` with the decode error in `error`.
+    /// `Pending`, or `Undecodable` with the decode error in `error` (or `Done` for a record
+    /// kept only to be inspected, as `cargo hookgen listen` keeps its deliveries).
     pub state: State,
     /// Why it is undecodable.
     pub error: Option<String>,
