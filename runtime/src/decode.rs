@@ -95,11 +95,7 @@ pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     let mut fields = serde_json::Map::new();
-    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-        let (k, v) = match pair.iter().position(|b| *b == b'=') {
-            Some(i) => (form_decode(&pair[..i]), form_decode(&pair[i + 1..])),
-            None => (form_decode(pair), String::new()),
-        };
+    for (k, v) in form_pairs(body) {
         match fields.get_mut(&k) {
             Some(serde_json::Value::Array(all)) => all.push(v.into()),
             Some(one) => *one = serde_json::Value::Array(vec![one.take(), v.into()]),
@@ -111,8 +107,19 @@ pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
     serde_json::to_vec(&fields).ok()
 }
 
+/// The decoded `name=value` pairs of a form body, in order (a bare `name` has an empty value).
+pub(crate) fn form_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
+    body.split(|b| *b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.iter().position(|b| *b == b'=') {
+            Some(i) => (form_decode(&p[..i]), form_decode(&p[i + 1..])),
+            None => (form_decode(p), String::new()),
+        })
+}
+
+/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
 fn form_decode(raw: &[u8]) -> String {
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let hex = crate::verify::keys::hex_val;
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {

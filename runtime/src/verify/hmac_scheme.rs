@@ -508,38 +508,10 @@ fn trim(b: &[u8]) -> &[u8] {
 /// The parameters of a form body (`a=1&b=x+y`), decoded, sorted by name then value, each
 /// distinct pair once: what Twilio signs after the URL.
 fn sorted_form(body: &[u8]) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = body
-        .split(|b| *b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.iter().position(|b| *b == b'=') {
-            Some(i) => (form_decode(&p[..i]), form_decode(&p[i + 1..])),
-            None => (form_decode(p), String::new()),
-        })
-        .collect();
+    let mut pairs: Vec<(String, String)> = crate::decode::form_pairs(body).collect();
     pairs.sort();
     pairs.dedup();
     pairs
-}
-
-/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
-fn form_decode(raw: &[u8]) -> String {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < raw.len() => match (hex_val(raw[i + 1]), hex_val(raw[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h << 4) | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Decode a candidate signature and compare it with the expected MAC in constant time; a

@@ -10,7 +10,7 @@ mod body_scheme;
 mod error;
 mod hmac_scheme;
 mod jwt_scheme;
-mod keys;
+pub(crate) mod keys;
 pub mod presets;
 mod public_key;
 mod shared_secret;
