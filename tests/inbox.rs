@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use hookgen_runtime::inbox::{
-    self, BoxFuture, Delivery, Finish, GroupCommit, HandlerError, Inbox, InboxError, Inserted,
-    ListFilter, NewDelivery, Replay, RetryPolicy, State, WorkerOptions, Workers,
+    self, Finish, GroupCommit, HandlerError, Inbox, Inserted, ListFilter, NewDelivery, Replay,
+    RetryPolicy, State, WorkerOptions, Workers,
 };
 use hookgen_runtime::DecodeError;
 
@@ -310,68 +310,20 @@ async fn replay_purge_counts_and_list() {
     }
 }
 
-/// Counts the transactions a store is asked for.
-struct CountingInbox {
-    inner: Arc<dyn Inbox>,
-    batches: AtomicUsize,
-}
-
-impl Inbox for CountingInbox {
-    fn insert_batch<'a>(
-        &'a self,
-        batch: &'a [NewDelivery],
-    ) -> BoxFuture<'a, Result<Vec<Inserted>, InboxError>> {
-        self.batches.fetch_add(1, Ordering::SeqCst);
-        self.inner.insert_batch(batch)
-    }
-    fn lease<'a>(
-        &'a self,
-        owner: &'a str,
-        limit: usize,
-        lease_for: Duration,
-        now: SystemTime,
-    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
-        self.inner.lease(owner, limit, lease_for, now)
-    }
-    fn finish<'a>(
-        &'a self,
-        id: i64,
-        owner: &'a str,
-        outcome: Finish,
-    ) -> BoxFuture<'a, Result<bool, InboxError>> {
-        self.inner.finish(id, owner, outcome)
-    }
-    fn list<'a>(
-        &'a self,
-        filter: &'a ListFilter,
-    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
-        self.inner.list(filter)
-    }
-    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>> {
-        self.inner.get(id)
-    }
-    fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
-        self.inner.replay(which)
-    }
-    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
-        self.inner.purge_done_before(before)
-    }
-    fn counts(&self) -> BoxFuture<'_, Result<Vec<(State, u64)>, InboxError>> {
-        self.inner.counts()
-    }
-    fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
-        self.inner.wait_for_work(timeout)
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_deliveries_share_transactions() {
     for (name, store) in stores("group").await {
-        let counting = Arc::new(CountingInbox {
+        // Counts the transactions the store is asked for.
+        let batches = Arc::new(AtomicUsize::new(0));
+        let counted = batches.clone();
+        let counting = Arc::new(hookgen_tests::InsertHook {
             inner: store.clone(),
-            batches: AtomicUsize::new(0),
+            before_insert: move |_: &[NewDelivery]| {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            },
         });
-        let commit = GroupCommit::with_bounds(counting.clone(), 64, Duration::from_millis(5));
+        let commit = GroupCommit::with_bounds(counting, 64, Duration::from_millis(5));
         let tasks: Vec<_> = (0..200)
             .map(|i| {
                 let commit = commit.clone();
@@ -385,7 +337,7 @@ async fn concurrent_deliveries_share_transactions() {
             }
         }
         assert_eq!(new, 150, "{name}: each key stored once");
-        let batches = counting.batches.load(Ordering::SeqCst);
+        let batches = batches.load(Ordering::SeqCst);
         assert!(
             batches <= 50,
             "{name}: 200 concurrent inserts took {batches} transactions"

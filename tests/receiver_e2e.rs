@@ -7,10 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookgen_runtime::client::reqwest;
-use hookgen_runtime::inbox::{
-    BoxFuture, Delivery, Finish, Inbox, InboxError, Inserted, ListFilter, NewDelivery, Replay,
-    State,
-};
+use hookgen_runtime::inbox::{Inbox, InboxError, ListFilter, NewDelivery, State};
 use hookgen_runtime::receiver::{Receiver, Running};
 use http::HeaderMap;
 use serde_json::{json, Value};
@@ -435,61 +432,15 @@ mod roomle {
     }
 }
 
-/// An inbox whose writes fail: nothing may be acknowledged.
-struct BrokenInbox(hookgen_runtime::inbox::MemoryInbox);
-
-impl Inbox for BrokenInbox {
-    fn insert_batch<'a>(
-        &'a self,
-        _: &'a [NewDelivery],
-    ) -> BoxFuture<'a, Result<Vec<Inserted>, InboxError>> {
-        Box::pin(async { Err(InboxError::Closed) })
-    }
-    fn lease<'a>(
-        &'a self,
-        owner: &'a str,
-        limit: usize,
-        lease_for: Duration,
-        now: SystemTime,
-    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
-        self.0.lease(owner, limit, lease_for, now)
-    }
-    fn finish<'a>(
-        &'a self,
-        id: i64,
-        owner: &'a str,
-        outcome: Finish,
-    ) -> BoxFuture<'a, Result<bool, InboxError>> {
-        self.0.finish(id, owner, outcome)
-    }
-    fn list<'a>(
-        &'a self,
-        filter: &'a ListFilter,
-    ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
-        self.0.list(filter)
-    }
-    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>> {
-        self.0.get(id)
-    }
-    fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
-        self.0.replay(which)
-    }
-    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
-        self.0.purge_done_before(before)
-    }
-    fn counts(&self) -> BoxFuture<'_, Result<Vec<(State, u64)>, InboxError>> {
-        self.0.counts()
-    }
-    fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
-        self.0.wait_for_work(timeout)
-    }
-}
-
 #[tokio::test]
 async fn an_inbox_that_cannot_store_answers_503_never_2xx() {
     let seen: Seen = Arc::default();
     let s = seen.clone();
-    let broken = Arc::new(BrokenInbox(Default::default()));
+    // An inbox whose writes fail: nothing may be acknowledged.
+    let broken = Arc::new(hookgen_tests::InsertHook {
+        inner: Arc::new(hookgen_runtime::inbox::MemoryInbox::new()),
+        before_insert: |_: &[NewDelivery]| Err(InboxError::Closed),
+    });
     let mut running = Receiver::with_inbox(roomz_webhooks::Webhook::new("s").unwrap(), broken)
         .spawn(move |e: roomz_webhooks::Event| {
             let s = s.clone();

@@ -80,3 +80,83 @@ pub async fn postgres_url(name: &str) -> Option<String> {
     let sep = if base.contains('?') { '&' } else { '?' };
     Some(format!("{base}{sep}options=-c%20search_path%3D{schema}"))
 }
+
+/// An inbox that runs `before_insert` on each batch, then (unless it returns an error) stores
+/// into `inner`; every other call goes straight to `inner`. Tests count transactions or
+/// break the store with it.
+pub struct InsertHook<F> {
+    pub inner: std::sync::Arc<dyn hookgen_runtime::inbox::Inbox>,
+    pub before_insert: F,
+}
+
+mod insert_hook {
+    use std::time::{Duration, SystemTime};
+
+    use hookgen_runtime::inbox::{
+        BoxFuture, Delivery, Finish, Inbox, InboxError, Inserted, ListFilter, NewDelivery, Replay,
+        State,
+    };
+
+    use super::InsertHook;
+
+    impl<F> Inbox for InsertHook<F>
+    where
+        F: Fn(&[NewDelivery]) -> Result<(), InboxError> + Send + Sync + 'static,
+    {
+        fn insert_batch<'a>(
+            &'a self,
+            batch: &'a [NewDelivery],
+        ) -> BoxFuture<'a, Result<Vec<Inserted>, InboxError>> {
+            match (self.before_insert)(batch) {
+                Ok(()) => self.inner.insert_batch(batch),
+                Err(e) => Box::pin(async move { Err(e) }),
+            }
+        }
+        fn lease<'a>(
+            &'a self,
+            owner: &'a str,
+            limit: usize,
+            lease_for: Duration,
+            now: SystemTime,
+        ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+            self.inner.lease(owner, limit, lease_for, now)
+        }
+        fn finish<'a>(
+            &'a self,
+            id: i64,
+            owner: &'a str,
+            outcome: Finish,
+        ) -> BoxFuture<'a, Result<bool, InboxError>> {
+            self.inner.finish(id, owner, outcome)
+        }
+        fn extend_lease<'a>(
+            &'a self,
+            id: i64,
+            owner: &'a str,
+            until: SystemTime,
+        ) -> BoxFuture<'a, Result<bool, InboxError>> {
+            self.inner.extend_lease(id, owner, until)
+        }
+        fn list<'a>(
+            &'a self,
+            filter: &'a ListFilter,
+        ) -> BoxFuture<'a, Result<Vec<Delivery>, InboxError>> {
+            self.inner.list(filter)
+        }
+        fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<Delivery>, InboxError>> {
+            self.inner.get(id)
+        }
+        fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
+            self.inner.replay(which)
+        }
+        fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
+            self.inner.purge_done_before(before)
+        }
+        fn counts(&self) -> BoxFuture<'_, Result<Vec<(State, u64)>, InboxError>> {
+            self.inner.counts()
+        }
+        fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
+            self.inner.wait_for_work(timeout)
+        }
+    }
+}
