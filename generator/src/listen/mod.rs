@@ -493,9 +493,6 @@ async fn replay(
     match app.store.insert(&record, &body).await {
         Ok(new_id) => {
             record.id = new_id;
-            if let Some(f) = &record.forward {
-                let _ = app.store.set_forward(new_id, f).await;
-            }
             let _ = app.changes.send(new_id);
             print_line(&record);
             axum::Json(summary(&record)).into_response()

@@ -83,7 +83,7 @@ impl Store {
     }
 
     pub async fn set_forward(&self, id: i64, forward: &Forward) -> Result<(), String> {
-        let Some((mut record, _)) = self.get(id).await? else {
+        let Some(mut record) = self.record(id).await? else {
             return Ok(());
         };
         record.forward = Some(forward.clone());
@@ -97,14 +97,20 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get(&self, id: i64) -> Result<Option<(Record, Vec<u8>)>, String> {
+    /// A delivery's record without its body.
+    async fn record(&self, id: i64) -> Result<Option<Record>, String> {
         let row = sqlx::query("SELECT id, record FROM hookgen_listen WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await
             .map_err(|e| e.to_string())?;
-        let Some(row) = row else { return Ok(None) };
-        let record = read(&row)?;
+        row.as_ref().map(read).transpose()
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<(Record, Vec<u8>)>, String> {
+        let Some(record) = self.record(id).await? else {
+            return Ok(None);
+        };
         let body = self
             .inbox
             .get(id)
