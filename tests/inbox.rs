@@ -11,6 +11,7 @@ use hookgen_runtime::inbox::{
     self, Finish, GroupCommit, HandlerError, Inbox, Inserted, ListFilter, NewDelivery, Replay,
     RetryPolicy, State, WorkerOptions, Workers,
 };
+use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::DecodeError;
 
 fn delivery(key: &str) -> NewDelivery {
@@ -375,7 +376,7 @@ async fn run_workers(
     let handler = Arc::new(handler);
     let workers = Workers::spawn(
         store.clone(),
-        Arc::new(|body: &[u8]| {
+        Arc::new(|_: &HeaderMap, body: &[u8]| {
             String::from_utf8(body.to_vec()).map_err(|e| DecodeError::new(body, ".", e.to_string()))
         }),
         Arc::new(move |body: String| {
@@ -549,7 +550,7 @@ async fn a_handler_can_ask_for_its_retry_delay_and_workers_prune_done_rows() {
         let started = SystemTime::now();
         let workers = Workers::spawn(
             store.clone(),
-            Arc::new(|body: &[u8]| Ok(body.to_vec())),
+            Arc::new(|_: &HeaderMap, body: &[u8]| Ok(body.to_vec())),
             Arc::new(|body: Vec<u8>| {
                 Box::pin(async move {
                     if body.windows(5).any(|w| w == b"later") {
@@ -597,7 +598,7 @@ async fn a_slow_handler_keeps_its_lease_so_no_other_worker_runs_it() {
             let runs = runs.clone();
             Workers::spawn(
                 store.clone(),
-                Arc::new(|body: &[u8]| Ok(body.to_vec())),
+                Arc::new(|_: &HeaderMap, body: &[u8]| Ok(body.to_vec())),
                 Arc::new(move |_body: Vec<u8>| {
                     let runs = runs.clone();
                     Box::pin(async move {

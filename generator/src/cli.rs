@@ -328,11 +328,12 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
                 "spec": spec.display().to_string(),
                 "events": analysis.api.events.iter().map(|e| serde_json::json!({
                     "name": e.name, "variant": e.variant, "payload": crate::emit::type_display(&analysis.api, &e.payload),
-                    "webhook": e.webhook_key,
+                    "webhook": e.webhook_key, "identity": e.identity,
                 })).collect::<Vec<_>>(),
                 "operations": analysis.api.operations.iter().map(|o| serde_json::json!({
                     "method": o.method.to_uppercase(), "path": o.path, "operationId": o.id, "name": o.name,
                 })).collect::<Vec<_>>(),
+                "identity": identity_json(&analysis.api),
                 "signature": analysis.api.signature.as_ref().map(|s| format!("{:?}", s.scheme)),
                 "completeness": completeness_json(&analysis.api),
                 "diagnostics": diags,
@@ -348,13 +349,15 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
             let mut out = std::io::stdout().lock();
             let api = &analysis.api;
             let _ = writeln!(out, "{} ({} {})", spec.display(), api.title, api.version);
+            let _ = writeln!(out, "\nevent identity: {}", identity_text(api));
             let _ = writeln!(out, "\nevents ({}):", api.events.len());
             for e in &api.events {
                 let _ = writeln!(
                     out,
-                    "  {:<32} {}",
+                    "  {:<32} {:<36} {}",
                     e.name,
-                    crate::emit::type_display(api, &e.payload)
+                    crate::emit::type_display(api, &e.payload),
+                    identity_values(&e.identity)
                 );
             }
             let _ = writeln!(out, "\noperations ({}):", api.operations.len());
@@ -387,6 +390,42 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `header X-GitHub-Event + body /action (inferred from the spec)`.
+fn identity_text(api: &crate::Api) -> String {
+    let source = api
+        .identity
+        .declared_in
+        .clone()
+        .unwrap_or_else(|| "inferred from the spec".into());
+    format!("{} ({source})", api.identity.describe())
+}
+
+/// An event's identity values: `issues + opened`, `*` where it leaves a part open.
+fn identity_values(values: &[Option<String>]) -> String {
+    if values.is_empty() {
+        return "-".into();
+    }
+    values
+        .iter()
+        .map(|v| v.as_deref().unwrap_or("*"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+fn identity_json(api: &crate::Api) -> serde_json::Value {
+    let parts: Vec<serde_json::Value> = api
+        .identity
+        .parts
+        .iter()
+        .zip(&api.identity.loose)
+        .map(|(p, loose)| match p {
+            crate::ir::IdentityPart::Header(h) => serde_json::json!({"header": h, "loose": loose}),
+            crate::ir::IdentityPart::Body(b) => serde_json::json!({"body": b, "loose": loose}),
+        })
+        .collect();
+    serde_json::json!({"parts": parts, "declared_in": api.identity.declared_in})
 }
 
 /// `webhook operations: 54 declared, 54 generated (54 events); API operations: ...`.
@@ -441,9 +480,10 @@ fn events(spec: &Path) -> Result<ExitCode, String> {
         .as_ref()
         .map(|s| crate::emit::scheme_label(&s.scheme))
         .unwrap_or_else(|| "none".into());
+    println!("event identity: {}\n", identity_text(api));
     println!(
-        "{:<32} {:<36} {:<20} linked operation",
-        "event", "payload type", "signature"
+        "{:<32} {:<36} {:<28} {:<20} linked operation",
+        "event", "payload type", "identity", "signature"
     );
     for e in &api.events {
         let links: Vec<String> = e
@@ -455,9 +495,10 @@ fn events(spec: &Path) -> Result<ExitCode, String> {
             })
             .collect();
         println!(
-            "{:<32} {:<36} {:<20} {}",
+            "{:<32} {:<36} {:<28} {:<20} {}",
             e.name,
             crate::emit::type_display(api, &e.payload),
+            identity_values(&e.identity),
             scheme,
             if links.is_empty() {
                 "-".into()

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 pub const CONFIG_FILE: &str = "hookgen.toml";
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The vendor's document(s), relative to the folder; the first is the root document.
@@ -24,6 +24,10 @@ pub struct Config {
     /// Payload field that names the event type; detected when absent (`type`, `event`, ...).
     #[serde(default)]
     pub event_type_field: Option<String>,
+    /// Where deliveries name their event, part by part (`header:X-GitHub-Event`,
+    /// `body:/event/event_type`); inferred from the spec when absent.
+    #[serde(default)]
+    pub identity: Option<Vec<String>>,
     /// Signature scheme, overriding what the spec declares (same shape as `x-webhook-signature`).
     #[serde(default)]
     pub signature: Option<serde_json::Value>,
@@ -44,6 +48,25 @@ fn yes() -> bool {
     true
 }
 
+/// The one default: the same as an empty `hookgen.toml` (so a folder without one, a file, and
+/// a folder with an empty one all get the client).
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            spec: vec![],
+            overlays: vec![],
+            crate_name: None,
+            vendor: None,
+            event_type_field: None,
+            identity: None,
+            signature: None,
+            runtime_path: None,
+            runtime_version: None,
+            client: true,
+        }
+    }
+}
+
 impl Config {
     pub fn read(dir: &Path) -> Result<Option<Config>, String> {
         let path = dir.join(CONFIG_FILE);
@@ -55,5 +78,18 @@ impl Config {
         toml::from_str(&text)
             .map(Some)
             .map_err(|e| format!("{}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_an_empty_file() {
+        let empty: Config = toml::from_str("").unwrap();
+        let default = Config::default();
+        assert_eq!(format!("{empty:?}"), format!("{default:?}"));
+        assert!(default.client);
     }
 }

@@ -103,7 +103,6 @@ pub fn load(path: &Path) -> Result<Document, LoadError> {
             dir,
             Config {
                 spec: vec![file],
-                client: true,
                 ..Config::default()
             },
         )
@@ -217,10 +216,7 @@ pub fn load_bytes(bytes: &[u8], display: &str) -> Result<Document, LoadError> {
     let mut doc = Document {
         root,
         openapi_version,
-        config: Config {
-            client: true,
-            ..Config::default()
-        },
+        config: Config::default(),
         sources,
         webhooks,
         diagnostics: Diagnostics::default(),

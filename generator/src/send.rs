@@ -72,7 +72,7 @@ fn example_body(api: &Api, event: &str) -> Result<Vec<u8>, String> {
     })?;
     let value = match e.examples.first() {
         Some(ex) => ex.value.clone(),
-        None => match &api.event_type_field {
+        None => match api.identity.top_level_field() {
             Some(field) => serde_json::json!({ field.as_str(): event }),
             None => {
                 return Err(format!(

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use hookgen::emit::{crate_files_with, write_files, CrateOptions, RuntimeSource};
-use hookgen::ir::{Coverage, Outcome};
+use hookgen::ir::{Coverage, IdentityPart, Outcome};
 use hookgen::Api;
 
 fn files_in(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
@@ -35,52 +35,109 @@ fn files_in(dir: &Path, extensions: &[&str]) -> Vec<PathBuf> {
     out
 }
 
-/// A test file decoding each real payload of `dir` through the crate: events the spec declares
-/// must decode into their own variant, others into `Event::Unknown`. A payload in a
-/// `data-only` folder is only the `data` object; it is put into the envelope of the event's
-/// first spec example (or `{type field: name, data}` without one).
+/// A test file decoding each real payload of `dir` through the crate's `Webhook::verify`, signed
+/// as the vendor signs and with the headers the vendor sends, on a thread with tokio's default
+/// worker stack (2 MiB): events the spec declares must decode into their own variant, others
+/// into `Event::Unknown`. An unreadable or invalid payload file fails the test.
+///
+/// Two layouts (the README of `../shared/payloads` says how each suite names its events):
+/// - `<dir>/data-only/<event type>.json`: only the `data` object (Paddle); it is put into the
+///   envelope of the event's first spec example (or `{type field: name, data}` without one);
+/// - `<dir>/<host>/<header value>/<name>.payload.json` (GitHub): the folder is the event
+///   header's value, the body's `action` the sub-event; the event is the one whose webhook key
+///   is `<header>-<action>` (or `<header>`), compared without case or separators.
 fn payload_test(api: &Api, crate_ident: &str, dir: &Path) -> Option<(String, usize)> {
     let mut tests = String::new();
     let mut count = 0;
+    let header = api.identity.parts.iter().find_map(|p| match p {
+        IdentityPart::Header(h) => Some(h.clone()),
+        IdentityPart::Body(_) => None,
+    });
     for file in files_in(dir, &["json"]) {
-        let name = file.file_stem()?.to_string_lossy().into_owned();
-        let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).ok()?).ok()?;
-        let event = api.events.iter().find(|e| e.name == name);
-        let body = if file.parent()?.ends_with("data-only") {
+        let text = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let raw: serde_json::Value = serde_json::from_slice(&text)
+            .unwrap_or_else(|e| panic!("{}: not JSON: {e}", file.display()));
+        let parent = file.parent().unwrap();
+        let (name, body, headers) = if parent.ends_with("data-only") {
+            let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+            let event = api.events.iter().find(|e| e.name == name);
             let mut envelope = event
                 .and_then(|e| e.examples.first())
                 .map(|ex| ex.value.clone())
                 .filter(serde_json::Value::is_object)
                 .unwrap_or_else(|| serde_json::json!({}));
             let field = api
-                .event_type_field
-                .clone()
+                .identity
+                .top_level_field()
                 .unwrap_or_else(|| "type".into());
             envelope[field] = serde_json::Value::String(name.clone());
             envelope["data"] = raw;
-            envelope
+            (name, envelope.to_string(), vec![])
         } else {
-            raw
+            let folder = parent.file_name().unwrap().to_string_lossy().into_owned();
+            let action = raw.get("action").and_then(|a| a.as_str());
+            let key = match action {
+                Some(a) => format!("{folder}-{a}"),
+                None => folder.clone(),
+            };
+            let header = header
+                .clone()
+                .unwrap_or_else(|| panic!("{}: the identity has no header", file.display()));
+            // Bytes as published: the signature covers exactly these.
+            (
+                key,
+                String::from_utf8(text).unwrap(),
+                vec![(header, folder)],
+            )
         };
+        let loose = hookgen_runtime::identity::loose;
+        let event = api
+            .events
+            .iter()
+            .find(|e| e.name == name || loose(&e.webhook_key) == loose(&name));
         let expectation = match event {
             Some(e) => format!(
-                "assert!(matches!(event, Event::{}(_)), \"{name} decoded as {{event:?}}\");",
+                "assert!(matches!(event, Event::{}(_)), \"{name} decoded as {{}}\", event.event_type());",
                 e.variant
             ),
             None => format!(
                 "assert!(matches!(event, Event::Unknown(ref u) if u.event_type.as_deref() == Some({name:?})), \"{{event:?}}\");"
             ),
         };
+        let headers: String = headers
+            .iter()
+            .map(|(h, v)| {
+                format!(
+                    "        headers.insert({:?}, {v:?}.parse().unwrap());\n",
+                    h.to_ascii_lowercase()
+                )
+            })
+            .collect();
+        let verifier = if api.signature.is_some() {
+            "Webhook::new(\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\").unwrap()"
+        } else {
+            "Webhook::insecure_without_verification()"
+        };
+        let sign = if api.signature.is_some() {
+            "webhook.sign(body.as_bytes()).expect(\"signed as the vendor signs\")"
+        } else {
+            "Default::default()"
+        };
         count += 1;
         tests.push_str(&format!(
-            "\n/// {}\n#[test]\nfn payload_{count}() {{\n    let body = {:?};\n    let event = Event::from_slice(body.as_bytes()).expect(\"a real payload decodes\");\n    {expectation}\n}}\n",
+            "\n/// {}\n#[test]\nfn payload_{count}() {{\n    on_a_small_stack(|| {{\n        let body = {body:?};\n        let webhook = {verifier};\n        #[allow(unused_mut)]\n        let mut headers: HeaderMap = {sign};\n{headers}        let event = webhook.verify(&headers, body.as_bytes()).expect(\"a real payload verifies and decodes\");\n        {expectation}\n    }});\n}}\n",
             file.display(),
-            body.to_string()
         ));
     }
     (count > 0).then(|| {
         (
-            format!("//! Real payloads, each decoded into its typed variant.\nuse {crate_ident}::Event;\n{tests}"),
+            format!(
+                "//! Real payloads, each verified and decoded into its typed variant on a 2 MiB stack.\n\
+                 use hookgen_runtime::reexports::http::HeaderMap;\nuse {crate_ident}::{{Event, Webhook}};\n\n\
+                 fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {{\n    \
+                 let thread = std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(test).unwrap();\n    \
+                 if let Err(panic) = thread.join() {{\n        std::panic::resume_unwind(panic);\n    }}\n}}\n{tests}"
+            ),
             count,
         )
     })
@@ -112,9 +169,20 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> bool {
 #[test]
 fn corpus_loads_generates_everything_and_crates_pass_their_tests_outside_the_repo() {
     let Some(corpus) = std::env::var_os("HOOKGEN_CORPUS").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("HOOKGEN_REQUIRE_CORPUS").is_none(),
+            "HOOKGEN_REQUIRE_CORPUS is set but HOOKGEN_CORPUS is not"
+        );
         eprintln!("corpus test skipped: set HOOKGEN_CORPUS to a folder of specs");
         return;
     };
+    assert!(
+        corpus.is_dir(),
+        "HOOKGEN_CORPUS={} is not a folder",
+        corpus.display()
+    );
+    // `corpus-next` beside the corpus: specs being brought in (GitHub's), read the same way.
+    let next = corpus.join("../corpus-next");
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .unwrap()
@@ -134,8 +202,16 @@ fn corpus_loads_generates_everything_and_crates_pass_their_tests_outside_the_rep
     )
     .unwrap();
     let mut rows = Vec::new();
-    for spec in files_in(&corpus, &["json", "yml", "yaml"]) {
-        let name = spec.strip_prefix(&corpus).unwrap().display().to_string();
+    let specs = files_in(&corpus, &["json", "yml", "yaml"])
+        .into_iter()
+        .map(|s| (corpus.clone(), s))
+        .chain(
+            files_in(&next, &["json", "yml", "yaml"])
+                .into_iter()
+                .map(|s| (next.clone(), s)),
+        );
+    for (root, spec) in specs {
+        let name = spec.strip_prefix(&root).unwrap().display().to_string();
         let started = Instant::now();
         let vendor = name.split('/').next().unwrap().to_string();
         let mut document = hookgen::load::load(&spec).unwrap_or_else(|e| panic!("{name}: {e}"));

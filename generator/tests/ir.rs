@@ -64,21 +64,21 @@ fn event_identity_comes_from_the_payload_then_the_key() {
         "plain-hook": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}}}}}
       }}"##;
     let a = analyze_bytes(spec, "t.json").unwrap();
-    let names: Vec<(&str, bool)> = a
+    let names: Vec<(&str, Option<&str>)> = a
         .api
         .events
         .iter()
-        .map(|e| (e.name.as_str(), e.name_in_payload))
+        .map(|e| (e.name.as_str(), e.identity[0].as_deref()))
         .collect();
     assert_eq!(
         names,
         [
-            ("x.created", true),
-            ("x.deleted", true),
-            ("plain-hook", false)
+            ("x.created", Some("x.created")),
+            ("x.deleted", Some("x.deleted")),
+            ("plain-hook", None)
         ]
     );
-    assert_eq!(a.api.event_type_field.as_deref(), Some("event"));
+    assert_eq!(a.api.identity.describe(), "body /event");
 }
 
 #[test]

@@ -94,8 +94,13 @@ pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
     if matches!(first, b'{' | b'[' | b'"') || !body.contains(&b'=') {
         return None;
     }
+    Some(fields_as_json(form_pairs(body)))
+}
+
+/// Form fields as the JSON object of their values; a field given twice becomes an array.
+pub(crate) fn fields_as_json(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<u8> {
     let mut fields = serde_json::Map::new();
-    for (k, v) in form_pairs(body) {
+    for (k, v) in pairs {
         match fields.get_mut(&k) {
             Some(serde_json::Value::Array(all)) => all.push(v.into()),
             Some(one) => *one = serde_json::Value::Array(vec![one.take(), v.into()]),
@@ -104,7 +109,7 @@ pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
             }
         }
     }
-    serde_json::to_vec(&fields).ok()
+    serde_json::to_vec(&fields).unwrap_or_default()
 }
 
 /// The decoded `name=value` pairs of a form body, in order (a bare `name` has an empty value).

@@ -13,6 +13,7 @@ pub mod client;
 #[cfg(feature = "dashboard")]
 pub mod dashboard;
 mod decode;
+pub mod identity;
 #[cfg(feature = "inbox")]
 pub mod inbox;
 #[cfg(feature = "axum")]
@@ -21,6 +22,7 @@ mod timestamp;
 pub mod verify;
 
 pub use decode::{decode, form_as_json, DecodeError, UnknownEvent};
+pub use identity::{Delivery, EventIdentity};
 pub use timestamp::{Timestamp, TimestampParseError};
 pub use verify::{Scheme, Verifier, WebhookError, WebhookVerifier};
 

@@ -210,7 +210,7 @@ impl<W: WebhookVerifier> Receiver<W> {
         let decoder = webhook.clone();
         let workers = Workers::spawn(
             inbox.clone(),
-            Arc::new(move |body: &[u8]| decoder.decode(body)),
+            Arc::new(move |headers: &HeaderMap, body: &[u8]| decoder.decode(headers, body)),
             Arc::new(move |event| {
                 let run = handler(event);
                 Box::pin(async move { run.await.into_result() })
@@ -368,15 +368,16 @@ fn to_row<W: WebhookVerifier>(
     body: &[u8],
     now: SystemTime,
 ) -> (NewDelivery, Option<DecodeError>) {
-    let (event_type, event_id, ordering_key, decode_error) = match shared.webhook.decode(body) {
-        Ok(event) => (
-            Some(W::event_type(&event)),
-            W::event_id(&event),
-            shared.ordering_key.as_ref().and_then(|key| key(&event)),
-            None,
-        ),
-        Err(error) => (None, None, None, Some(error)),
-    };
+    let (event_type, event_id, ordering_key, decode_error) =
+        match shared.webhook.decode(headers, body) {
+            Ok(event) => (
+                Some(W::event_type(&event)),
+                W::event_id(&event),
+                shared.ordering_key.as_ref().and_then(|key| key(&event)),
+                None,
+            ),
+            Err(error) => (None, None, None, Some(error)),
+        };
     let error = decode_error.as_ref().map(ToString::to_string);
     let row = NewDelivery {
         source: shared.source.clone(),

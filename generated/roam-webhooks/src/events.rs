@@ -4,8 +4,9 @@
 
 #![allow(deprecated)]
 
-use hookgen_runtime::{decode, DecodeError, UnknownEvent};
-use serde::Deserialize;
+use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPart};
+use hookgen_runtime::reexports::http::HeaderMap;
+use hookgen_runtime::{DecodeError, UnknownEvent};
 use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
@@ -91,93 +92,63 @@ impl Event {
         "onair.guest.rsvp",
         "onair.guest.added",
     ];
-    /// Decode a delivery body. Unknown event types are kept in [`Event::Unknown`]; a body that
-    /// does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
+    /// Where a delivery names its event: body /type.
+    pub const IDENTITY: EventIdentity<'static> = EventIdentity::new(
+        &[(IdentityPart::Body("/type"), Comparison::Exact)],
+    );
+    /// Decode a delivery from its request headers and body (JSON, a form, or multipart form
+    /// data). The event is chosen by [`Event::IDENTITY`], never by trying schemas in turn;
+    /// an event type this SDK does not know is kept in [`Event::Unknown`]; a body that does
+    /// not fit its event's schema is a [`DecodeError`] that still holds the raw body.
+    pub fn from_request(headers: &HeaderMap, body: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, Some(headers), body)?)
+    }
+    /// Decode a delivery body (JSON, or a form). Unknown event types are kept in [`Event::Unknown`]; a body that does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
     pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
-        /// Reads only the event type; every other field is skipped.
-        #[derive(Deserialize)]
-        struct Probe<'a> {
-            #[serde(rename = "type", borrow, default)]
-            event_type: Option<std::borrow::Cow<'a, str>>,
-        }
-        let probe: Probe<'_> = serde_json::from_slice(body)
-            .map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
-        match probe.event_type.as_deref() {
-            Some("chat:message:dm") => {
-                decode(body)
-                    .map(Self::ChatMessageDm)
-                    .map_err(|e| e.with_event_type("chat:message:dm"))
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, None, body)?)
+    }
+    fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
+        match delivery.keys().as_slice() {
+            [Some("chat:message:dm")] => {
+                Ok(Self::ChatMessageDm(delivery.decode("chat:message:dm")?))
             }
-            Some("chat:message:channel") => {
-                decode(body)
-                    .map(Self::ChatMessageChannel)
-                    .map_err(|e| e.with_event_type("chat:message:channel"))
+            [Some("chat:message:channel")] => {
+                Ok(Self::ChatMessageChannel(delivery.decode("chat:message:channel")?))
             }
-            Some("chat:message:mention") => {
-                decode(body)
-                    .map(Self::ChatMessageMention)
-                    .map_err(|e| e.with_event_type("chat:message:mention"))
+            [Some("chat:message:mention")] => {
+                Ok(Self::ChatMessageMention(delivery.decode("chat:message:mention")?))
             }
-            Some("chat:message:reaction") => {
-                decode(body)
-                    .map(Self::ChatMessageReaction)
-                    .map_err(|e| e.with_event_type("chat:message:reaction"))
+            [Some("chat:message:reaction")] => {
+                Ok(Self::ChatMessageReaction(delivery.decode("chat:message:reaction")?))
             }
-            Some("recording:saved") => {
-                decode(body)
-                    .map(Self::RecordingSaved)
-                    .map_err(|e| e.with_event_type("recording:saved"))
+            [Some("recording:saved")] => {
+                Ok(Self::RecordingSaved(delivery.decode("recording:saved")?))
             }
-            Some("transcript:saved") => {
-                decode(body)
-                    .map(Self::TranscriptSaved)
-                    .map_err(|e| e.with_event_type("transcript:saved"))
+            [Some("transcript:saved")] => {
+                Ok(Self::TranscriptSaved(delivery.decode("transcript:saved")?))
             }
-            Some("lobby:booked") => {
-                decode(body)
-                    .map(Self::LobbyBooked)
-                    .map_err(|e| e.with_event_type("lobby:booked"))
+            [Some("lobby:booked")] => {
+                Ok(Self::LobbyBooked(delivery.decode("lobby:booked")?))
             }
-            Some("user:status:update") => {
-                decode(body)
-                    .map(Self::UserStatusUpdate)
-                    .map_err(|e| e.with_event_type("user:status:update"))
+            [Some("user:status:update")] => {
+                Ok(Self::UserStatusUpdate(delivery.decode("user:status:update")?))
             }
-            Some("onair.event.created") => {
-                decode(body)
-                    .map(Self::OnairEventCreated)
-                    .map_err(|e| e.with_event_type("onair.event.created"))
+            [Some("onair.event.created")] => {
+                Ok(Self::OnairEventCreated(delivery.decode("onair.event.created")?))
             }
-            Some("onair.event.updated") => {
-                decode(body)
-                    .map(Self::OnairEventUpdated)
-                    .map_err(|e| e.with_event_type("onair.event.updated"))
+            [Some("onair.event.updated")] => {
+                Ok(Self::OnairEventUpdated(delivery.decode("onair.event.updated")?))
             }
-            Some("onair.event.canceled") => {
-                decode(body)
-                    .map(Self::OnairEventCanceled)
-                    .map_err(|e| e.with_event_type("onair.event.canceled"))
+            [Some("onair.event.canceled")] => {
+                Ok(Self::OnairEventCanceled(delivery.decode("onair.event.canceled")?))
             }
-            Some("onair.guest.rsvp") => {
-                decode(body)
-                    .map(Self::OnairGuestRsvp)
-                    .map_err(|e| e.with_event_type("onair.guest.rsvp"))
+            [Some("onair.guest.rsvp")] => {
+                Ok(Self::OnairGuestRsvp(delivery.decode("onair.guest.rsvp")?))
             }
-            Some("onair.guest.added") => {
-                decode(body)
-                    .map(Self::OnairGuestAdded)
-                    .map_err(|e| e.with_event_type("onair.guest.added"))
+            [Some("onair.guest.added")] => {
+                Ok(Self::OnairGuestAdded(delivery.decode("onair.guest.added")?))
             }
-            _ => {
-                let event_type = probe.event_type.map(std::borrow::Cow::into_owned);
-                let payload = decode::<serde_json::Value>(body)?;
-                Ok(
-                    Self::Unknown(UnknownEvent {
-                        event_type,
-                        payload,
-                    }),
-                )
-            }
+            _ => Ok(Self::Unknown(delivery.unknown()?)),
         }
     }
     /// The event type, as the vendor names it.

@@ -2,109 +2,161 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-//! The spec's own examples, each decoded into its event's variant.
+//! The spec's own examples, each decoded into its event's variant, on a thread with
+//! tokio's default worker stack (2 MiB), as a receiver would decode them.
 use roam_webhooks::Event;
+
+fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(test)
+        .expect("a test thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
 
 ///example at #/webhooks/chat:message:dm/post/requestBody/content/application~1json/example
 #[test]
 fn chat_message_dm_example_1() {
-    let body = "{\n  \"type\": \"chat:message:dm\",\n  \"data\": {\n    \"id\": \"m1\",\n    \"chatId\": \"c1\",\n    \"sender\": \"u1\",\n    \"text\": \"hello\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::ChatMessageDm(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"chat:message:dm\",\n  \"data\": {\n    \"id\": \"m1\",\n    \"chatId\": \"c1\",\n    \"sender\": \"u1\",\n    \"text\": \"hello\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::ChatMessageDm(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/chat:message:channel/post/requestBody/content/application~1json/example
 #[test]
 fn chat_message_channel_example_1() {
-    let body = "{\n  \"type\": \"chat:message:channel\",\n  \"data\": {\n    \"id\": \"m2\",\n    \"chatId\": \"g1\",\n    \"sender\": \"u2\",\n    \"text\": \"hi all\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::ChatMessageChannel(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"chat:message:channel\",\n  \"data\": {\n    \"id\": \"m2\",\n    \"chatId\": \"g1\",\n    \"sender\": \"u2\",\n    \"text\": \"hi all\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::ChatMessageChannel(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/chat:message:mention/post/requestBody/content/application~1json/example
 #[test]
 fn chat_message_mention_example_1() {
-    let body = "{\n  \"type\": \"chat:message:mention\",\n  \"data\": {\n    \"id\": \"m3\",\n    \"chatId\": \"g1\",\n    \"sender\": \"u3\",\n    \"text\": \"@bot help\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::ChatMessageMention(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"chat:message:mention\",\n  \"data\": {\n    \"id\": \"m3\",\n    \"chatId\": \"g1\",\n    \"sender\": \"u3\",\n    \"text\": \"@bot help\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::ChatMessageMention(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/chat:message:reaction/post/requestBody/content/application~1json/example
 #[test]
 fn chat_message_reaction_example_1() {
-    let body = "{\n  \"type\": \"chat:message:reaction\",\n  \"data\": {\n    \"messageId\": \"m1\",\n    \"code\": \"thumbsup\",\n    \"userId\": \"u1\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::ChatMessageReaction(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"chat:message:reaction\",\n  \"data\": {\n    \"messageId\": \"m1\",\n    \"code\": \"thumbsup\",\n    \"userId\": \"u1\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(
+            matches!(event, Event::ChatMessageReaction(_)), "decoded as {:?}", event
+        );
+    });
 }
 
 ///example at #/webhooks/recording:saved/post/requestBody/content/application~1json/example
 #[test]
 fn recording_saved_example_1() {
-    let body = "{\n  \"type\": \"recording:saved\",\n  \"data\": {\n    \"recordingId\": \"r1\",\n    \"meetingId\": \"mt1\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::RecordingSaved(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"recording:saved\",\n  \"data\": {\n    \"recordingId\": \"r1\",\n    \"meetingId\": \"mt1\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::RecordingSaved(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/transcript:saved/post/requestBody/content/application~1json/example
 #[test]
 fn transcript_saved_example_1() {
-    let body = "{\n  \"type\": \"transcript:saved\",\n  \"data\": {\n    \"transcriptId\": \"t1\",\n    \"meetingId\": \"mt1\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::TranscriptSaved(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"transcript:saved\",\n  \"data\": {\n    \"transcriptId\": \"t1\",\n    \"meetingId\": \"mt1\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::TranscriptSaved(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/lobby:booked/post/requestBody/content/application~1json/example
 #[test]
 fn lobby_booked_example_1() {
-    let body = "{\n  \"type\": \"lobby:booked\",\n  \"data\": {\n    \"id\": \"b1\",\n    \"start\": \"2025-03-01T10:00:00Z\",\n    \"end\": \"2025-03-01T10:30:00Z\",\n    \"status\": \"confirmed\",\n    \"timeZone\": \"Europe/Zurich\",\n    \"hosts\": [\n      {\n        \"email\": \"host@example.com\"\n      }\n    ],\n    \"invitees\": [\n      {\n        \"email\": \"guest@example.com\",\n        \"name\": \"Guest\"\n      }\n    ]\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::LobbyBooked(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"lobby:booked\",\n  \"data\": {\n    \"id\": \"b1\",\n    \"start\": \"2025-03-01T10:00:00Z\",\n    \"end\": \"2025-03-01T10:30:00Z\",\n    \"status\": \"confirmed\",\n    \"timeZone\": \"Europe/Zurich\",\n    \"hosts\": [\n      {\n        \"email\": \"host@example.com\"\n      }\n    ],\n    \"invitees\": [\n      {\n        \"email\": \"guest@example.com\",\n        \"name\": \"Guest\"\n      }\n    ]\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::LobbyBooked(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/user:status:update/post/requestBody/content/application~1json/example
 #[test]
 fn user_status_update_example_1() {
-    let body = "{\n  \"type\": \"user:status:update\",\n  \"data\": {\n    \"userId\": \"u1\",\n    \"status\": \"checkedIn\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::UserStatusUpdate(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"user:status:update\",\n  \"data\": {\n    \"userId\": \"u1\",\n    \"status\": \"checkedIn\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::UserStatusUpdate(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/onair.event.created/post/requestBody/content/application~1json/example
 #[test]
 fn onair_event_created_example_1() {
-    let body = "{\n  \"type\": \"onair.event.created\",\n  \"data\": {\n    \"id\": \"e1\",\n    \"title\": \"Town hall\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::OnairEventCreated(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"onair.event.created\",\n  \"data\": {\n    \"id\": \"e1\",\n    \"title\": \"Town hall\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::OnairEventCreated(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/onair.event.updated/post/requestBody/content/application~1json/example
 #[test]
 fn onair_event_updated_example_1() {
-    let body = "{\n  \"type\": \"onair.event.updated\",\n  \"data\": {\n    \"id\": \"e1\",\n    \"title\": \"Town hall (moved)\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::OnairEventUpdated(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"onair.event.updated\",\n  \"data\": {\n    \"id\": \"e1\",\n    \"title\": \"Town hall (moved)\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::OnairEventUpdated(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/onair.event.canceled/post/requestBody/content/application~1json/example
 #[test]
 fn onair_event_canceled_example_1() {
-    let body = "{\n  \"type\": \"onair.event.canceled\",\n  \"data\": {\n    \"id\": \"e1\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::OnairEventCanceled(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"onair.event.canceled\",\n  \"data\": {\n    \"id\": \"e1\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::OnairEventCanceled(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/onair.guest.rsvp/post/requestBody/content/application~1json/example
 #[test]
 fn onair_guest_rsvp_example_1() {
-    let body = "{\n  \"type\": \"onair.guest.rsvp\",\n  \"data\": {\n    \"eventId\": \"e1\",\n    \"guestId\": \"g1\",\n    \"status\": \"going\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::OnairGuestRsvp(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"onair.guest.rsvp\",\n  \"data\": {\n    \"eventId\": \"e1\",\n    \"guestId\": \"g1\",\n    \"status\": \"going\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::OnairGuestRsvp(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/onair.guest.added/post/requestBody/content/application~1json/example
 #[test]
 fn onair_guest_added_example_1() {
-    let body = "{\n  \"type\": \"onair.guest.added\",\n  \"data\": {\n    \"eventId\": \"e1\",\n    \"guests\": [\n      {\n        \"email\": \"guest@example.com\"\n      }\n    ]\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::OnairGuestAdded(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"type\": \"onair.guest.added\",\n  \"data\": {\n    \"eventId\": \"e1\",\n    \"guests\": [\n      {\n        \"email\": \"guest@example.com\"\n      }\n    ]\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::OnairGuestAdded(_)), "decoded as {:?}", event);
+    });
 }

@@ -4,8 +4,9 @@
 
 #![allow(deprecated)]
 
-use hookgen_runtime::{decode, DecodeError, UnknownEvent};
-use serde::Deserialize;
+use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPart};
+use hookgen_runtime::reexports::http::HeaderMap;
+use hookgen_runtime::{DecodeError, UnknownEvent};
 use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
@@ -46,48 +47,48 @@ impl Event {
         "email.shareConfigurationAR",
         "email.3DExportAsset",
     ];
-    /// Decode a delivery body. Unknown event types are kept in [`Event::Unknown`]; a body that
-    /// does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
+    /// Where a delivery names its event: body /event.
+    pub const IDENTITY: EventIdentity<'static> = EventIdentity::new(
+        &[(IdentityPart::Body("/event"), Comparison::Exact)],
+    );
+    /// Decode a delivery from its request headers and body (JSON, a form, or multipart form
+    /// data). The event is chosen by [`Event::IDENTITY`], never by trying schemas in turn;
+    /// an event type this SDK does not know is kept in [`Event::Unknown`]; a body that does
+    /// not fit its event's schema is a [`DecodeError`] that still holds the raw body.
+    pub fn from_request(headers: &HeaderMap, body: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, Some(headers), body)?)
+    }
+    /// Decode a delivery body (JSON, or a form). Unknown event types are kept in [`Event::Unknown`]; a body that does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
     pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
-        /// Reads only the event type; every other field is skipped.
-        #[derive(Deserialize)]
-        struct Probe<'a> {
-            #[serde(rename = "event", borrow, default)]
-            event_type: Option<std::borrow::Cow<'a, str>>,
-        }
-        let probe: Probe<'_> = serde_json::from_slice(body)
-            .map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
-        match probe.event_type.as_deref() {
-            Some("email.savedConfiguration") => {
-                decode(body)
-                    .map(Self::EmailSavedConfiguration)
-                    .map_err(|e| e.with_event_type("email.savedConfiguration"))
-            }
-            Some("email.shareConfiguration") => {
-                decode(body)
-                    .map(Self::EmailShareConfiguration)
-                    .map_err(|e| e.with_event_type("email.shareConfiguration"))
-            }
-            Some("email.shareConfigurationAR") => {
-                decode(body)
-                    .map(Self::EmailShareConfigurationAr)
-                    .map_err(|e| e.with_event_type("email.shareConfigurationAR"))
-            }
-            Some("email.3DExportAsset") => {
-                decode(body)
-                    .map(Self::Email3dExportAsset)
-                    .map_err(|e| e.with_event_type("email.3DExportAsset"))
-            }
-            _ => {
-                let event_type = probe.event_type.map(std::borrow::Cow::into_owned);
-                let payload = decode::<serde_json::Value>(body)?;
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, None, body)?)
+    }
+    fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
+        match delivery.keys().as_slice() {
+            [Some("email.savedConfiguration")] => {
                 Ok(
-                    Self::Unknown(UnknownEvent {
-                        event_type,
-                        payload,
-                    }),
+                    Self::EmailSavedConfiguration(
+                        delivery.decode("email.savedConfiguration")?,
+                    ),
                 )
             }
+            [Some("email.shareConfiguration")] => {
+                Ok(
+                    Self::EmailShareConfiguration(
+                        delivery.decode("email.shareConfiguration")?,
+                    ),
+                )
+            }
+            [Some("email.shareConfigurationAR")] => {
+                Ok(
+                    Self::EmailShareConfigurationAr(
+                        delivery.decode("email.shareConfigurationAR")?,
+                    ),
+                )
+            }
+            [Some("email.3DExportAsset")] => {
+                Ok(Self::Email3dExportAsset(delivery.decode("email.3DExportAsset")?))
+            }
+            _ => Ok(Self::Unknown(delivery.unknown()?)),
         }
     }
     /// The event type, as the vendor names it.

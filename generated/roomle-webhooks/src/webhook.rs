@@ -78,7 +78,7 @@ impl Webhook {
         now: SystemTime,
     ) -> Result<Event, WebhookError> {
         self.verify_signature_at(headers, body, now)?;
-        Ok(Event::from_slice(body)?)
+        Ok(Event::from_request(headers, body)?)
     }
     /// Verify the signature only, e.g. to queue the raw body for later decoding.
     pub fn verify_signature(
@@ -118,8 +118,8 @@ impl WebhookVerifier for Webhook {
     ) -> Result<(), WebhookError> {
         Webhook::verify_signature_at(self, headers, body, now)
     }
-    fn decode(&self, body: &[u8]) -> Result<Event, DecodeError> {
-        Event::from_slice(body)
+    fn decode(&self, headers: &HeaderMap, body: &[u8]) -> Result<Event, DecodeError> {
+        Event::from_request(headers, body)
     }
     fn event_type(event: &Event) -> String {
         event.event_type().to_owned()

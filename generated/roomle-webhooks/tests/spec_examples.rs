@@ -2,43 +2,67 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-//! The spec's own examples, each decoded into its event's variant.
+//! The spec's own examples, each decoded into its event's variant, on a thread with
+//! tokio's default worker stack (2 MiB), as a receiver would decode them.
 use roomle_webhooks::Event;
+
+fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(test)
+        .expect("a test thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
 
 ///example at #/x-webhooks/email.savedConfiguration/post/requestBody/content/application~1json/example
 #[test]
 fn email_saved_configuration_example_1() {
-    let body = "{\n  \"event\": \"email.savedConfiguration\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"targetEmail@gmail.com\",\n    \"configurationId\": \"catalogId:itemId:2564B3D4E19A9C4605DAF5236F0ADFE80DA638F63A49D5D4C8260CB5FF48011C\",\n    \"url\": \"https://test.roomle.com/t/cp/?id=catalogId:itemId:2564B3D4E19A9C4605DAF5236F0ADFE80DA638F63A49D5D4C8260CB5FF48011C&configuratorId=vizmotor\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(
-        matches!(event, Event::EmailSavedConfiguration(_)), "decoded as {:?}", event
-    );
+    on_a_small_stack(|| {
+        let body = "{\n  \"event\": \"email.savedConfiguration\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"targetEmail@gmail.com\",\n    \"configurationId\": \"catalogId:itemId:2564B3D4E19A9C4605DAF5236F0ADFE80DA638F63A49D5D4C8260CB5FF48011C\",\n    \"url\": \"https://test.roomle.com/t/cp/?id=catalogId:itemId:2564B3D4E19A9C4605DAF5236F0ADFE80DA638F63A49D5D4C8260CB5FF48011C&configuratorId=vizmotor\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(
+            matches!(event, Event::EmailSavedConfiguration(_)), "decoded as {:?}", event
+        );
+    });
 }
 
 ///example at #/x-webhooks/email.shareConfiguration/post/requestBody/content/application~1json/example
 #[test]
 fn email_share_configuration_example_1() {
-    let body = "{\n  \"event\": \"email.shareConfiguration\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"friend@example.com\",\n    \"configurationId\": \"catalogId:itemId:ABC\",\n    \"url\": \"https://www.roomle.com/t/cp/?id=catalogId:itemId:ABC&configuratorId=myConfigurator\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(
-        matches!(event, Event::EmailShareConfiguration(_)), "decoded as {:?}", event
-    );
+    on_a_small_stack(|| {
+        let body = "{\n  \"event\": \"email.shareConfiguration\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"friend@example.com\",\n    \"configurationId\": \"catalogId:itemId:ABC\",\n    \"url\": \"https://www.roomle.com/t/cp/?id=catalogId:itemId:ABC&configuratorId=myConfigurator\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(
+            matches!(event, Event::EmailShareConfiguration(_)), "decoded as {:?}", event
+        );
+    });
 }
 
 ///example at #/x-webhooks/email.shareConfigurationAR/post/requestBody/content/application~1json/example
 #[test]
 fn email_share_configuration_ar_example_1() {
-    let body = "{\n  \"event\": \"email.shareConfigurationAR\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"ar@example.com\",\n    \"itemId\": \"catalogId:sofa\",\n    \"url\": \"https://www.roomle.com/t/ar/?id=catalogId:sofa\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(
-        matches!(event, Event::EmailShareConfigurationAr(_)), "decoded as {:?}", event
-    );
+    on_a_small_stack(|| {
+        let body = "{\n  \"event\": \"email.shareConfigurationAR\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"ar@example.com\",\n    \"itemId\": \"catalogId:sofa\",\n    \"url\": \"https://www.roomle.com/t/ar/?id=catalogId:sofa\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(
+            matches!(event, Event::EmailShareConfigurationAr(_)), "decoded as {:?}",
+            event
+        );
+    });
 }
 
 ///example at #/x-webhooks/email.3DExportAsset/post/requestBody/content/application~1json/example
 #[test]
 fn email3d_export_asset_example_1() {
-    let body = "{\n  \"event\": \"email.3DExportAsset\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"export@example.com\",\n    \"configurationId\": \"catalogId:itemId:XYZ\",\n    \"url\": \"https://www.roomle.com/t/cp/?id=catalogId:itemId:XYZ\",\n    \"resultUrl\": \"https://assets.roomle.com/exports/XYZ.glb\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::Email3dExportAsset(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"event\": \"email.3DExportAsset\",\n  \"data\": {\n    \"success\": true,\n    \"email\": \"export@example.com\",\n    \"configurationId\": \"catalogId:itemId:XYZ\",\n    \"url\": \"https://www.roomle.com/t/cp/?id=catalogId:itemId:XYZ\",\n    \"resultUrl\": \"https://assets.roomle.com/exports/XYZ.glb\",\n    \"configuratorId\": \"myConfigurator\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::Email3dExportAsset(_)), "decoded as {:?}", event);
+    });
 }

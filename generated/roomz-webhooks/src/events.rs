@@ -4,9 +4,10 @@
 
 #![allow(deprecated)]
 
-use hookgen_runtime::{decode, DecodeError, UnknownEvent};
+use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPart};
+use hookgen_runtime::reexports::http::HeaderMap;
+use hookgen_runtime::{DecodeError, UnknownEvent};
 use hookgen_runtime::Timestamp;
-use serde::Deserialize;
 use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
@@ -90,83 +91,65 @@ impl Event {
         "workspace.updated",
         "workspace.status.updated",
     ];
-    /// Decode a delivery body. Unknown event types are kept in [`Event::Unknown`]; a body that
-    /// does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
+    /// Where a delivery names its event: body /type.
+    pub const IDENTITY: EventIdentity<'static> = EventIdentity::new(
+        &[(IdentityPart::Body("/type"), Comparison::Exact)],
+    );
+    /// Decode a delivery from its request headers and body (JSON, a form, or multipart form
+    /// data). The event is chosen by [`Event::IDENTITY`], never by trying schemas in turn;
+    /// an event type this SDK does not know is kept in [`Event::Unknown`]; a body that does
+    /// not fit its event's schema is a [`DecodeError`] that still holds the raw body.
+    pub fn from_request(headers: &HeaderMap, body: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, Some(headers), body)?)
+    }
+    /// Decode a delivery body (JSON, or a form). Unknown event types are kept in [`Event::Unknown`]; a body that does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
     pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
-        /// Reads only the event type; every other field is skipped.
-        #[derive(Deserialize)]
-        struct Probe<'a> {
-            #[serde(rename = "type", borrow, default)]
-            event_type: Option<std::borrow::Cow<'a, str>>,
-        }
-        let probe: Probe<'_> = serde_json::from_slice(body)
-            .map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
-        match probe.event_type.as_deref() {
-            Some("workspace.presence.changed") => {
-                decode(body)
-                    .map(Self::WorkspacePresenceChanged)
-                    .map_err(|e| e.with_event_type("workspace.presence.changed"))
-            }
-            Some("building.created") => {
-                decode(body)
-                    .map(Self::BuildingCreated)
-                    .map_err(|e| e.with_event_type("building.created"))
-            }
-            Some("building.deleted") => {
-                decode(body)
-                    .map(Self::BuildingDeleted)
-                    .map_err(|e| e.with_event_type("building.deleted"))
-            }
-            Some("building.updated") => {
-                decode(body)
-                    .map(Self::BuildingUpdated)
-                    .map_err(|e| e.with_event_type("building.updated"))
-            }
-            Some("floor.created") => {
-                decode(body)
-                    .map(Self::FloorCreated)
-                    .map_err(|e| e.with_event_type("floor.created"))
-            }
-            Some("floor.deleted") => {
-                decode(body)
-                    .map(Self::FloorDeleted)
-                    .map_err(|e| e.with_event_type("floor.deleted"))
-            }
-            Some("floor.updated") => {
-                decode(body)
-                    .map(Self::FloorUpdated)
-                    .map_err(|e| e.with_event_type("floor.updated"))
-            }
-            Some("workspace.created") => {
-                decode(body)
-                    .map(Self::WorkspaceCreated)
-                    .map_err(|e| e.with_event_type("workspace.created"))
-            }
-            Some("workspace.deleted") => {
-                decode(body)
-                    .map(Self::WorkspaceDeleted)
-                    .map_err(|e| e.with_event_type("workspace.deleted"))
-            }
-            Some("workspace.updated") => {
-                decode(body)
-                    .map(Self::WorkspaceUpdated)
-                    .map_err(|e| e.with_event_type("workspace.updated"))
-            }
-            Some("workspace.status.updated") => {
-                decode(body)
-                    .map(Self::WorkspaceStatusUpdated)
-                    .map_err(|e| e.with_event_type("workspace.status.updated"))
-            }
-            _ => {
-                let event_type = probe.event_type.map(std::borrow::Cow::into_owned);
-                let payload = decode::<serde_json::Value>(body)?;
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, None, body)?)
+    }
+    fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
+        match delivery.keys().as_slice() {
+            [Some("workspace.presence.changed")] => {
                 Ok(
-                    Self::Unknown(UnknownEvent {
-                        event_type,
-                        payload,
-                    }),
+                    Self::WorkspacePresenceChanged(
+                        delivery.decode("workspace.presence.changed")?,
+                    ),
                 )
             }
+            [Some("building.created")] => {
+                Ok(Self::BuildingCreated(delivery.decode("building.created")?))
+            }
+            [Some("building.deleted")] => {
+                Ok(Self::BuildingDeleted(delivery.decode("building.deleted")?))
+            }
+            [Some("building.updated")] => {
+                Ok(Self::BuildingUpdated(delivery.decode("building.updated")?))
+            }
+            [Some("floor.created")] => {
+                Ok(Self::FloorCreated(delivery.decode("floor.created")?))
+            }
+            [Some("floor.deleted")] => {
+                Ok(Self::FloorDeleted(delivery.decode("floor.deleted")?))
+            }
+            [Some("floor.updated")] => {
+                Ok(Self::FloorUpdated(delivery.decode("floor.updated")?))
+            }
+            [Some("workspace.created")] => {
+                Ok(Self::WorkspaceCreated(delivery.decode("workspace.created")?))
+            }
+            [Some("workspace.deleted")] => {
+                Ok(Self::WorkspaceDeleted(delivery.decode("workspace.deleted")?))
+            }
+            [Some("workspace.updated")] => {
+                Ok(Self::WorkspaceUpdated(delivery.decode("workspace.updated")?))
+            }
+            [Some("workspace.status.updated")] => {
+                Ok(
+                    Self::WorkspaceStatusUpdated(
+                        delivery.decode("workspace.status.updated")?,
+                    ),
+                )
+            }
+            _ => Ok(Self::Unknown(delivery.unknown()?)),
         }
     }
     /// The event type, as the vendor names it.

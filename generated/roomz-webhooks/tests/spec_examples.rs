@@ -2,23 +2,42 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-//! The spec's own examples, each decoded into its event's variant.
+//! The spec's own examples, each decoded into its event's variant, on a thread with
+//! tokio's default worker stack (2 MiB), as a receiver would decode them.
 use roomz_webhooks::Event;
+
+fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(test)
+        .expect("a test thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
 
 ///example at #/components/schemas/WebhookEvent/examples/0
 #[test]
 fn workspace_presence_changed_example_1() {
-    let body = "{\n  \"id\": \"e6ae112e-2af3-4d72-894b-03435d7afde4\",\n  \"type\": \"workspace.presence.changed\",\n  \"timestamp\": \"2024-05-21T08:22:32.452Z\",\n  \"apiVersion\": \"1.0\",\n  \"data\": {\n    \"workspaceId\": \"e6ae112e-2af3-4d72-894b-03435d7afde4\",\n    \"presenceStatus\": \"busy\"\n  }\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(
-        matches!(event, Event::WorkspacePresenceChanged(_)), "decoded as {:?}", event
-    );
+    on_a_small_stack(|| {
+        let body = "{\n  \"id\": \"e6ae112e-2af3-4d72-894b-03435d7afde4\",\n  \"type\": \"workspace.presence.changed\",\n  \"timestamp\": \"2024-05-21T08:22:32.452Z\",\n  \"apiVersion\": \"1.0\",\n  \"data\": {\n    \"workspaceId\": \"e6ae112e-2af3-4d72-894b-03435d7afde4\",\n    \"presenceStatus\": \"busy\"\n  }\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(
+            matches!(event, Event::WorkspacePresenceChanged(_)), "decoded as {:?}", event
+        );
+    });
 }
 
 ///example at #/webhooks/legacy-workspace-events/post/requestBody/content/application~1json/examples/statusUpdated/value
 #[test]
 fn workspace_status_updated_example_1() {
-    let body = "{\n  \"id\": \"4f6aa5b6-8d68-4b48-b779-861fba5c20ba\",\n  \"type\": \"workspace.status.updated\",\n  \"timestamp\": \"2024-02-02T09:13:44+0000\",\n  \"workspaceId\": \"df801b47-b7be-48e8-8e21-20e20c75906c\"\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::WorkspaceStatusUpdated(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"id\": \"4f6aa5b6-8d68-4b48-b779-861fba5c20ba\",\n  \"type\": \"workspace.status.updated\",\n  \"timestamp\": \"2024-02-02T09:13:44+0000\",\n  \"workspaceId\": \"df801b47-b7be-48e8-8e21-20e20c75906c\"\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(
+            matches!(event, Event::WorkspaceStatusUpdated(_)), "decoded as {:?}", event
+        );
+    });
 }

@@ -4,9 +4,10 @@
 
 #![allow(deprecated)]
 
-use hookgen_runtime::{decode, DecodeError, UnknownEvent};
+use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPart};
+use hookgen_runtime::reexports::http::HeaderMap;
+use hookgen_runtime::{DecodeError, UnknownEvent};
 use hookgen_runtime::Timestamp;
-use serde::Deserialize;
 use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
@@ -72,73 +73,51 @@ impl Event {
         "inventory.low",
         "payment.received",
     ];
-    /// Decode a delivery body. Unknown event types are kept in [`Event::Unknown`]; a body that
-    /// does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
+    /// Where a delivery names its event: body /event.
+    pub const IDENTITY: EventIdentity<'static> = EventIdentity::new(
+        &[(IdentityPart::Body("/event"), Comparison::Exact)],
+    );
+    /// Decode a delivery from its request headers and body (JSON, a form, or multipart form
+    /// data). The event is chosen by [`Event::IDENTITY`], never by trying schemas in turn;
+    /// an event type this SDK does not know is kept in [`Event::Unknown`]; a body that does
+    /// not fit its event's schema is a [`DecodeError`] that still holds the raw body.
+    pub fn from_request(headers: &HeaderMap, body: &[u8]) -> Result<Self, DecodeError> {
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, Some(headers), body)?)
+    }
+    /// Decode a delivery body (JSON, or a form). Unknown event types are kept in [`Event::Unknown`]; a body that does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
     pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
-        /// Reads only the event type; every other field is skipped.
-        #[derive(Deserialize)]
-        struct Probe<'a> {
-            #[serde(rename = "event", borrow, default)]
-            event_type: Option<std::borrow::Cow<'a, str>>,
-        }
-        let probe: Probe<'_> = serde_json::from_slice(body)
-            .map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
-        match probe.event_type.as_deref() {
-            Some("booking.created") => {
-                decode(body)
-                    .map(Self::BookingCreated)
-                    .map_err(|e| e.with_event_type("booking.created"))
+        Self::from_delivery(&Delivery::read(&Self::IDENTITY, None, body)?)
+    }
+    fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
+        match delivery.keys().as_slice() {
+            [Some("booking.created")] => {
+                Ok(Self::BookingCreated(delivery.decode("booking.created")?))
             }
-            Some("booking.updated") => {
-                decode(body)
-                    .map(Self::BookingUpdated)
-                    .map_err(|e| e.with_event_type("booking.updated"))
+            [Some("booking.updated")] => {
+                Ok(Self::BookingUpdated(delivery.decode("booking.updated")?))
             }
-            Some("booking.cancelled") => {
-                decode(body)
-                    .map(Self::BookingCancelled)
-                    .map_err(|e| e.with_event_type("booking.cancelled"))
+            [Some("booking.cancelled")] => {
+                Ok(Self::BookingCancelled(delivery.decode("booking.cancelled")?))
             }
-            Some("guest.checkin") => {
-                decode(body)
-                    .map(Self::GuestCheckin)
-                    .map_err(|e| e.with_event_type("guest.checkin"))
+            [Some("guest.checkin")] => {
+                Ok(Self::GuestCheckin(delivery.decode("guest.checkin")?))
             }
-            Some("guest.checkout") => {
-                decode(body)
-                    .map(Self::GuestCheckout)
-                    .map_err(|e| e.with_event_type("guest.checkout"))
+            [Some("guest.checkout")] => {
+                Ok(Self::GuestCheckout(delivery.decode("guest.checkout")?))
             }
-            Some("order.created") => {
-                decode(body)
-                    .map(Self::OrderCreated)
-                    .map_err(|e| e.with_event_type("order.created"))
+            [Some("order.created")] => {
+                Ok(Self::OrderCreated(delivery.decode("order.created")?))
             }
-            Some("order.completed") => {
-                decode(body)
-                    .map(Self::OrderCompleted)
-                    .map_err(|e| e.with_event_type("order.completed"))
+            [Some("order.completed")] => {
+                Ok(Self::OrderCompleted(delivery.decode("order.completed")?))
             }
-            Some("inventory.low") => {
-                decode(body)
-                    .map(Self::InventoryLow)
-                    .map_err(|e| e.with_event_type("inventory.low"))
+            [Some("inventory.low")] => {
+                Ok(Self::InventoryLow(delivery.decode("inventory.low")?))
             }
-            Some("payment.received") => {
-                decode(body)
-                    .map(Self::PaymentReceived)
-                    .map_err(|e| e.with_event_type("payment.received"))
+            [Some("payment.received")] => {
+                Ok(Self::PaymentReceived(delivery.decode("payment.received")?))
             }
-            _ => {
-                let event_type = probe.event_type.map(std::borrow::Cow::into_owned);
-                let payload = decode::<serde_json::Value>(body)?;
-                Ok(
-                    Self::Unknown(UnknownEvent {
-                        event_type,
-                        payload,
-                    }),
-                )
-            }
+            _ => Ok(Self::Unknown(delivery.unknown()?)),
         }
     }
     /// The event type, as the vendor names it.

@@ -2,29 +2,49 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-//! The spec's own examples, each decoded into its event's variant.
+//! The spec's own examples, each decoded into its event's variant, on a thread with
+//! tokio's default worker stack (2 MiB), as a receiver would decode them.
 use roostsync_webhooks::Event;
+
+fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {
+    let thread = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(test)
+        .expect("a test thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
 
 ///example at #/webhooks/roostsync-event/post/requestBody/content/application~1json/examples/bookingCreated/value
 #[test]
 fn booking_created_example_1() {
-    let body = "{\n  \"event\": \"booking.created\",\n  \"timestamp\": \"2024-03-15T10:30:00Z\",\n  \"data\": {\n    \"booking_id\": \"bk_12345\",\n    \"guest_name\": \"Juan dela Cruz\",\n    \"room\": {\n      \"id\": \"rm_101\",\n      \"name\": \"Room 101 - Deluxe\"\n    },\n    \"check_in\": \"2024-03-20\",\n    \"check_out\": \"2024-03-22\",\n    \"nights\": 2,\n    \"total\": 6000,\n    \"source\": \"direct\",\n    \"status\": \"confirmed\"\n  },\n  \"property_id\": \"prop_abc123\"\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::BookingCreated(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"event\": \"booking.created\",\n  \"timestamp\": \"2024-03-15T10:30:00Z\",\n  \"data\": {\n    \"booking_id\": \"bk_12345\",\n    \"guest_name\": \"Juan dela Cruz\",\n    \"room\": {\n      \"id\": \"rm_101\",\n      \"name\": \"Room 101 - Deluxe\"\n    },\n    \"check_in\": \"2024-03-20\",\n    \"check_out\": \"2024-03-22\",\n    \"nights\": 2,\n    \"total\": 6000,\n    \"source\": \"direct\",\n    \"status\": \"confirmed\"\n  },\n  \"property_id\": \"prop_abc123\"\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::BookingCreated(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/roostsync-event/post/requestBody/content/application~1json/examples/guestCheckin/value
 #[test]
 fn guest_checkin_example_1() {
-    let body = "{\n  \"event\": \"guest.checkin\",\n  \"timestamp\": \"2024-03-20T14:00:00Z\",\n  \"data\": {\n    \"booking_id\": \"bk_12345\",\n    \"guest_name\": \"Juan dela Cruz\"\n  },\n  \"property_id\": \"prop_abc123\"\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::GuestCheckin(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"event\": \"guest.checkin\",\n  \"timestamp\": \"2024-03-20T14:00:00Z\",\n  \"data\": {\n    \"booking_id\": \"bk_12345\",\n    \"guest_name\": \"Juan dela Cruz\"\n  },\n  \"property_id\": \"prop_abc123\"\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::GuestCheckin(_)), "decoded as {:?}", event);
+    });
 }
 
 ///example at #/webhooks/roostsync-event/post/requestBody/content/application~1json/examples/inventoryLow/value
 #[test]
 fn inventory_low_example_1() {
-    let body = "{\n  \"event\": \"inventory.low\",\n  \"timestamp\": \"2024-03-21T08:00:00Z\",\n  \"data\": {\n    \"item_id\": \"itm_9\",\n    \"name\": \"Towels\",\n    \"quantity\": 3,\n    \"reorder_level\": 10\n  },\n  \"property_id\": \"prop_abc123\"\n}";
-    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-    assert!(matches!(event, Event::InventoryLow(_)), "decoded as {:?}", event);
+    on_a_small_stack(|| {
+        let body = "{\n  \"event\": \"inventory.low\",\n  \"timestamp\": \"2024-03-21T08:00:00Z\",\n  \"data\": {\n    \"item_id\": \"itm_9\",\n    \"name\": \"Towels\",\n    \"quantity\": 3,\n    \"reorder_level\": 10\n  },\n  \"property_id\": \"prop_abc123\"\n}";
+        let event = Event::from_slice(body.as_bytes())
+            .expect("the spec's example decodes");
+        assert!(matches!(event, Event::InventoryLow(_)), "decoded as {:?}", event);
+    });
 }

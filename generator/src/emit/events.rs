@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::rust_types::{doc_attrs, ident, rust_type};
-use crate::ir::{Api, Event, TypeRef};
+use crate::ir::{Api, Event, IdentityPart, TypeRef};
 
 /// Field names that carry an event's id and time, in order of preference.
 const ID_FIELDS: &[&str] = &["id", "eventId", "event_id"];
@@ -37,15 +37,12 @@ pub fn events_module(api: &Api) -> TokenStream {
             .chain(timestamp.1.then_some(TypeRef::DateTime)),
     );
     let (timestamp, _) = timestamp;
-    let probe_import = api.event_type_field.as_ref().map(|_| {
-        quote!(
-            use serde::Deserialize;
-        )
-    });
+    let identity_imports = identity_imports(api);
     quote! {
-        use hookgen_runtime::{decode, DecodeError, UnknownEvent};
+        #identity_imports
+        use hookgen_runtime::reexports::http::HeaderMap;
+        use hookgen_runtime::{DecodeError, UnknownEvent};
         #imports
-        #probe_import
         use serde::{Serialize, Serializer};
 
         #[allow(unused_imports)]
@@ -112,84 +109,173 @@ fn variant(api: &Api, e: &Event) -> TokenStream {
     quote! { #docs #deprecated #name(#ty), }
 }
 
-/// Dispatch on the payload's type field; events without one are tried in order; else `Unknown`.
+/// `from_request` and `from_slice`: read the delivery's identity, dispatch on it; events that
+/// share an identity (or have none) are tried with exactly one allowed to accept; else `Unknown`.
 fn from_slice(api: &Api) -> TokenStream {
-    if api.form_payloads {
-        // The vendor posts forms: read one as the JSON object of its fields, then decode as usual;
-        // errors keep the body as received.
-        let json = from_json_slice(api, format_ident!("from_json_slice"), quote!());
-        return quote! {
-            /// Decode a delivery body, JSON or a form (`application/x-www-form-urlencoded`, read as
-            /// the object of its fields). Unknown event types are kept in [`Event::Unknown`]; a body
-            /// that does not fit is a [`DecodeError`] that still holds the raw body.
-            pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
-                match hookgen_runtime::form_as_json(body) {
-                    Some(json) => Self::from_json_slice(&json).map_err(|e| e.with_body(body)),
-                    None => Self::from_json_slice(body),
-                }
-            }
+    let identity = &api.identity;
+    let parts = identity
+        .parts
+        .iter()
+        .zip(&identity.loose)
+        .map(|(p, loose)| {
+            let part = match p {
+                IdentityPart::Header(h) => quote!(IdentityPart::Header(#h)),
+                IdentityPart::Body(b) => quote!(IdentityPart::Body(#b)),
+            };
+            let comparison = if *loose {
+                quote!(Comparison::Loose)
+            } else {
+                quote!(Comparison::Exact)
+            };
+            quote!((#part, #comparison))
+        });
+    let identity_doc = format!(
+        " Where a delivery names its event: {}.",
+        identity.describe()
+    );
+    let slice_doc = match identity.parts.iter().find_map(|p| match p {
+        IdentityPart::Header(h) => Some(h),
+        IdentityPart::Body(_) => None,
+    }) {
+        Some(header) => format!(
+            " Decode a delivery body alone. This vendor names the event in the `{header}` \
+             header, so this returns an error naming it: use [`Event::from_request`]."
+        ),
+        None => " Decode a delivery body (JSON, or a form). Unknown event types are kept in \
+                 [`Event::Unknown`]; a body that does not fit the event's schema is a \
+                 [`DecodeError`] that still holds the raw body."
+            .to_string(),
+    };
+    let dispatch = dispatch(api);
+    quote! {
+        #[doc = #identity_doc]
+        pub const IDENTITY: EventIdentity<'static> = EventIdentity::new(&[#(#parts),*]);
 
-            #json
-        };
+        /// Decode a delivery from its request headers and body (JSON, a form, or multipart form
+        /// data). The event is chosen by [`Event::IDENTITY`], never by trying schemas in turn;
+        /// an event type this SDK does not know is kept in [`Event::Unknown`]; a body that does
+        /// not fit its event's schema is a [`DecodeError`] that still holds the raw body.
+        pub fn from_request(headers: &HeaderMap, body: &[u8]) -> Result<Self, DecodeError> {
+            Self::from_delivery(&Delivery::read(&Self::IDENTITY, Some(headers), body)?)
+        }
+
+        #[doc = #slice_doc]
+        pub fn from_slice(body: &[u8]) -> Result<Self, DecodeError> {
+            Self::from_delivery(&Delivery::read(&Self::IDENTITY, None, body)?)
+        }
+
+        #dispatch
     }
-    from_json_slice(api, format_ident!("from_slice"), quote!(pub))
 }
 
-fn from_json_slice(api: &Api, name: proc_macro2::Ident, vis: TokenStream) -> TokenStream {
-    let doc = quote! {
-        /// Decode a delivery body. Unknown event types are kept in [`Event::Unknown`]; a body that
-        /// does not fit the event's schema is a [`DecodeError`] that still holds the raw body.
-    };
-    let by_field: Vec<&Event> = api.events.iter().filter(|e| e.name_in_payload).collect();
-    let untagged: Vec<&Event> = api.events.iter().filter(|e| !e.name_in_payload).collect();
-    let try_untagged = untagged.iter().map(|e| {
-        let v = format_ident!("{}", e.variant);
-        let ty = rust_type(&api.types, &e.payload);
+fn dispatch(api: &Api) -> TokenStream {
+    let identity = &api.identity;
+    // Events grouped by the values a delivery is compared with; the most specific first, so
+    // that an event that leaves a part open never shadows one that names it.
+    let mut groups: Vec<(Vec<Option<String>>, Vec<&Event>)> = Vec::new();
+    for e in &api.events {
+        let key = identity.match_values(&e.identity);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(e),
+            None => groups.push((key, vec![e])),
+        }
+    }
+    groups.sort_by_key(|(k, _)| k.iter().filter(|v| v.is_none()).count());
+    let open: Vec<&Event> = groups
+        .iter()
+        .filter(|(k, _)| k.iter().all(Option::is_none))
+        .flat_map(|(_, members)| members.iter().copied())
+        .collect();
+    if identity.parts.is_empty() {
+        if let [only] = api.events.as_slice() {
+            // One event and nothing to tell: a body that breaks its schema says so.
+            let v = format_ident!("{}", only.variant);
+            let name = &only.name;
+            return quote! {
+                fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
+                    delivery.decode(#name).map(Self::#v)
+                }
+            };
+        }
+    }
+    let arms = groups
+        .iter()
+        .filter(|(k, _)| k.iter().any(Option::is_some))
+        .map(|(key, members)| {
+            let pattern = key.iter().map(|v| match v {
+                Some(v) => quote!(Some(#v)),
+                None => quote!(_),
+            });
+            let body = match members.as_slice() {
+                [one] => {
+                    let v = format_ident!("{}", one.variant);
+                    let name = &one.name;
+                    quote!(Ok(Self::#v(delivery.decode(#name)?)))
+                }
+                many => {
+                    let candidates = candidates(many);
+                    quote! {
+                        decode_one_of(delivery, &[#(#candidates),*])?
+                            .ok_or_else(|| DecodeError::new(delivery.body, ".", "the body fits none of the events its identity names"))
+                    }
+                }
+            };
+            quote!([#(#pattern),*] => #body,)
+        });
+    let fallback = if open.is_empty() {
+        quote!(Ok(Self::Unknown(delivery.unknown()?)))
+    } else {
+        let candidates = candidates(&open);
         quote! {
-            if let Ok(payload) = decode::<#ty>(body) {
-                return Ok(Self::#v(payload));
+            match decode_one_of(delivery, &[#(#candidates),*])? {
+                Some(event) => Ok(event),
+                None => Ok(Self::Unknown(delivery.unknown()?)),
             }
         }
-    });
-    let unknown = quote! {
-        let payload = decode::<serde_json::Value>(body)?;
-        Ok(Self::Unknown(UnknownEvent { event_type, payload }))
     };
-    let Some(field) = &api.event_type_field else {
-        return quote! {
-            #doc
-            #vis fn #name(body: &[u8]) -> Result<Self, DecodeError> {
-                #(#try_untagged)*
-                let event_type = None;
-                #unknown
-            }
-        };
-    };
-    let arms = by_field.iter().map(|e| {
-        let v = format_ident!("{}", e.variant);
-        let name = &e.name;
-        quote! { Some(#name) => decode(body).map(Self::#v).map_err(|e| e.with_event_type(#name)), }
-    });
     quote! {
-        #doc
-        #vis fn #name(body: &[u8]) -> Result<Self, DecodeError> {
-            /// Reads only the event type; every other field is skipped.
-            #[derive(Deserialize)]
-            struct Probe<'a> {
-                #[serde(rename = #field, borrow, default)]
-                event_type: Option<std::borrow::Cow<'a, str>>,
-            }
-            let probe: Probe<'_> = serde_json::from_slice(body).map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
-            match probe.event_type.as_deref() {
+        fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
+            match delivery.keys().as_slice() {
                 #(#arms)*
-                _ => {
-                    #(#try_untagged)*
-                    let event_type = probe.event_type.map(std::borrow::Cow::into_owned);
-                    #unknown
-                }
+                _ => #fallback,
             }
         }
     }
+}
+
+/// The identity items the dispatch uses, and no others.
+fn identity_imports(api: &Api) -> TokenStream {
+    let mut names = vec![quote!(Delivery), quote!(EventIdentity)];
+    if !api.identity.parts.is_empty() {
+        names.extend([quote!(Comparison), quote!(IdentityPart)]);
+    }
+    if uses_one_of(api) {
+        names.insert(0, quote!(decode_one_of));
+    }
+    quote!(use hookgen_runtime::identity::{#(#names),*};)
+}
+
+/// Whether some events share an identity (or have none) and are told apart by their schemas.
+fn uses_one_of(api: &Api) -> bool {
+    let single = api.identity.parts.is_empty() && api.events.len() == 1;
+    let mut seen = std::collections::HashSet::new();
+    !single
+        && api.events.iter().any(|e| {
+            let key = api.identity.match_values(&e.identity);
+            key.iter().all(Option::is_none) || !seen.insert(key)
+        })
+}
+
+/// `("name", |d, n| d.decode(n).map(Self::Variant))` for each event.
+fn candidates(events: &[&Event]) -> Vec<TokenStream> {
+    events
+        .iter()
+        .map(|e| {
+            let v = format_ident!("{}", e.variant);
+            let name = &e.name;
+            quote!((#name, |d: &Delivery<'_>, n: &str| d.decode(n).map(Self::#v)))
+        })
+        .collect()
 }
 
 /// Whether the `Event` enum gets an `id()` accessor.

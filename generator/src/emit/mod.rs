@@ -529,7 +529,29 @@ fn readme_example(api: &Api) -> String {
 fn examples_test(api: &Api) -> Result<Option<String>, EmitError> {
     let krate = quote::format_ident!("{}", api.crate_name.replace('-', "_"));
     let mut tests = Vec::new();
-    for event in api.events.iter().filter(|e| e.name_in_payload) {
+    let groups = identity_groups(api);
+    let mut needs_headers = false;
+    for event in &api.events {
+        // An example proves its event only where the identity picks that event alone.
+        if groups.get(&api.identity.match_values(&event.identity)) != Some(&1)
+            || event.identity.iter().all(Option::is_none) && api.events.len() > 1
+        {
+            continue;
+        }
+        let headers: Vec<(String, String)> = api
+            .identity
+            .parts
+            .iter()
+            .zip(&event.identity)
+            .filter_map(|(part, value)| match (part, value) {
+                (crate::ir::IdentityPart::Header(h), Some(v)) => {
+                    Some((h.to_ascii_lowercase(), v.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let header_names = headers.iter().map(|(h, _)| h);
+        let header_values = headers.iter().map(|(_, v)| v);
         for (i, ex) in event.examples.iter().enumerate() {
             let mut problems = Vec::new();
             crate::lint::validate(&api.types, &event.payload, &ex.value, "", &mut problems);
@@ -548,26 +570,66 @@ fn examples_test(api: &Api) -> Result<Option<String>, EmitError> {
             let variant = quote::format_ident!("{}", event.variant);
             let body = serde_json::to_string_pretty(&ex.value).unwrap_or_default();
             let at = format!("example at #{}", ex.pointer);
+            let header_names = header_names.clone();
+            let header_values = header_values.clone();
+            let decode = if headers.is_empty() {
+                quote!(Event::from_slice(body.as_bytes()))
+            } else {
+                quote! {{
+                    let mut headers = HeaderMap::new();
+                    #(headers.insert(#header_names, HeaderValue::from_static(#header_values));)*
+                    Event::from_request(&headers, body.as_bytes())
+                }}
+            };
             tests.push(quote! {
                 #[doc = #at]
                 #[test]
                 fn #name() {
-                    let body = #body;
-                    let event = Event::from_slice(body.as_bytes()).expect("the spec's example decodes");
-                    assert!(matches!(event, Event::#variant(_)), "decoded as {:?}", event);
+                    on_a_small_stack(|| {
+                        let body = #body;
+                        let event = #decode.expect("the spec's example decodes");
+                        assert!(matches!(event, Event::#variant(_)), "decoded as {:?}", event);
+                    });
                 }
             });
+            needs_headers |= !headers.is_empty();
         }
     }
     if tests.is_empty() {
         return Ok(None);
     }
+    let header_imports = needs_headers.then(|| {
+        quote!(
+            use hookgen_runtime::reexports::http::{HeaderMap, HeaderValue};
+        )
+    });
     let tokens = quote! {
-        //! The spec's own examples, each decoded into its event's variant.
+        //! The spec's own examples, each decoded into its event's variant, on a thread with
+        //! tokio's default worker stack (2 MiB), as a receiver would decode them.
+        #header_imports
         use #krate::Event;
+
+        fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {
+            let thread = std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(test).expect("a test thread");
+            if let Err(panic) = thread.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+
         #(#tests)*
     };
     crate_rust_file(api, tokens).map(Some)
+}
+
+/// How many events share each identity (as a delivery's values are compared).
+fn identity_groups(api: &Api) -> std::collections::HashMap<Vec<Option<String>>, usize> {
+    let mut groups = std::collections::HashMap::new();
+    for e in &api.events {
+        *groups
+            .entry(api.identity.match_values(&e.identity))
+            .or_insert(0) += 1;
+    }
+    groups
 }
 
 /// Write files under `out`, creating folders; files no longer generated are left alone.

@@ -78,7 +78,7 @@ pub fn webhook_module(api: &Api) -> TokenStream {
             /// [`Webhook::verify`] with an explicit clock.
             pub fn verify_at(&self, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<Event, WebhookError> {
                 self.verify_signature_at(headers, body, now)?;
-                Ok(Event::from_slice(body)?)
+                Ok(Event::from_request(headers, body)?)
             }
 
             /// Verify the signature only, e.g. to queue the raw body for later decoding.
@@ -108,8 +108,8 @@ pub fn webhook_module(api: &Api) -> TokenStream {
                 Webhook::verify_signature_at(self, headers, body, now)
             }
 
-            fn decode(&self, body: &[u8]) -> Result<Event, DecodeError> {
-                Event::from_slice(body)
+            fn decode(&self, headers: &HeaderMap, body: &[u8]) -> Result<Event, DecodeError> {
+                Event::from_request(headers, body)
             }
 
             fn event_type(event: &Event) -> String {
@@ -227,7 +227,7 @@ fn url_methods(s: &Scheme) -> TokenStream {
         /// [`Webhook::verify_request`] with an explicit clock.
         pub fn verify_request_at(&self, url: &str, headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<Event, WebhookError> {
             self.verifier.verify_request_at(url, headers, body, now)?;
-            Ok(Event::from_slice(body)?)
+            Ok(Event::from_request(headers, body)?)
         }
     }
 }

@@ -28,6 +28,7 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         Vec::new()
     };
     tb.box_recursive_fields();
+    tb.box_large_fields();
     let mut diags = std::mem::take(&mut tb.diags);
     let types = std::mem::take(&mut tb.space);
     let mut events = outcome.events;
@@ -76,7 +77,7 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         spec_hash: doc.hash.clone(),
         servers,
         security_schemes,
-        event_type_field: outcome.type_field,
+        identity: outcome.identity,
         events,
         types,
         operations,

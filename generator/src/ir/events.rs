@@ -3,19 +3,17 @@
 use openapiv3::{Operation, ReferenceOr, RequestBody, Schema};
 use serde_json::Value;
 
+use super::identity::{self, values_at, HeaderParam, HookShape, PartChoice, IDENTITY_EXTENSION};
 use super::names::{type_name, NameScope};
 use super::types::{name_from_pointer, TypeBuilder};
-use super::{Declared, Event, Example, Outcome, TypeKind, TypeRef};
+use super::{Declared, Event, Example, Identity, IdentityPart, Outcome, TypeKind, TypeRef};
 use crate::diag::{escape_segment, Diagnostic};
 use crate::load::{resolve_local, Document, WebhookOrigin};
 use crate::normalize::EXAMPLES_EXTENSION;
 
-/// Fields vendors use for the event type, in order of preference.
-const TYPE_FIELDS: &[&str] = &["type", "event", "eventType", "event_type", "kind", "topic"];
-
 pub(super) struct EventsOutcome {
     pub events: Vec<Event>,
-    pub type_field: Option<String>,
+    pub identity: Identity,
     pub coverage: Vec<Declared>,
     /// Some webhook posts a form body rather than JSON.
     pub form_payloads: bool,
@@ -35,24 +33,32 @@ struct Hook {
     op: Operation,
     payload: TypeRef,
     examples: Vec<Example>,
-    headers: Vec<String>,
+    headers: Vec<HeaderParam>,
 }
 
 pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOutcome {
     let mut coverage = Vec::new();
     let mut form_payloads = false;
     let hooks = collect_hooks(doc, tb, &mut coverage, &mut form_payloads);
-    let type_field = doc
-        .config
-        .event_type_field
-        .clone()
-        .or_else(|| detect_type_field(&hooks, tb));
+    let shapes: Vec<HookShape<'_>> = hooks
+        .iter()
+        .map(|h| HookShape {
+            key: &h.key,
+            operation_id: h.op.operation_id.as_deref(),
+            payload: &h.payload,
+            headers: &h.headers,
+        })
+        .collect();
+    let (choices, declared_in) = match declared_identity(doc, tb) {
+        Some((parts, source)) => (parts, Some(source)),
+        None => (identity::infer(&shapes, tb), None),
+    };
     let mut events: Vec<Event> = Vec::new();
     let mut variants = NameScope::default();
     variants.reserve("Unknown");
-    for hook in hooks {
+    for (hook, shape) in hooks.iter().zip(&shapes) {
         let mut names = Vec::new();
-        for (name, payload, in_payload) in identities(&hook, type_field.as_deref(), tb) {
+        for (name, payload, values) in identities(hook, shape, &choices, tb) {
             names.push(name.clone());
             if let Some(existing) = events.iter().find(|e| e.name == name) {
                 if existing.payload != payload {
@@ -75,10 +81,10 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
                     format!("event `{name}` maps to a variant name already used; it is named `{variant}`"),
                 ));
             }
-            let examples = examples_for(&hook, &name, type_field.as_deref(), in_payload);
+            let examples = examples_for(hook, &choices, &values);
             events.push(Event {
                 name,
-                name_in_payload: in_payload,
+                identity: values,
                 variant,
                 payload,
                 summary: hook.op.summary.clone(),
@@ -86,7 +92,7 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
                 deprecated: hook.op.deprecated,
                 webhook_key: hook.key.clone(),
                 pointer: hook.pointer.clone(),
-                headers: hook.headers.clone(),
+                headers: hook.headers.iter().map(|h| h.name.clone()).collect(),
                 examples,
                 links: Vec::new(),
             });
@@ -99,11 +105,89 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
             };
         }
     }
+    let identity = Identity {
+        loose: choices.iter().map(|c| c.loose).collect(),
+        parts: choices.into_iter().map(|c| c.part).collect(),
+        declared_in,
+    };
+    report_indistinguishable(&identity, &events, &mut tb.diags);
     EventsOutcome {
         events,
-        type_field,
+        identity,
         coverage,
         form_payloads,
+    }
+}
+
+/// The identity `hookgen.toml` or the document declares; `event_type_field` is the one-part
+/// form of it.
+fn declared_identity(
+    doc: &Document,
+    tb: &mut TypeBuilder<'_>,
+) -> Option<(Vec<PartChoice>, String)> {
+    let (texts, source): (Vec<String>, String) = if let Some(parts) = &doc.config.identity {
+        (parts.clone(), "hookgen.toml `identity`".into())
+    } else if let Some(field) = &doc.config.event_type_field {
+        (
+            vec![format!("body:/{}", escape_segment(field))],
+            "hookgen.toml `event_type_field`".into(),
+        )
+    } else {
+        let texts = match doc.root.get(IDENTITY_EXTENSION)? {
+            Value::String(one) => vec![one.clone()],
+            Value::Array(all) => all
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => vec![],
+        };
+        (texts, format!("`{IDENTITY_EXTENSION}`"))
+    };
+    let mut parts = Vec::new();
+    for text in texts {
+        match identity::parse_part(&text) {
+            Ok(part) => parts.push(part),
+            Err(why) => tb.diags.push(Diagnostic::error(
+                "bad-identity",
+                format!("/{IDENTITY_EXTENSION}"),
+                format!("{source}: {why}"),
+            )),
+        }
+    }
+    // A declared header takes its values from the webhooks' declared values, else their keys.
+    let choices = parts
+        .into_iter()
+        .map(|part| PartChoice {
+            loose: matches!(&part, IdentityPart::Header(_)),
+            part,
+        })
+        .collect();
+    Some((choices, source))
+}
+
+/// A warning for each group of events that nothing declared tells apart: a body that fits
+/// more than one of them is an ambiguity error, never the first.
+fn report_indistinguishable(identity: &Identity, events: &[Event], diags: &mut Vec<Diagnostic>) {
+    let mut groups: Vec<(Vec<Option<String>>, Vec<&Event>)> = Vec::new();
+    for e in events {
+        let k = identity.match_values(&e.identity);
+        match groups.iter_mut().find(|(g, _)| *g == k) {
+            Some((_, members)) => members.push(e),
+            None => groups.push((k, vec![e])),
+        }
+    }
+    for (_, members) in groups.iter().filter(|(_, m)| m.len() > 1) {
+        let names: Vec<String> = members.iter().map(|e| format!("`{}`", e.name)).collect();
+        diags.push(Diagnostic::warning(
+            "indistinguishable-events",
+            members[0].pointer.clone(),
+            format!(
+                "events {} cannot be told apart by anything a delivery declares (declare the \
+                 event identity in hookgen.toml `identity` or `{IDENTITY_EXTENSION}`); a body \
+                 that fits more than one of them is an ambiguity error, never the first",
+                names.join(" and ")
+            ),
+        ));
     }
 }
 
@@ -165,7 +249,7 @@ fn collect_hooks(
                     (TypeRef::Json, Vec::new())
                 }
             };
-            let headers = header_names(doc, &op);
+            let headers = header_params(doc, &op);
             hooks.push(Hook {
                 declared,
                 key: wh.key.clone(),
@@ -180,15 +264,35 @@ fn collect_hooks(
     hooks
 }
 
-fn header_names(doc: &Document, op: &Operation) -> Vec<String> {
+fn header_params(doc: &Document, op: &Operation) -> Vec<HeaderParam> {
     op.parameters
         .iter()
         .filter_map(|p| {
             let v = serde_json::to_value(p).ok()?;
             let v = resolve_local(&doc.root, &v)?.clone();
-            (v.get("in")? == "header")
-                .then(|| v.get("name")?.as_str().map(str::to_string))
-                .flatten()
+            if v.get("in")? != "header" {
+                return None;
+            }
+            let schema = v.get("schema").and_then(|s| resolve_local(&doc.root, s));
+            let text = |v: &Value| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+            let values = schema
+                .and_then(|s| s.get("enum"))
+                .and_then(Value::as_array)
+                .map(|all| all.iter().filter_map(text).collect())
+                .unwrap_or_default();
+            let example = v
+                .get("example")
+                .or_else(|| schema.and_then(|s| s.get("example")))
+                .and_then(text);
+            Some(HeaderParam {
+                name: v.get("name")?.as_str()?.to_string(),
+                values,
+                example,
+            })
         })
         .collect()
 }
@@ -286,55 +390,19 @@ fn schema_examples(doc: &Document, schema_at: &str) -> Vec<Example> {
         .unwrap_or_default()
 }
 
-/// The payload field naming the event type. The candidate whose values name the most webhooks
-/// (a field whose enum holds the webhook's key) wins; without such evidence, the first
-/// candidate that some payload declares. So `type: [CHECKING, SAVINGS]` beside
-/// `event_type: [account.created]` does not pass for the event type.
-fn detect_type_field(hooks: &[Hook], tb: &TypeBuilder<'_>) -> Option<String> {
-    let names_a_hook = |candidate: &str, h: &Hook| {
-        let mut values = tb.enum_values(&h.payload, candidate);
-        for (tag, ty) in union_variants(&h.payload, tb) {
-            values.extend(tb.enum_values(&ty, candidate));
-            values.extend(tag);
-        }
-        values.contains(&h.key)
-    };
-    let best = TYPE_FIELDS
-        .iter()
-        .map(|c| (hooks.iter().filter(|h| names_a_hook(c, h)).count(), *c))
-        .filter(|(score, _)| *score > 0)
-        // The highest score; among equals, the earlier candidate.
-        .fold(None, |best: Option<(usize, &str)>, (score, c)| match best {
-            Some((s, _)) if s >= score => best,
-            _ => Some((score, c)),
-        });
-    if let Some((_, field)) = best {
-        return Some(field.to_string());
-    }
-    TYPE_FIELDS
-        .iter()
-        .find(|candidate| {
-            hooks.iter().any(|h| {
-                let direct = tb
-                    .space
-                    .fields_of(&h.payload)
-                    .iter()
-                    .any(|f| f.wire == **candidate);
-                let via_union = union_variants(&h.payload, tb)
-                    .iter()
-                    .any(|(_, ty)| tb.space.fields_of(ty).iter().any(|f| f.wire == **candidate));
-                direct || via_union
-            })
-        })
-        .map(|s| s.to_string())
-}
-
-fn union_variants(ty: &TypeRef, tb: &TypeBuilder<'_>) -> Vec<(Option<String>, TypeRef)> {
+fn union_variants(
+    ty: &TypeRef,
+    tb: &TypeBuilder<'_>,
+) -> Vec<(Option<String>, Option<String>, TypeRef)> {
     match ty {
         TypeRef::Named(id) => match &tb.space.types[*id].kind {
-            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => variants
+            TypeKind::Tagged { variants, property } => variants
                 .iter()
-                .map(|v| (v.tag.clone(), v.ty.clone()))
+                .map(|v| (Some(property.clone()), v.tag.clone(), v.ty.clone()))
+                .collect(),
+            TypeKind::Untagged { variants } => variants
+                .iter()
+                .map(|v| (None, None, v.ty.clone()))
                 .collect(),
             TypeKind::Alias(inner) => union_variants(inner, tb),
             _ => vec![],
@@ -343,80 +411,169 @@ fn union_variants(ty: &TypeRef, tb: &TypeBuilder<'_>) -> Vec<(Option<String>, Ty
     }
 }
 
-/// (event name, payload type, name comes from the payload) for each event a webhook carries.
+/// The values a payload type gives a body part; a tagged union's variant has its tag.
+fn body_values(
+    tb: &TypeBuilder<'_>,
+    ty: &TypeRef,
+    pointer: &str,
+    tag: Option<(&str, &str)>,
+) -> Option<Vec<String>> {
+    match values_at(tb, ty, pointer) {
+        Some(values) if !values.is_empty() => Some(values),
+        found => match tag {
+            Some((property, value)) if pointer == format!("/{}", escape_segment(property)) => {
+                Some(vec![value.to_string()])
+            }
+            _ => found,
+        },
+    }
+}
+
+/// (event name, payload type, identity values) for each event a webhook carries.
 fn identities(
     hook: &Hook,
-    type_field: Option<&str>,
+    shape: &HookShape<'_>,
+    parts: &[PartChoice],
     tb: &TypeBuilder<'_>,
-) -> Vec<(String, TypeRef, bool)> {
-    let Some(field) = type_field else {
-        return vec![(hook.key.clone(), hook.payload.clone(), false)];
-    };
-    // A union of event shapes: one event per variant.
+) -> Vec<(String, TypeRef, Vec<Option<String>>)> {
+    let has_body_part = parts
+        .iter()
+        .any(|p| matches!(p.part, IdentityPart::Body(_)));
+    // A union of event shapes: one event per variant that the body parts name.
     let variants = union_variants(&hook.payload, tb);
-    if !variants.is_empty() {
+    if has_body_part && !variants.is_empty() {
         let named: Vec<_> = variants
             .iter()
-            .filter_map(|(tag, ty)| {
-                let values = tb.enum_values(ty, field);
-                let values = if values.is_empty() {
-                    tag.iter().cloned().collect()
-                } else {
-                    values
-                };
-                (!values.is_empty()).then(|| {
-                    values
-                        .into_iter()
-                        .map(|v| (v, ty.clone(), true))
-                        .collect::<Vec<_>>()
-                })
+            .flat_map(|(property, tag, ty)| {
+                let tag = property.as_deref().zip(tag.as_deref());
+                expand(hook, shape, parts, tb, ty, tag, true)
             })
-            .flatten()
             .collect();
-        if !named.is_empty() {
+        // Variants that come out as the same event are that one event, with the whole union
+        // as its payload.
+        let mut names: Vec<&String> = named.iter().map(|(n, _, _)| n).collect();
+        names.sort();
+        names.dedup();
+        if names.len() == 1 && named.len() > 1 {
+            let (name, _, values) = named[0].clone();
+            return vec![(name, hook.payload.clone(), values)];
+        }
+        if !named.is_empty() && names.len() == named.len() {
             return named;
         }
     }
-    let values = tb.enum_values(&hook.payload, field);
-    if values.contains(&hook.key) {
-        // One enum shared by every webhook (Paddle): the webhook's key says which event it is.
-        return vec![(hook.key.clone(), hook.payload.clone(), true)];
+    expand(hook, shape, parts, tb, &hook.payload, None, false)
+}
+
+/// One payload type's events: one per value where a body part lists several values that do
+/// not name the webhook (an enum shared by many events), else the webhook's one event.
+fn expand(
+    hook: &Hook,
+    shape: &HookShape<'_>,
+    parts: &[PartChoice],
+    tb: &TypeBuilder<'_>,
+    ty: &TypeRef,
+    tag: Option<(&str, &str)>,
+    variant_only: bool,
+) -> Vec<(String, TypeRef, Vec<Option<String>>)> {
+    let mut values: Vec<Option<String>> = vec![None; parts.len()];
+    let mut spread: Option<(usize, Vec<String>)> = None;
+    let mut naming: Option<String> = None;
+    for (i, choice) in parts.iter().enumerate() {
+        let IdentityPart::Body(pointer) = &choice.part else {
+            continue;
+        };
+        match body_values(tb, ty, pointer, tag) {
+            // The payload names its type without listing the values: where that field is the
+            // whole identity, the webhook key is what vendors put there (Clerk, Svix); as one
+            // part of several it is left open (GitHub's free-form `repository_dispatch` action).
+            Some(found) if found.is_empty() => {
+                if parts.len() == 1 {
+                    values[i] = Some(readable_key(hook));
+                }
+            }
+            Some(found) => match found.iter().find(|v| identity::names_key(v, &hook.key)) {
+                Some(named) => {
+                    values[i] = Some(named.clone());
+                    naming = Some(named.clone());
+                }
+                None if found.len() == 1 => values[i] = Some(found[0].clone()),
+                None if spread.is_none() => spread = Some((i, found)),
+                None => {}
+            },
+            None => {}
+        }
     }
-    if !values.is_empty() {
-        return values
+    let body = values.clone();
+    for (i, choice) in parts.iter().enumerate() {
+        if matches!(choice.part, IdentityPart::Header(_)) {
+            values[i] = identity::header_value(choice, shape, &body);
+        }
+    }
+    match spread {
+        Some((i, all)) => all
             .into_iter()
-            .map(|v| (v, hook.payload.clone(), true))
-            .collect();
+            .map(|v| {
+                let mut vs = values.clone();
+                vs[i] = Some(v.clone());
+                (v, ty.clone(), vs)
+            })
+            .collect(),
+        None if variant_only && body.iter().all(Option::is_none) => vec![],
+        None => {
+            // A variant's own value names it; a webhook's key names its one event.
+            // With one body part, the event is what the payload calls it; with several parts
+            // (a header and a body field), the webhook key names the whole.
+            let name = match (parts.len(), single_body_value(parts, &values), naming) {
+                (1, Some(v), _) => v,
+                (_, _, Some(named)) if readable_key(hook) != hook.key => named,
+                _ => readable_key(hook),
+            };
+            vec![(name, ty.clone(), values)]
+        }
     }
-    let has_field = tb
-        .space
-        .fields_of(&hook.payload)
+}
+
+fn single_body_value(parts: &[PartChoice], values: &[Option<String>]) -> Option<String> {
+    let body: Vec<&String> = parts
         .iter()
-        .any(|f| f.wire == field);
-    // The payload names its type but does not list the values: the webhook key is the best name,
-    // and it is what vendors put in the field (Clerk, Svix).
-    let key = if hook.key.starts_with('{') || hook.key.contains('/') {
+        .zip(values)
+        .filter(|(p, _)| matches!(p.part, IdentityPart::Body(_)))
+        .filter_map(|(_, v)| v.as_ref())
+        .collect();
+    match body.as_slice() {
+        [one] => Some((*one).clone()),
+        _ => None,
+    }
+}
+
+/// The webhook key, or for a callback keyed by an expression, its operation id.
+fn readable_key(hook: &Hook) -> String {
+    if hook.key.starts_with('{') || hook.key.contains('/') {
         hook.op
             .operation_id
             .clone()
             .unwrap_or_else(|| name_from_pointer(&hook.key))
     } else {
         hook.key.clone()
-    };
-    vec![(key, hook.payload.clone(), has_field)]
+    }
 }
 
-fn examples_for(
-    hook: &Hook,
-    name: &str,
-    type_field: Option<&str>,
-    in_payload: bool,
-) -> Vec<Example> {
+/// The webhook's examples that carry this event's body values (all, where it has none).
+fn examples_for(hook: &Hook, parts: &[PartChoice], values: &[Option<String>]) -> Vec<Example> {
     hook.examples
         .iter()
-        .filter(|ex| match (type_field, in_payload) {
-            (Some(f), true) => ex.value.get(f).and_then(Value::as_str) == Some(name),
-            _ => true,
+        .filter(|ex| {
+            let json = serde_json::to_vec(&ex.value).unwrap_or_default();
+            parts.iter().zip(values).all(|(p, v)| match (&p.part, v) {
+                (IdentityPart::Body(pointer), Some(v)) => {
+                    match hookgen_runtime::identity::read_pointer(&json, pointer) {
+                        Ok(Some(found)) => found == *v,
+                        _ => true,
+                    }
+                }
+                _ => true,
+            })
         })
         .cloned()
         .collect()

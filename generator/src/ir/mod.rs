@@ -2,6 +2,7 @@
 
 mod build;
 mod events;
+pub mod identity;
 pub mod names;
 mod operations;
 pub mod signature;
@@ -163,8 +164,9 @@ pub struct LinkArgument {
 pub struct Event {
     /// The vendor's name for the event: the value in the payload (`workspace.presence.changed`).
     pub name: String,
-    /// Whether `name` is what the payload's type field carries (false: taken from the webhook key).
-    pub name_in_payload: bool,
+    /// This event's value of each part of [`Api::identity`], as a delivery carries it
+    /// (`None`: the event does not constrain that part).
+    pub identity: Vec<Option<String>>,
     pub variant: String,
     pub payload: TypeRef,
     pub summary: Option<String>,
@@ -176,6 +178,73 @@ pub struct Event {
     pub headers: Vec<String>,
     pub examples: Vec<Example>,
     pub links: Vec<Link>,
+}
+
+/// One place a delivery names its event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityPart {
+    /// A request header.
+    Header(String),
+    /// A body field at a JSON pointer (a form body read as the object of its fields).
+    Body(String),
+}
+
+/// Where deliveries name their event: one or more parts, each event with its values.
+#[derive(Debug, Clone, Default)]
+pub struct Identity {
+    pub parts: Vec<IdentityPart>,
+    /// Per part: its values come from the webhook keys and are compared loosely (case and
+    /// separators ignored), not byte for byte.
+    pub loose: Vec<bool>,
+    /// Where it was declared; `None` when inferred from the spec.
+    pub declared_in: Option<String>,
+}
+
+impl Identity {
+    /// An event's values as a delivery's are compared with them.
+    pub fn match_values(&self, values: &[Option<String>]) -> Vec<Option<String>> {
+        values
+            .iter()
+            .zip(&self.loose)
+            .map(|(v, loose)| match (v, loose) {
+                (Some(v), true) => Some(hookgen_runtime::identity::loose(v)),
+                (v, _) => v.clone(),
+            })
+            .collect()
+    }
+
+    /// Whether decoding needs the request headers.
+    pub fn needs_headers(&self) -> bool {
+        self.parts
+            .iter()
+            .any(|p| matches!(p, IdentityPart::Header(_)))
+    }
+
+    /// `header X-GitHub-Event + body /action`, for `check` and `events`.
+    pub fn describe(&self) -> String {
+        if self.parts.is_empty() {
+            return "none (events are told apart by their schemas)".into();
+        }
+        self.parts
+            .iter()
+            .map(|p| match p {
+                IdentityPart::Header(h) => format!("header {h}"),
+                IdentityPart::Body(b) => format!("body {b}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
+    }
+
+    /// The body field when the identity is exactly one top-level body field.
+    pub fn top_level_field(&self) -> Option<String> {
+        match self.parts.as_slice() {
+            [IdentityPart::Body(p)] => match crate::diag::split_pointer(p).as_slice() {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,8 +386,8 @@ pub struct Api {
     pub spec_hash: String,
     pub servers: Vec<String>,
     pub security_schemes: Vec<SecurityScheme>,
-    /// Payload property that names the event type, when the payloads carry one.
-    pub event_type_field: Option<String>,
+    /// Where deliveries name their event.
+    pub identity: Identity,
     pub events: Vec<Event>,
     pub types: TypeSpace,
     pub operations: Vec<Operation>,

@@ -939,6 +939,103 @@ impl<'a> TypeBuilder<'a> {
         }
     }
 
+    /// Box struct fields and union variants whose type is large inline, so that no type is
+    /// big on the stack: serde's derived code (in a debug build especially) keeps every field
+    /// of a struct being decoded in one frame, and nested payloads stack those frames. Real
+    /// payloads (GitHub's) overflowed a 2 MiB thread without this.
+    pub fn box_large_fields(&mut self) {
+        let mut sizes: Vec<Option<usize>> = vec![None; self.space.types.len()];
+        for id in 0..self.space.types.len() {
+            self.inline_size(id, &mut sizes, &mut vec![false; self.space.types.len()]);
+        }
+    }
+
+    /// Estimated bytes of a named type held by value, boxing its large parts on the way.
+    fn inline_size(
+        &mut self,
+        id: TypeId,
+        sizes: &mut Vec<Option<usize>>,
+        busy: &mut Vec<bool>,
+    ) -> usize {
+        if let Some(size) = sizes[id] {
+            return size;
+        }
+        if busy[id] {
+            // A cycle not yet boxed: it will be behind a pointer.
+            return POINTER_SIZE;
+        }
+        busy[id] = true;
+        let size = match self.space.types[id].kind.clone() {
+            TypeKind::Struct {
+                fields, additional, ..
+            } => {
+                let mut total = additional.map_or(0, |_| 24);
+                for (slot, f) in fields.iter().enumerate() {
+                    let inner = if f.boxed {
+                        POINTER_SIZE
+                    } else {
+                        self.ref_size(&f.ty, sizes, busy)
+                    };
+                    let inner = if inner > BOX_ABOVE && matches!(f.ty, TypeRef::Named(_)) {
+                        if let TypeKind::Struct { fields, .. } = &mut self.space.types[id].kind {
+                            fields[slot].boxed = true;
+                        }
+                        POINTER_SIZE
+                    } else {
+                        inner
+                    };
+                    total += inner + if f.required && !f.nullable { 0 } else { 8 };
+                }
+                total
+            }
+            TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
+                let mut largest = 24;
+                for (slot, v) in variants.iter().enumerate() {
+                    let inner = if v.boxed {
+                        POINTER_SIZE
+                    } else {
+                        self.ref_size(&v.ty, sizes, busy)
+                    };
+                    let inner = if inner > BOX_ABOVE && matches!(v.ty, TypeRef::Named(_)) {
+                        if let TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } =
+                            &mut self.space.types[id].kind
+                        {
+                            variants[slot].boxed = true;
+                        }
+                        POINTER_SIZE
+                    } else {
+                        inner
+                    };
+                    largest = largest.max(inner);
+                }
+                largest + 8
+            }
+            TypeKind::StringEnum { .. } => 32,
+            TypeKind::Alias(inner) => self.ref_size(&inner, sizes, busy),
+        };
+        busy[id] = false;
+        sizes[id] = Some(size);
+        size
+    }
+
+    fn ref_size(
+        &mut self,
+        ty: &TypeRef,
+        sizes: &mut Vec<Option<usize>>,
+        busy: &mut Vec<bool>,
+    ) -> usize {
+        match ty {
+            TypeRef::String | TypeRef::Vec(_) | TypeRef::Map(_) => 24,
+            TypeRef::Integer | TypeRef::Number => 8,
+            TypeRef::Integer32 => 4,
+            TypeRef::Boolean => 1,
+            TypeRef::Uuid => 16,
+            TypeRef::DateTime => 40,
+            TypeRef::Json => 80,
+            TypeRef::Named(id) => self.inline_size(*id, sizes, busy),
+        }
+    }
+
     /// (slot, child) pairs where a type holds a named type by value (not behind Vec/Map).
     fn direct_children(&self, id: TypeId) -> Vec<(usize, TypeId)> {
         let by_value = |t: &TypeRef| {
@@ -1026,6 +1123,11 @@ fn primitive_variant_name(t: &TypeRef) -> String {
     }
     .into()
 }
+
+const POINTER_SIZE: usize = 8;
+
+/// Named types larger than this (bytes, estimated) are boxed where another type holds them.
+const BOX_ABOVE: usize = 256;
 
 /// A readable name for the schema at a pointer: `/components/schemas/Foo` → `Foo`;
 /// deeper pointers keep the meaningful segments (`Foo/properties/bar/oneOf/3` → `FooBarOneOf3`).

@@ -1,6 +1,7 @@
 //! What `listen` says about a delivery: did it verify (and if not, why), which event is it,
 //! and where does the payload not fit the spec's schema.
 
+use hookgen_runtime::identity::{Comparison, Delivery, EventIdentity, IdentityPart};
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::Scheme;
 use serde::{Deserialize, Serialize};
@@ -56,7 +57,7 @@ pub fn analyze(
         verification,
         ..Analysis::default()
     };
-    let value = match parse(body) {
+    let (value, identified) = match parse(api, headers, body) {
         Ok(v) => v,
         Err(why) => {
             analysis.problems.push(Problem {
@@ -66,7 +67,7 @@ pub fn analyze(
             return analysis;
         }
     };
-    match identify(api, &value) {
+    match identify(api, &identified, &value) {
         Ok(event) => {
             analysis.event_type = Some(event.name.clone());
             let mut found = Vec::new();
@@ -85,6 +86,12 @@ pub fn analyze(
         }
     }
     analysis
+}
+
+/// What the delivery's identity parts say, as compared and as sent.
+struct Identified {
+    keys: Vec<Option<String>>,
+    event_type: Option<String>,
 }
 
 fn verify(
@@ -120,54 +127,113 @@ fn verify(
     }
 }
 
-/// The body as JSON (a form body as the object of its fields, as the SDK reads it).
-fn parse(body: &[u8]) -> Result<Value, String> {
+/// The body as JSON (a form or multipart body as the SDK reads it) and its identity values,
+/// read the way the generated SDK reads them.
+fn parse(api: &Api, headers: &HeaderMap, body: &[u8]) -> Result<(Value, Identified), String> {
     if body.is_empty() {
         return Err("the body is empty".into());
     }
-    let json = hookgen_runtime::form_as_json(body);
-    let bytes = json.as_deref().unwrap_or(body);
-    serde_json::from_slice(bytes).map_err(|e| {
+    let parts: Vec<(IdentityPart<'_>, Comparison)> = api
+        .identity
+        .parts
+        .iter()
+        .zip(&api.identity.loose)
+        .map(|(p, loose)| {
+            let part = match p {
+                crate::ir::IdentityPart::Header(h) => IdentityPart::Header(h),
+                crate::ir::IdentityPart::Body(b) => IdentityPart::Body(b),
+            };
+            (
+                part,
+                if *loose {
+                    Comparison::Loose
+                } else {
+                    Comparison::Exact
+                },
+            )
+        })
+        .collect();
+    let identity = EventIdentity::new(&parts);
+    let delivery = Delivery::read(&identity, Some(headers), body).map_err(|e| {
+        if std::str::from_utf8(body).is_err() {
+            "the body is not JSON (not even UTF-8 text)".to_string()
+        } else {
+            format!("the body is not JSON: {}", e.message)
+        }
+    })?;
+    let value = serde_json::from_slice(&delivery.json).map_err(|e| {
         if std::str::from_utf8(body).is_err() {
             "the body is not JSON (not even UTF-8 text)".to_string()
         } else {
             format!("the body is not JSON: {e}")
         }
-    })
+    })?;
+    let identified = Identified {
+        keys: delivery
+            .keys()
+            .into_iter()
+            .map(|k| k.map(str::to_string))
+            .collect(),
+        event_type: delivery.event_type(),
+    };
+    Ok((value, identified))
 }
 
-/// The event a payload is: by its type field, else the only event, else the first whose
-/// schema it fits. `Err((type named, why))` when none.
-fn identify<'a>(api: &'a Api, value: &Value) -> Result<&'a Event, (Option<String>, String)> {
-    if let Some(field) = &api.event_type_field {
-        let Some(named) = value.get(field).and_then(Value::as_str) else {
-            return Err((
-                None,
-                format!("the payload has no `{field}` naming its event type"),
-            ));
-        };
-        return api
-            .events
+/// The event a delivery is, chosen as the SDK chooses it: by its identity; where several
+/// events share it (or none is named), the one whose schema alone fits. `Err((type named,
+/// why))` when none.
+fn identify<'a>(
+    api: &'a Api,
+    identified: &Identified,
+    value: &Value,
+) -> Result<&'a Event, (Option<String>, String)> {
+    let matches = |e: &Event| {
+        api.identity
+            .match_values(&e.identity)
             .iter()
-            .find(|e| e.name_in_payload && e.name == named)
-            .ok_or_else(|| {
-                (
-                    Some(named.to_string()),
-                    format!(
-                        "`{named}` is not an event type of this spec (the SDK keeps it as `Event::Unknown`)"
-                    ),
-                )
-            });
+            .zip(&identified.keys)
+            .all(|(want, got)| want.is_none() || want == got)
+    };
+    let specificity = |e: &Event| e.identity.iter().filter(|v| v.is_some()).count();
+    let candidates: Vec<&Event> = api.events.iter().filter(|e| matches(e)).collect();
+    let best = candidates.iter().map(|e| specificity(e)).max();
+    let candidates: Vec<&Event> = candidates
+        .into_iter()
+        .filter(|e| Some(specificity(e)) == best)
+        .collect();
+    if let ([only], Some(n)) = (candidates.as_slice(), best) {
+        if n > 0 || api.events.len() == 1 {
+            return Ok(only);
+        }
     }
-    if let [only] = api.events.as_slice() {
-        return Ok(only);
-    }
-    api.events
+    let fitting: Vec<&Event> = candidates
         .iter()
-        .find(|e| {
+        .copied()
+        .filter(|e| {
             let mut p = Vec::new();
             crate::lint::validate(&api.types, &e.payload, value, "", &mut p);
             p.is_empty()
         })
-        .ok_or((None, "the payload fits no event of this spec".into()))
+        .collect();
+    match fitting.as_slice() {
+        [only] => Ok(only),
+        [] if candidates.is_empty() || best == Some(0) => Err(match &identified.event_type {
+            Some(named) => (
+                Some(named.clone()),
+                format!("`{named}` is not an event type of this spec (the SDK keeps it as `Event::Unknown`)"),
+            ),
+            None => (None, "the payload fits no event of this spec".into()),
+        }),
+        [] => Err((
+            identified.event_type.clone(),
+            "the payload fits none of the events its identity names".into(),
+        )),
+        many => {
+            let names: Vec<&str> = many.iter().map(|e| e.name.as_str()).collect();
+            Err((
+                None,
+                format!("ambiguous: the payload fits the events {}", names.join(", ")),
+            ))
+        }
+    }
 }

@@ -33,7 +33,7 @@ pub use group_commit::GroupCommit;
 pub use memory::MemoryInbox;
 pub use retry::{HandlerError, HandlerOutcome, RetryPolicy};
 pub use sql::SqlInbox;
-pub use worker::{WorkerOptions, WorkerStats, Workers};
+pub use worker::{stored_header_map, WorkerOptions, WorkerStats, Workers};
 
 /// A boxed future, so that [`Inbox`] can be used as `dyn Inbox`.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

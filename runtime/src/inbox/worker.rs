@@ -8,14 +8,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
+use http::HeaderMap;
 use tokio::sync::{Notify, Semaphore};
 use tracing::Instrument;
 
 use super::{Delivery, Finish, HandlerError, Inbox, RetryPolicy};
 use crate::DecodeError;
 
-/// Turns a stored body into the SDK's event.
-pub type Decode<E> = Arc<dyn Fn(&[u8]) -> Result<E, DecodeError> + Send + Sync>;
+/// Decodes a stored delivery from its headers and body.
+pub type Decode<E> = Arc<dyn Fn(&HeaderMap, &[u8]) -> Result<E, DecodeError> + Send + Sync>;
 /// Runs one event.
 pub type Handle<E> =
     Arc<dyn Fn(E) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>> + Send + Sync>;
@@ -285,7 +286,7 @@ fn outcome_name(f: &Finish) -> &'static str {
 }
 
 async fn run<E: Send + 'static>(cx: &Context<E>, row: &Delivery) -> Finish {
-    let event = match (cx.decode)(&row.body) {
+    let event = match (cx.decode)(&stored_header_map(&row.headers), &row.body) {
         Ok(event) => event,
         Err(error) => {
             cx.stats.undecodable.fetch_add(1, Ordering::SeqCst);
@@ -334,4 +335,19 @@ fn panic_message(joined: tokio::task::JoinError) -> String {
             .unwrap_or_else(|| "(no message)".into()),
         Err(joined) => joined.to_string(),
     }
+}
+
+/// The headers a delivery was stored with, as a map again (names or values that no longer
+/// parse are left out: they cannot have come from a real request).
+pub fn stored_header_map(headers: &[(String, String)]) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
 }

@@ -358,8 +358,8 @@ pub trait WebhookVerifier: Send + Sync + 'static {
         body: &[u8],
         now: SystemTime,
     ) -> Result<(), WebhookError>;
-    /// Decode a verified body.
-    fn decode(&self, body: &[u8]) -> Result<Self::Event, crate::DecodeError>;
+    /// Decode a verified delivery; the headers take part in identifying the event.
+    fn decode(&self, headers: &HeaderMap, body: &[u8]) -> Result<Self::Event, crate::DecodeError>;
     /// The event's type, as the vendor names it.
     fn event_type(event: &Self::Event) -> String;
     /// The event's id, when the payload carries one (the idempotency key with no `webhook-id`).
