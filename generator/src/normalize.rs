@@ -72,8 +72,50 @@ pub fn normalize_document(doc: &mut Value) -> Vec<Diagnostic> {
             root.insert("info".into(), json!({"title": "untitled", "version": "0"}));
         }
     }
+    decode_ref_fragments(doc);
     walk_document(doc, &mut String::new(), &mut diags);
     diags
+}
+
+/// A `$ref`'s fragment is a URI fragment: its JSON pointer may be percent-encoded
+/// (`#/paths/~1companies~1%7BcompanyId%7D`, RFC 6901 §6). Decode it once here, so that every
+/// resolver reads plain pointers.
+fn decode_ref_fragments(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get_mut("$ref") {
+                if let Some((base, fragment)) = r.split_once('#') {
+                    if fragment.contains('%') {
+                        *r = format!("{base}#{}", percent_decode(fragment));
+                    }
+                }
+            }
+            map.values_mut().for_each(decode_ref_fragments);
+        }
+        Value::Array(items) => items.iter_mut().for_each(decode_ref_fragments),
+        _ => {}
+    }
+}
+
+/// `%XX` → the byte; anything else (a stray `%`) is kept as it is.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Walk the non-schema parts of a document, entering schema context where a schema lives.

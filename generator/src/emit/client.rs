@@ -31,11 +31,15 @@ pub fn client_module(api: &Api) -> TokenStream {
             }
         }
     });
-    let imports = super::imports(
-        api.operations
+    // Every type a method names: parameters, bodies and responses (a free-form object
+    // response is a `BTreeMap`).
+    let imports = super::imports(api.operations.iter().flat_map(|op| {
+        op.params
             .iter()
-            .flat_map(|op| op.params.iter().map(|p| p.ty.clone())),
-    );
+            .map(|p| p.ty.clone())
+            .chain(op.body.iter().map(|b| b.ty.clone()))
+            .chain(op.responses.iter().filter_map(|r| r.ty.clone()))
+    }));
     let has_path_params = api
         .operations
         .iter()

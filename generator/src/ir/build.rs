@@ -40,6 +40,16 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         operations: operation_coverage,
     };
     diags.extend(shortfall(&coverage));
+    if doc.config.client && !coverage.operations.is_empty() && operations.is_empty() {
+        diags.push(Diagnostic::error(
+            "no-client",
+            "/paths",
+            format!(
+                "the document declares {} API operation(s) but no client method was generated",
+                coverage.operations.len()
+            ),
+        ));
+    }
     let info = doc.root.get("info");
     let text = |k: &str| {
         info.and_then(|i| i.get(k))
@@ -51,12 +61,11 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         .vendor
         .clone()
         .unwrap_or_else(|| default_vendor(doc, text("title")));
-    let crate_name = doc.config.crate_name.clone().unwrap_or_else(|| {
-        format!(
-            "{}-webhooks",
-            heck::ToKebabCase::to_kebab_case(vendor.as_str())
-        )
-    });
+    let crate_name = doc
+        .config
+        .crate_name
+        .clone()
+        .unwrap_or_else(|| super::names::crate_name(&vendor));
     let servers = doc
         .root
         .get("servers")

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use heck::{ToSnakeCase, ToUpperCamelCase};
+use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
 
 /// Words that cannot be plain identifiers. `r#` works for most; these four cannot be raw.
 const STRICT: &[&str] = &["self", "Self", "super", "crate"];
@@ -40,6 +40,29 @@ pub fn type_name(raw: &str) -> String {
         name.push('_');
     }
     name
+}
+
+/// The crate for a vendor: `roomz-webhooks`. Always a valid package name and, with `-` as
+/// `_`, a valid identifier: ASCII, and a letter first (`3GPP` → `api-3gpp-webhooks`).
+pub fn crate_name(vendor: &str) -> String {
+    let kebab = words(vendor).to_kebab_case();
+    let parts: Vec<String> = kebab
+        .split('-')
+        .map(|p| {
+            p.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+        })
+        .filter(|p| !p.is_empty())
+        .collect();
+    let name = parts.join("-");
+    let name = name.as_str();
+    let name = if name.is_empty() { "vendor" } else { name };
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("api-{name}-webhooks")
+    } else {
+        format!("{name}-webhooks")
+    }
 }
 
 /// `workspaceId` → `workspace_id`; keywords become raw identifiers (`r#type`).
@@ -100,6 +123,17 @@ impl NameScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crate_names_are_always_valid() {
+        assert_eq!(crate_name("ROOMZ"), "roomz-webhooks");
+        assert_eq!(
+            crate_name("3gpp monitoring event"),
+            "api-3gpp-monitoring-event-webhooks"
+        );
+        assert_eq!(crate_name("Acme été"), "acme-t-webhooks");
+        assert_eq!(crate_name("✓"), "vendor-webhooks");
+    }
 
     #[test]
     fn type_names() {

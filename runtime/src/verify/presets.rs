@@ -121,7 +121,10 @@ const PRESETS: &[Preset] = &[
         vendor: "Shopify",
         docs: "https://shopify.dev/docs/apps/build/webhooks/subscribe/https",
         declaration: || {
-            json!({"scheme": "hmac", "header": "X-Shopify-Hmac-Sha256", "encoding": "base64"})
+            // Shopify also delivers with `shopify-*` headers, without the `X-` (accepted by
+            // @shopify/shopify-api 13; Shopify/shopify-app-js#3028).
+            json!({"scheme": "hmac", "header": "X-Shopify-Hmac-Sha256",
+                   "alternateHeaders": ["Shopify-Hmac-Sha256"], "encoding": "base64"})
         },
     },
     Preset {
@@ -312,6 +315,47 @@ mod tests {
             assert!(scheme.is_ok(), "{}: {scheme:?}", p.name);
             assert_ne!(p.scheme(), Scheme::None, "{}", p.name);
         }
+    }
+
+    #[test]
+    fn shopify_deliveries_verify_with_either_header_spelling() {
+        let verifier = crate::Verifier::new(preset("shopify").unwrap().scheme(), ["hush"]).unwrap();
+        let body = br#"{"id": 1}"#;
+        let signed = verifier.sign(body, None, None).unwrap();
+        let signature = signed.get("x-shopify-hmac-sha256").unwrap().clone();
+        for name in ["x-shopify-hmac-sha256", "shopify-hmac-sha256"] {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(http::HeaderName::from_static(name), signature.clone());
+            assert!(verifier.verify(&headers, body).is_ok(), "{name}");
+        }
+        let mut tampered = http::HeaderMap::new();
+        tampered.insert("shopify-hmac-sha256", signature);
+        assert!(verifier.verify(&tampered, b"{}").is_err());
+    }
+
+    /// Dropbox Sign's own fixture (`test_fixtures/EventCallbackHelper_AccountCallbacks.json`,
+    /// `account`, with the API key of its `EventCallbackHelper` tests), posted as Dropbox Sign
+    /// posts it: multipart form data whose `json` field holds the event.
+    #[test]
+    fn dropbox_sign_multipart_deliveries_verify() {
+        let key = "324e3b0840f065eb51f3fd63231d0d33daa35d4ed10d27718839e81737065782";
+        let event = r#"{"account_guid": "63522885f9261e2b04eea043933ee7313eb674fd", "event": {"event_time": "1348177752", "event_type": "account_confirmed", "event_hash": "6dc5b7aad93cf54915e0089d6c31d61b3833f66f51459171c69f8fa211308848"}}"#;
+        let multipart = format!(
+            "--Xb0und
+Content-Disposition: form-data; name="json"
+
+{event}
+--Xb0und--
+"
+        );
+        let scheme = preset("dropbox-sign").unwrap().scheme();
+        let verifier = crate::Verifier::new(scheme.clone(), [key]).unwrap();
+        let headers = http::HeaderMap::new();
+        assert!(verifier.verify(&headers, event.as_bytes()).is_ok());
+        assert!(verifier.verify(&headers, multipart.as_bytes()).is_ok());
+        let reversed: String = key.chars().rev().collect();
+        let wrong = crate::Verifier::new(scheme, [reversed]).unwrap();
+        assert!(wrong.verify(&headers, multipart.as_bytes()).is_err());
     }
 
     #[test]

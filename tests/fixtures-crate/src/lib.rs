@@ -14,6 +14,10 @@ fixture!(all_of);
 fixture!(callbacks_30);
 fixture!(discriminated_oneof);
 fixture!(huge_numbers);
+fixture!(identity_ambiguous);
+fixture!(identity_form_json);
+fixture!(identity_header_action);
+fixture!(identity_nested_batch);
 fixture!(keyword_names);
 fixture!(name_collisions);
 fixture!(nullable);
@@ -296,5 +300,99 @@ mod tests {
                 v["library"]
             );
         }
+    }
+
+    fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {
+        let thread = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(test)
+            .unwrap();
+        if let Err(panic) = thread.join() {
+            std::panic::resume_unwind(panic);
+        }
+    }
+
+    #[test]
+    fn a_body_two_events_accept_is_an_ambiguity_error_never_the_first() {
+        use identity_ambiguous::Event;
+        let err = Event::from_slice(br#"{"member": "ann"}"#).unwrap_err();
+        assert!(
+            err.message.contains("member-added") && err.message.contains("member-removed"),
+            "{err}"
+        );
+        let e = Event::from_slice(br#"{"member": "ann", "reason": "not a number"}"#).unwrap();
+        assert!(matches!(e, Event::MemberAdded(_)), "{e:?}");
+        let e = Event::from_slice(br#"{"member": "ann", "team": 7}"#).unwrap();
+        assert!(matches!(e, Event::MemberRemoved(_)), "{e:?}");
+        let e = Event::from_slice(br#"{"nobody": 1}"#).unwrap();
+        assert!(matches!(e, Event::Unknown(_)), "{e:?}");
+    }
+
+    #[test]
+    fn header_and_action_together_name_the_event() {
+        use hookgen_runtime::reexports::http::HeaderMap;
+        use identity_header_action::Event;
+        let with = |event: &str, body: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("x-acme-event", event.parse().unwrap());
+            Event::from_request(&headers, body.as_bytes())
+        };
+        let opened = r#"{"action": "opened", "issue": {"number": 1}}"#;
+        assert!(matches!(
+            with("issues", opened).unwrap(),
+            Event::IssuesOpened(_)
+        ));
+        let comment = r#"{"action": "opened", "comment": "hi"}"#;
+        assert!(matches!(
+            with("issue_comment", comment).unwrap(),
+            Event::IssueCommentOpened(_)
+        ));
+        let closed = r#"{"action": "closed", "issue": {"number": 1}}"#;
+        assert!(matches!(
+            with("issues", closed).unwrap(),
+            Event::IssuesClosed(_)
+        ));
+        assert!(matches!(
+            with("push", r#"{"ref": "main"}"#).unwrap(),
+            Event::Push(_)
+        ));
+        // A new action of a known event is unknown, with both parts kept; never a guess.
+        match with("issues", r#"{"action": "pinned", "issue": {}}"#).unwrap() {
+            Event::Unknown(u) => assert_eq!(u.event_type.as_deref(), Some("issues.pinned")),
+            other => panic!("{other:?}"),
+        }
+        // The body alone cannot say which event it is: the error names the header.
+        let err = Event::from_slice(opened.as_bytes()).unwrap_err();
+        assert!(err.message.contains("X-Acme-Event"), "{err}");
+        // A crate named from a title that starts with a digit.
+        assert_eq!(Event::TYPES.len(), 4);
+    }
+
+    #[test]
+    fn the_first_item_of_a_batch_names_the_event() {
+        use identity_nested_batch::Event;
+        let capture = br#"{"live": "false", "notificationItems": [{"NotificationRequestItem": {"eventCode": "CAPTURE", "pspReference": "x"}}]}"#;
+        let e = Event::from_slice(capture).unwrap();
+        assert!(matches!(e, Event::Capture(_)), "{e:?}");
+        let refund =
+            br#"{"notificationItems": [{"NotificationRequestItem": {"eventCode": "REFUND"}}]}"#;
+        match Event::from_slice(refund).unwrap() {
+            Event::Unknown(u) => assert_eq!(u.event_type.as_deref(), Some("REFUND")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_form_field_holding_json_is_the_event_and_each_enum_value_is_an_event() {
+        use identity_form_json::Event;
+        let body = b"--b0undary\r\nContent-Disposition: form-data; name=\"json\"\r\n\r\n{\"event\": {\"event_type\": \"callback_test\", \"event_time\": \"1\"}}\r\n--b0undary--\r\n";
+        on_a_small_stack(move || {
+            let e = Event::from_slice(body).unwrap();
+            assert!(matches!(e, Event::CallbackTest(_)), "{e:?}");
+        });
+        let form =
+            b"json=%7B%22event%22%3A%7B%22event_type%22%3A%22signature_request_sent%22%7D%7D";
+        let e = Event::from_slice(form).unwrap();
+        assert!(matches!(e, Event::SignatureRequestSent(_)), "{e:?}");
     }
 }
