@@ -224,3 +224,121 @@ fn completeness_counts_every_declared_operation_and_a_loss_is_an_error() {
     );
     assert!(matches!(&cov.webhooks[0].outcome, Outcome::Generated(names) if names == &["a"]));
 }
+
+/// Two webhooks whose schemas accept the same body, with nothing that tells them apart: a
+/// warning naming both (the generated decoder's ambiguity error is tested in the fixtures crate).
+#[test]
+fn events_nothing_tells_apart_are_a_warning_naming_both() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/identity_ambiguous.yaml");
+    let a = hookgen::analyze(&fixture).unwrap();
+    let warning = a
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "indistinguishable-events")
+        .expect("a warning");
+    assert!(!warning.is_error());
+    assert!(
+        warning.message.contains("`member-added`") && warning.message.contains("`member-removed`"),
+        "{}",
+        warning.message
+    );
+    // Where the identity tells them apart, no warning.
+    let b = analyze_bytes(
+        br##"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "webhooks": {
+          "a.one": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"type": {"type": "string", "enum": ["a.one"]}}}}}}}},
+          "a.two": {"post": {"requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"type": {"type": "string", "enum": ["a.two"]}}}}}}}}}}"##,
+        "t.json",
+    )
+    .unwrap();
+    assert!(!b
+        .diagnostics
+        .iter()
+        .any(|d| d.code == "indistinguishable-events"));
+}
+
+/// GitHub's shape, inferred with no configuration: the event header (values from the keys) and
+/// the body's `action`.
+#[test]
+fn a_header_named_for_the_event_joins_the_action() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/identity_header_action.yaml");
+    let a = hookgen::analyze(&fixture).unwrap();
+    assert_eq!(
+        a.api.identity.describe(),
+        "header X-Acme-Event + body /action"
+    );
+    let ids: Vec<(&str, Vec<Option<&str>>)> = a
+        .api
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.name.as_str(),
+                e.identity.iter().map(Option::as_deref).collect(),
+            )
+        })
+        .collect();
+    assert!(
+        ids.contains(&("issues-opened", vec![Some("issues"), Some("opened")])),
+        "{ids:?}"
+    );
+    assert!(
+        ids.contains(&(
+            "issue-comment-opened",
+            vec![Some("issue-comment"), Some("opened")]
+        )),
+        "{ids:?}"
+    );
+    assert!(ids.contains(&("push", vec![Some("push"), None])), "{ids:?}");
+    assert_eq!(a.api.crate_name, "api-3acme-hooks-webhooks");
+}
+
+/// A folder holding only the vendor's spec file is the file: same events, same client.
+#[test]
+fn a_folder_without_hookgen_toml_generates_what_the_file_does() {
+    let dir = std::env::temp_dir().join(format!("hookgen-folder-only-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/identity_form_json.yaml");
+    std::fs::copy(&source, dir.join("openapi.yaml")).unwrap();
+    let from_folder = hookgen::analyze(&dir).unwrap();
+    let from_file = hookgen::analyze(&source).unwrap();
+    assert_eq!(from_file.api.operations.len(), 2);
+    // `#/paths/~1things~1%7BcompanyId%7D/...`: a percent-encoded pointer resolves.
+    assert!(
+        !from_file
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "unresolved-ref"),
+        "{:?}",
+        from_file
+            .diagnostics
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+    );
+    let other = from_file
+        .api
+        .operations
+        .iter()
+        .find(|o| o.name == "get_other")
+        .unwrap();
+    assert_eq!(other.params.len(), 1, "{other:?}");
+    assert_eq!(
+        from_folder.api.operations.len(),
+        from_file.api.operations.len()
+    );
+    assert_eq!(from_folder.api.events.len(), from_file.api.events.len());
+    let files = |a: &hookgen::Analysis| {
+        hookgen::emit::crate_files(&a.api)
+            .unwrap()
+            .into_iter()
+            .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+            .map(|(p, c)| (p, c.lines().skip(1).collect::<Vec<_>>().join("\n")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(files(&from_folder), files(&from_file));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -151,12 +151,15 @@ impl<'a> Delivery<'a> {
     }
 }
 
+/// Decodes a delivery as one event (named by the second argument).
+pub type DecodeAs<E> = fn(&Delivery<'_>, &str) -> Result<E, DecodeError>;
+
 /// Several events share one identity: exactly one candidate's schema may accept the body.
 /// `None` when none does; an ambiguity error naming them when more than one does. Never the
 /// first that happens to fit.
 pub fn decode_one_of<E>(
     delivery: &Delivery<'_>,
-    candidates: &[(&str, fn(&Delivery<'_>, &str) -> Result<E, DecodeError>)],
+    candidates: &[(&str, DecodeAs<E>)],
 ) -> Result<Option<E>, DecodeError> {
     let mut accepted: Vec<(&str, E)> = Vec::new();
     for (name, decode) in candidates {
@@ -366,6 +369,23 @@ impl<'de> Visitor<'de> for PointerSeed<'_> {
             .0
             .split_first()
             .and_then(|(first, rest)| Some((first.parse::<usize>().ok()?, rest)));
+        if let Some((0, rest)) = wanted {
+            // The first item of a batch names the event (Adyen's `notificationItems/0/...`):
+            // every item must name the same one, or the batch is no one event.
+            let mut found: Option<String> = None;
+            while let Some(value) = seq.next_element_seed(PointerSeed(rest))? {
+                match (&found, value) {
+                    (None, value) => found = value,
+                    (Some(first), Some(other)) if *first != other => {
+                        return Err(de::Error::custom(format!(
+                            "the batch's items name different events (`{first}`, `{other}`)"
+                        )))
+                    }
+                    _ => {}
+                }
+            }
+            return Ok(found);
+        }
         let mut found = None;
         let mut index = 0;
         loop {
@@ -411,6 +431,14 @@ mod tests {
         assert_eq!(read_pointer(body, "/missing").unwrap(), None);
         assert_eq!(read_pointer(body, "/a").unwrap(), None);
         assert!(read_pointer(b"{", "/a").is_err());
+        let batch = br#"{"items": [{"code": "CAPTURE"}, {"code": "CAPTURE"}]}"#;
+        assert_eq!(
+            read_pointer(batch, "/items/0/code").unwrap().as_deref(),
+            Some("CAPTURE")
+        );
+        let mixed = br#"{"items": [{"code": "CAPTURE"}, {"code": "REFUND"}]}"#;
+        let err = read_pointer(mixed, "/items/0/code").unwrap_err();
+        assert!(err.to_string().contains("different events"), "{err}");
     }
 
     #[test]

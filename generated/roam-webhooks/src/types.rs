@@ -497,7 +497,7 @@ pub struct LobbyBookedEvent {
     /// The event type.
     pub r#type: LobbyBookedEventType,
     /// `data` (required).
-    pub data: LobbyBooking,
+    pub data: Box<LobbyBooking>,
 }
 
 /// The event type.

@@ -112,7 +112,7 @@ pub struct BookingCreated {
     /// `event` (required).
     pub event: BookingCreatedEvent,
     /// `data` (required).
-    pub data: Booking,
+    pub data: Box<Booking>,
 }
 
 /// `BookingCreatedEvent` from the spec.
@@ -293,7 +293,7 @@ pub struct BookingUpdated {
     /// `event` (required).
     pub event: BookingUpdatedEvent,
     /// `data` (required).
-    pub data: Booking,
+    pub data: Box<Booking>,
 }
 
 /// `BookingUpdatedEvent` from the spec.
@@ -363,7 +363,7 @@ pub struct BookingCancelled {
     /// `event` (required).
     pub event: BookingCancelledEvent,
     /// `data` (required).
-    pub data: Booking,
+    pub data: Box<Booking>,
 }
 
 /// `BookingCancelledEvent` from the spec.

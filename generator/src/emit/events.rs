@@ -221,7 +221,8 @@ fn dispatch(api: &Api) -> TokenStream {
                 }
             };
             quote!([#(#pattern),*] => #body,)
-        });
+        })
+        .collect::<Vec<_>>();
     let fallback = if open.is_empty() {
         quote!(Ok(Self::Unknown(delivery.unknown()?)))
     } else {
@@ -233,6 +234,13 @@ fn dispatch(api: &Api) -> TokenStream {
             }
         }
     };
+    if arms.is_empty() {
+        return quote! {
+            fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
+                #fallback
+            }
+        };
+    }
     quote! {
         fn from_delivery(delivery: &Delivery<'_>) -> Result<Self, DecodeError> {
             match delivery.keys().as_slice() {

@@ -487,11 +487,10 @@ fn expand(
             // The payload names its type without listing the values: where that field is the
             // whole identity, the webhook key is what vendors put there (Clerk, Svix); as one
             // part of several it is left open (GitHub's free-form `repository_dispatch` action).
-            Some(found) if found.is_empty() => {
-                if parts.len() == 1 {
-                    values[i] = Some(readable_key(hook));
-                }
+            Some(found) if found.is_empty() && parts.len() == 1 => {
+                values[i] = Some(readable_key(hook));
             }
+            Some(found) if found.is_empty() => {}
             Some(found) => match found.iter().find(|v| identity::names_key(v, &hook.key)) {
                 Some(named) => {
                     values[i] = Some(named.clone());

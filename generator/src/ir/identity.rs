@@ -82,7 +82,7 @@ pub(super) fn values_at(tb: &TypeBuilder<'_>, ty: &TypeRef, pointer: &str) -> Op
             .iter()
             .find(|f| &f.wire == segment)?;
         if i + 1 == segments.len() {
-            return Some(string_values(tb, &field.ty)?);
+            return string_values(tb, &field.ty);
         }
         ty = field.ty.clone();
     }

@@ -341,12 +341,7 @@ mod tests {
         let key = "324e3b0840f065eb51f3fd63231d0d33daa35d4ed10d27718839e81737065782";
         let event = r#"{"account_guid": "63522885f9261e2b04eea043933ee7313eb674fd", "event": {"event_time": "1348177752", "event_type": "account_confirmed", "event_hash": "6dc5b7aad93cf54915e0089d6c31d61b3833f66f51459171c69f8fa211308848"}}"#;
         let multipart = format!(
-            "--Xb0und
-Content-Disposition: form-data; name="json"
-
-{event}
---Xb0und--
-"
+            "--Xb0und\r\nContent-Disposition: form-data; name=\"json\"\r\n\r\n{event}\r\n--Xb0und--\r\n"
         );
         let scheme = preset("dropbox-sign").unwrap().scheme();
         let verifier = crate::Verifier::new(scheme.clone(), [key]).unwrap();
