@@ -128,7 +128,7 @@ fn payload_test(api: &Api, crate_ident: &str, dir: &Path) -> Option<(String, usi
             "Webhook::insecure_without_verification()"
         };
         let sign = if api.signature.is_some() {
-            "webhook.sign(body.as_bytes()).expect(\"signed as the vendor signs\")"
+            "webhook.verifier().sign(body.as_bytes(), Some(\"msg_corpus\"), Some(now())).expect(\"signed as the vendor signs\")"
         } else {
             "Default::default()"
         };
@@ -143,6 +143,8 @@ fn payload_test(api: &Api, crate_ident: &str, dir: &Path) -> Option<(String, usi
             format!(
                 "//! Real payloads, each verified and decoded into its typed variant on a 2 MiB stack.\n\
                  use hookgen_runtime::reexports::http::HeaderMap;\n#[allow(unused_imports)]\nuse {crate_ident}::{{Event, Webhook, WebhookError}};\n\n\
+                 #[allow(dead_code)]\nfn now() -> i64 {{\n    \
+                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64\n}}\n\n\
                  fn on_a_small_stack(test: impl FnOnce() + Send + 'static) {{\n    \
                  let thread = std::thread::Builder::new().stack_size(2 * 1024 * 1024).spawn(test).unwrap();\n    \
                  if let Err(panic) = thread.join() {{\n        std::panic::resume_unwind(panic);\n    }}\n}}\n{tests}"

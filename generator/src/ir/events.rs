@@ -566,10 +566,10 @@ fn examples_for(hook: &Hook, parts: &[PartChoice], values: &[Option<String>]) ->
             let json = serde_json::to_vec(&ex.value).unwrap_or_default();
             parts.iter().zip(values).all(|(p, v)| match (&p.part, v) {
                 (IdentityPart::Body(pointer), Some(v)) => {
-                    match hookgen_runtime::identity::read_pointer(&json, pointer) {
-                        Ok(Some(found)) => found == *v,
-                        _ => true,
-                    }
+                    matches!(
+                        hookgen_runtime::identity::read_pointer(&json, pointer),
+                        Ok(Some(found)) if found == *v
+                    )
                 }
                 _ => true,
             })
