@@ -117,7 +117,11 @@ fn struct_def(
         } else {
             format!("`{}` (optional).", f.wire)
         };
-        let docs = doc_attrs(Some(f.doc.as_deref().unwrap_or(&fallback)));
+        let mut doc = f.doc.clone().unwrap_or(fallback);
+        if f.absent_is_default {
+            doc.push_str("\n\nAbsent from a delivery, it is the spec's `default`.");
+        }
+        let docs = doc_attrs(Some(&doc));
         let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
         if f.flatten {
             return quote! { #docs #[serde(flatten)] pub #fname: #ty, };
@@ -131,7 +135,11 @@ fn struct_def(
             Some(t) if !f.boxed => format!("{t}::is_absent"),
             _ => "Option::is_none".to_string(),
         };
-        let optional = (!f.required).then(|| quote!(default, skip_serializing_if = #skip,));
+        let optional = if !f.required {
+            Some(quote!(default, skip_serializing_if = #skip,))
+        } else {
+            f.absent_is_default.then(|| quote!(default,))
+        };
         let attr = if rename.is_some() || optional.is_some() {
             quote!(#[serde(#rename #optional)])
         } else {

@@ -48,6 +48,10 @@ pub struct Field {
     pub deprecated: bool,
     /// A union member of an `allOf`, flattened into the struct (it has no property name).
     pub flatten: bool,
+    /// Required, and the spec declares a `default` that is the type's own default (`false`,
+    /// `0`, `""`, `[]`, `{}`): a delivery that omits the field means that value (OpenAPI: "the
+    /// value the consumer assumes when none is provided"), so it is not a schema break.
+    pub absent_is_default: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -615,7 +615,8 @@ impl<'a> TypeBuilder<'a> {
         for (wire, prop) in &v.properties {
             let p = format!("{at}/properties/{}", escape_segment(wire));
             let ty = self.type_of_boxed(prop, &format!("{name} {wire}"), &p);
-            let (nullable, doc, deprecated) = self.property_annotations(prop, &p);
+            let (nullable, doc, deprecated, default) = self.property_annotations(prop, &p);
+            let absent_is_default = default.is_some_and(|d| is_rust_default(&ty, &d));
             let (fname, renamed) = scope.unique(&field_name(wire));
             if renamed {
                 self.diags.push(Diagnostic::warning(
@@ -635,6 +636,7 @@ impl<'a> TypeBuilder<'a> {
                 doc,
                 deprecated,
                 flatten: false,
+                absent_is_default: required && !nullable && absent_is_default,
             });
         }
         let mut undeclared_required = Vec::new();
@@ -680,21 +682,27 @@ impl<'a> TypeBuilder<'a> {
         &mut self,
         prop: &ReferenceOr<Box<Schema>>,
         at: &str,
-    ) -> (bool, Option<String>, bool) {
+    ) -> (bool, Option<String>, bool, Option<Value>) {
         match prop {
             ReferenceOr::Item(s) => {
                 let v = view(s);
                 let nullable = v.nullable
                     || v.enumeration.iter().any(Value::is_null)
                     || self.all_of_nullable(&v);
-                (nullable, doc_of(&v), v.deprecated)
+                let default = s.schema_data.default.clone();
+                (nullable, doc_of(&v), v.deprecated, default)
             }
             ReferenceOr::Reference { reference } => match self.resolve(reference, at) {
                 Some((_, s)) => {
                     let v = view(&s);
-                    (v.nullable, None, v.deprecated)
+                    (
+                        v.nullable,
+                        None,
+                        v.deprecated,
+                        s.schema_data.default.clone(),
+                    )
                 }
-                None => (false, None, false),
+                None => (false, None, false, None),
             },
         }
     }
@@ -735,6 +743,7 @@ impl<'a> TypeBuilder<'a> {
                     doc: None,
                     deprecated: false,
                     flatten: true,
+                    absent_is_default: false,
                 });
             }
         }
@@ -1157,6 +1166,20 @@ pub fn name_from_pointer(ptr: &str) -> String {
         segments.last().cloned().unwrap_or_else(|| "Schema".into())
     } else {
         meaningful.join(" ")
+    }
+}
+
+/// Whether a declared default is what `Default::default()` gives the field's Rust type, so that
+/// `#[serde(default)]` reads an absent field as exactly the value the spec declares.
+fn is_rust_default(ty: &TypeRef, default: &Value) -> bool {
+    match (ty, default) {
+        (TypeRef::Boolean, Value::Bool(b)) => !b,
+        (TypeRef::Integer | TypeRef::Integer32, Value::Number(n)) => n.as_i64() == Some(0),
+        (TypeRef::Number, Value::Number(n)) => n.as_f64() == Some(0.0),
+        (TypeRef::String, Value::String(s)) => s.is_empty(),
+        (TypeRef::Vec(_), Value::Array(a)) => a.is_empty(),
+        (TypeRef::Map(_), Value::Object(o)) => o.is_empty(),
+        _ => false,
     }
 }
 

@@ -145,7 +145,7 @@ mod tests {
     #[test]
     fn nullable_and_optional_are_kept_apart() {
         let e =
-            nullable::Event::from_slice(br#"{"type":"profile.updated","nickname":null,"age":3}"#)
+            nullable::Event::from_slice(br#"{"type":"profile.updated","nickname":null,"age":3,"verified":true,"tags":[],"level":1}"#)
                 .unwrap();
         let nullable::Event::ProfileUpdated(p) = e else {
             panic!()
@@ -155,8 +155,26 @@ mod tests {
         // Required-but-null is written as null; absent optionals are left out.
         assert_eq!(
             out,
-            json!({"type": "profile.updated", "nickname": null, "age": 3})
+            json!({"type": "profile.updated", "nickname": null, "age": 3, "verified": true, "tags": [], "level": 1})
         );
+    }
+
+    #[test]
+    fn a_required_field_with_a_declared_default_may_be_absent_and_is_that_default() {
+        let e = nullable::Event::from_slice(
+            br#"{"type":"profile.updated","nickname":"n","age":3,"level":1}"#,
+        )
+        .unwrap();
+        let nullable::Event::ProfileUpdated(p) = e else {
+            panic!()
+        };
+        assert!(!p.verified);
+        assert!(p.tags.is_empty());
+        // A default Rust cannot spell as `Default` is never invented: absent is a schema break.
+        let err =
+            nullable::Event::from_slice(br#"{"type":"profile.updated","nickname":"n","age":3}"#)
+                .unwrap_err();
+        assert!(err.to_string().contains("level"), "{err}");
     }
 
     #[test]
