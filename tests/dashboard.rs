@@ -127,6 +127,7 @@ async fn auth_first_read_only_by_default_replay_when_allowed() {
     let replay = |base: String, token: &'static str| {
         http.post(format!("{base}/api/deliveries/{id}/replay"))
             .header("x-admin-token", token)
+            .header("x-hookgen-request", "1")
             .send()
     };
     assert_eq!(
@@ -149,13 +150,59 @@ async fn auth_first_read_only_by_default_replay_when_allowed() {
             .as_u16(),
         401
     );
+    // What another site could make a logged-in browser send: a form (text/plain or
+    // urlencoded, no custom header), or a request from another origin. Refused, and nothing
+    // changes.
+    let forged = |content_type: &'static str, extra: Option<(&'static str, &'static str)>| {
+        let mut request = http
+            .post(format!("{replaying}/api/deliveries/{id}/replay"))
+            .header("x-admin-token", "let-me-in")
+            .header("content-type", content_type)
+            .header("origin", "http://attacker.example")
+            .body("a=1");
+        if let Some((k, v)) = extra {
+            request = request.header(k, v);
+        }
+        request.send()
+    };
+    for (content_type, extra) in [
+        ("text/plain", None),
+        ("application/x-www-form-urlencoded", None),
+        ("multipart/form-data; boundary=x", None),
+        ("application/json", None),
+        ("text/plain", Some(("x-hookgen-request", "1"))),
+    ] {
+        let status = forged(content_type, extra).await.unwrap().status().as_u16();
+        assert_eq!(status, 403, "{content_type} {extra:?}");
+    }
+    let plain_form = http
+        .post(format!("{replaying}/api/deliveries/{id}/replay"))
+        .header("x-admin-token", "let-me-in")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("a=1")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        replay(replaying, "let-me-in")
-            .await
-            .unwrap()
-            .status()
-            .as_u16(),
-        200
+        plain_form.status().as_u16(),
+        403,
+        "a form without an origin"
     );
+    assert_eq!(store.get(id).await.unwrap().unwrap().state, State::Dead);
+    let same_origin = replaying
+        .trim_end_matches('/')
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    let ok = http
+        .post(format!("{replaying}/api/deliveries/{id}/replay"))
+        .header("x-admin-token", "let-me-in")
+        .header("x-hookgen-request", "1")
+        .header("origin", same_origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status().as_u16(), 200, "{}", ok.text().await.unwrap());
     assert_eq!(store.get(id).await.unwrap().unwrap().state, State::Pending);
 }

@@ -72,7 +72,17 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let presets = hookgen_runtime::verify::presets::presets().iter().map(|p| p.scheme());
     let now = UNIX_EPOCH
         + Duration::from_secs(u64::from(u32::from_le_bytes([data.len() as u8, 1, 2, 0])));
-    for scheme in schemes.into_iter().chain(presets) {
+    // An arbitrary signed-content template (a spec can carry any text there): parsed, signed
+    // and verified without a panic, multi-byte literals and unclosed placeholders included.
+    let template = Scheme::Hmac(
+        HmacScheme::new("Roomz-Signature")
+            .timestamp_header("webhook-timestamp")
+            .signed_content(&*String::from_utf8_lossy(body)),
+    );
+    if let Ok(v) = Verifier::new(template.clone(), [secret.as_ref()]) {
+        let _ = v.sign(body, Some("msg"), Some(1));
+    }
+    for scheme in schemes.into_iter().chain([template]).chain(presets) {
         if let Ok(v) = Verifier::new(scheme, [secret.as_ref()]) {
             let _ = v.verify_at(&headers, body, now);
             let _ = v.verify_request_at("https://example.com/hook?a=1", &headers, body, now);

@@ -145,6 +145,10 @@ pub enum Command {
             default_value = "sqlite:hookgen-listen.db"
         )]
         db: String,
+        /// Also answer the page and API for this `Host` (a tunnel's name, any port); repeatable.
+        /// Otherwise only 127.0.0.1, localhost and [::1] with the bound port are answered.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
     },
     /// Inspect a receiver's durable inbox, replay dead letters and undecodable bodies, prune.
     Inbox {
@@ -263,12 +267,14 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             port,
             forward_to,
             db,
+            allow_host,
         } => load(&spec).and_then(|analysis| {
             let options = crate::listen::Options {
                 secret,
                 port,
                 forward_to,
                 db,
+                allow_hosts: allow_host,
             };
             crate::listen::run(analysis.api, options).map(|()| ExitCode::SUCCESS)
         }),

@@ -119,9 +119,14 @@ async fn show(inbox: &dyn Inbox, id: i64, json: bool) -> Result<ExitCode, String
         return Ok(ExitCode::from(1));
     };
     let body_text = std::str::from_utf8(&d.body).ok();
+    let headers: Vec<(String, String)> = d
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), hookgen_runtime::redact::shown(name, value)))
+        .collect();
     if json {
         let mut value = summary_json(&d);
-        value["headers"] = serde_json::json!(d.headers);
+        value["headers"] = serde_json::json!(headers);
         value["body"] = match body_text {
             Some(text) => serde_json::from_str(text).unwrap_or_else(|_| text.into()),
             None => serde_json::json!({ "base64": base64(&d.body) }),
@@ -147,7 +152,7 @@ async fn show(inbox: &dyn Inbox, id: i64, json: bool) -> Result<ExitCode, String
         println!("  last error:  {e}");
     }
     println!("headers:");
-    for (name, value) in &d.headers {
+    for (name, value) in &headers {
         println!("  {name}: {value}");
     }
     println!("body ({} bytes):", d.body.len());

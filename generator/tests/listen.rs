@@ -143,3 +143,184 @@ async fn hostile_deliveries_get_clear_outcomes_and_the_server_stays_up() {
         "listen is still running"
     );
 }
+
+/// Start `listen` on a free port with these extra arguments; returns it and its port.
+async fn start_listen(dir: &Path, extra: &[&str]) -> (Killed, u16) {
+    let port = free_port();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/roomz");
+    let child = Command::new(env!("CARGO_BIN_EXE_cargo-hookgen"))
+        .args(["listen", spec.to_str().unwrap(), "--secret", "s3cret"])
+        .args(["--port", &port.to_string()])
+        .args(extra)
+        .arg("--db")
+        .arg(format!("sqlite:{}", dir.join("listen.db").display()))
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let child = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "listen did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, port)
+}
+
+/// One raw HTTP/1.1 request (so that `Host` and `Origin` are exactly what a browser under a
+/// rebound name would send); returns the status and the body.
+fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    // An event stream never ends: the head and first bytes are enough.
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buf[..n]);
+        if path == "/api/stream" && answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_hosts_and_cross_site_replays_are_refused_and_credentials_never_stored() {
+    let dir = std::env::temp_dir().join(format!("hookgen-listen-guard-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = free_port();
+    let forward = format!("http://127.0.0.1:{app}/hook");
+    let (child, port) = start_listen(
+        &dir,
+        &["--allow-host", "tunnel.example", "--forward-to", &forward],
+    )
+    .await;
+    let own = format!("127.0.0.1:{port}");
+    let foreign = format!("attacker.example:{port}");
+
+    // A delivery stays open to any Host (vendors and tunnels send them); its Authorization
+    // header is kept masked.
+    let (status, _) = raw(
+        port,
+        "POST",
+        "/webhooks",
+        &[
+            ("host", &foreign),
+            ("authorization", "Bearer sup3r-s3cret-t0ken"),
+            ("content-type", "application/json"),
+        ],
+        r#"{"type":"workspace.updated"}"#,
+    );
+    assert_ne!(status, 403, "deliveries are open");
+    assert_ne!(status, 0);
+
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/api/deliveries"),
+        ("GET", "/api/deliveries/1"),
+        ("GET", "/api/stream"),
+        ("POST", "/api/deliveries/1/replay"),
+        ("GET", "/nowhere"),
+    ] {
+        for host in [foreign.as_str(), "127.0.0.1:1", "localhost"] {
+            let (status, body) = raw(
+                port,
+                method,
+                path,
+                &[("host", host), ("x-hookgen-request", "1")],
+                "",
+            );
+            assert_eq!(status, 403, "{method} {path} with Host {host}: {body}");
+        }
+    }
+    let (status, body) = raw(
+        port,
+        "GET",
+        "/api/deliveries",
+        &[("host", "tunnel.example")],
+        "",
+    );
+    assert_eq!(status, 200, "an allowed tunnel host reads the API: {body}");
+    assert!(body.contains("workspace.updated"), "{body}");
+    let (status, _) = raw(port, "GET", "/api/stream", &[("host", &own)], "");
+    assert_eq!(status, 200);
+
+    // Replays: a form (text/plain, urlencoded), another origin, or a cross-site fetch are refused.
+    let replay = "/api/deliveries/1/replay?mode=exact";
+    for headers in [
+        vec![
+            ("host", own.as_str()),
+            ("content-type", "text/plain"),
+            ("origin", "http://attacker.example"),
+        ],
+        vec![("host", own.as_str()), ("content-type", "text/plain")],
+        vec![
+            ("host", own.as_str()),
+            ("content-type", "application/x-www-form-urlencoded"),
+        ],
+        vec![
+            ("host", own.as_str()),
+            ("x-hookgen-request", "1"),
+            ("origin", "http://attacker.example"),
+        ],
+        vec![
+            ("host", own.as_str()),
+            ("x-hookgen-request", "1"),
+            ("sec-fetch-site", "cross-site"),
+        ],
+    ] {
+        let (status, body) = raw(port, "POST", replay, &headers, "x=1");
+        assert_eq!(status, 403, "{headers:?}: {body}");
+    }
+    let origin = format!("http://{own}");
+    let (status, body) = raw(
+        port,
+        "POST",
+        replay,
+        &[
+            ("host", &own),
+            ("x-hookgen-request", "1"),
+            ("origin", &origin),
+        ],
+        "",
+    );
+    assert_eq!(status, 200, "the page's own replay goes through: {body}");
+
+    let (_, detail) = raw(port, "GET", "/api/deliveries/1", &[("host", &own)], "");
+    assert!(!detail.contains("sup3r-s3cret-t0ken"), "{detail}");
+    assert!(detail.contains("masked"), "{detail}");
+    drop(child);
+    for file in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(18).any(|w| w == b"sup3r-s3cret-t0ken"),
+            "a credential reached the store in the clear"
+        );
+    }
+}

@@ -13,11 +13,15 @@ pub mod client;
 #[cfg(feature = "dashboard")]
 pub mod dashboard;
 mod decode;
+pub mod guard;
 pub mod identity;
 #[cfg(feature = "inbox")]
 pub mod inbox;
 #[cfg(feature = "axum")]
 pub mod receiver;
+pub mod redact;
+#[cfg(feature = "axum")]
+pub mod serve;
 mod timestamp;
 pub mod verify;
 

@@ -28,6 +28,8 @@ use axum::routing::post;
 use axum::Router;
 use tracing::Instrument;
 
+pub use crate::serve::{serve, serve_with_shutdown, Limits};
+
 use crate::inbox::{
     GroupCommit, HandlerOutcome, Inbox, Inserted, MemoryInbox, NewDelivery, RetryPolicy,
     State as RowState, WorkerOptions, WorkerStats, Workers,
@@ -36,14 +38,6 @@ use crate::{DecodeError, WebhookError, WebhookVerifier};
 
 type DecodeFailure = Arc<dyn Fn(&[u8], &DecodeError) + Send + Sync>;
 type OrderingKey<E> = Arc<dyn Fn(&E) -> Option<String> + Send + Sync>;
-
-/// Headers never stored: they carry credentials, not facts about the delivery.
-const UNSTORED_HEADERS: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-];
 
 /// Counters for what the receiver did (metrics; tests).
 #[derive(Debug, Default)]
@@ -383,7 +377,7 @@ fn to_row<W: WebhookVerifier>(
         source: shared.source.clone(),
         key: delivery_key(headers, event_id, body),
         body: body.to_vec(),
-        headers: stored_headers(headers),
+        headers: crate::redact::redacted_headers(headers, &shared.webhook.credential_headers()),
         event_type,
         ordering_key,
         state: if error.is_some() {
@@ -395,14 +389,6 @@ fn to_row<W: WebhookVerifier>(
         received_at: now,
     };
     (row, decode_error)
-}
-
-fn stored_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .filter(|(name, _)| !UNSTORED_HEADERS.contains(&name.as_str()))
-        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
-        .collect()
 }
 
 /// The idempotency key of a delivery: the `webhook-id` (or Svix's `svix-id`) header, else the

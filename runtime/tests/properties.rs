@@ -131,7 +131,7 @@ proptest! {
     ) {
         let names = ["webhook-id", "webhook-timestamp", "webhook-signature", "x-hub-signature-256", "stripe-signature",
                      "x-slack-signature", "x-slack-request-timestamp", "roomz-signature", "x-sig", "x-roomle-token"];
-        for (scheme, secret) in schemes() {
+        for (n, (scheme, secret)) in schemes().into_iter().enumerate() {
             let v = Verifier::new(scheme, [secret]).unwrap();
             let mut headers = HeaderMap::new();
             for (i, raw) in values.iter().enumerate() {
@@ -141,7 +141,12 @@ proptest! {
                     }
                 }
             }
-            let _ = v.verify_at(&headers, &body, at(now as i64));
+            // No panic, and no forgery: arbitrary headers never verify, and the refusal says why.
+            match v.verify_at(&headers, &body, at(now as i64)) {
+                Ok(()) => prop_assert!(false, "scheme {n}: arbitrary headers verified"),
+                Err(e) => prop_assert!(!e.to_string().is_empty(), "scheme {n}: an empty reason"),
+            }
+            let _ = v.verify_request_at("https://example.com/hook", &headers, &body, at(now as i64));
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use roomz_webhooks::receiver::{Receiver, Running};
+use roomz_webhooks::receiver::{serve_with_shutdown, Limits, Receiver, Running};
 use roomz_webhooks::{inbox, Event, Webhook};
 
 /// Verifies ROOMZ deliveries and stores each in the inbox (`sqlite:PATH`, or `postgres://...`
@@ -34,13 +34,13 @@ pub async fn record(event: Event, log: &Path) -> std::io::Result<()> {
 }
 
 /// Serve at `/webhooks/roomz` on `addr` until Ctrl-C, then wait for running handlers.
+/// `serve_with_shutdown` is `axum::serve` with bounds on slow clients (head and body
+/// timeouts, a connection limit with 503 beyond it, header count and size).
 pub async fn serve(mut running: Running, addr: &str) -> Result<(), Box<dyn std::error::Error>> {
     let app = running.router("/webhooks/roomz");
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let stop = async { tokio::signal::ctrl_c().await.unwrap_or_default() };
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop)
-        .await?;
+    serve_with_shutdown(listener, app, Limits::default(), stop).await?;
     running.shutdown().await;
     Ok(())
 }

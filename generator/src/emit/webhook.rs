@@ -29,6 +29,16 @@ pub fn webhook_module(api: &Api) -> TokenStream {
     };
     let sign = scheme.map(sign_method).unwrap_or_default();
     let verify_request = scheme.map(url_methods).unwrap_or_default();
+    // Only a scheme that sends its secret verbatim has headers the inbox must mask.
+    let credentials = scheme
+        .filter(|s| !s.credential_headers().is_empty())
+        .map(|_| {
+            quote! {
+                fn credential_headers(&self) -> Vec<String> {
+                    self.verifier.scheme().credential_headers()
+                }
+            }
+        });
     let scheme_fn = scheme.map(|s| {
         let expr = scheme_expr(s);
         quote! {
@@ -119,6 +129,8 @@ pub fn webhook_module(api: &Api) -> TokenStream {
             fn event_id(event: &Event) -> Option<String> {
                 #event_id
             }
+
+            #credentials
         }
     }
 }

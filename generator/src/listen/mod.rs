@@ -16,11 +16,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path as UrlPath, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use hookgen_runtime::client::reqwest;
+use hookgen_runtime::guard::{check_state_change, HostPolicy, Refusal};
+use hookgen_runtime::serve::Limits;
 use hookgen_runtime::{Scheme, Verifier};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -41,6 +44,8 @@ pub struct Options {
     pub port: u16,
     pub forward_to: Option<String>,
     pub db: String,
+    /// Hosts besides loopback that may read the page and API (`--allow-host`).
+    pub allow_hosts: Vec<String>,
 }
 
 /// What became of forwarding a delivery to the user's app.
@@ -78,6 +83,8 @@ struct App {
     store: Store,
     client: reqwest::Client,
     changes: broadcast::Sender<i64>,
+    /// Set once the port is bound.
+    hosts: std::sync::OnceLock<HostPolicy>,
 }
 
 /// Serve until Ctrl-C.
@@ -105,13 +112,19 @@ async fn serve(api: Api, options: Options) -> Result<(), String> {
             .build()
             .map_err(|e| e.to_string())?,
         changes: broadcast::channel(256).0,
+        hosts: std::sync::OnceLock::new(),
     });
-    let router = router(app.clone());
     let addr = SocketAddr::from(([127, 0, 0, 1], options.port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let hosts = options
+        .allow_hosts
+        .iter()
+        .fold(HostPolicy::loopback(bound.port()), |p, h| p.allow_host(h));
+    let _ = app.hosts.set(hosts);
+    let router = router(app.clone());
     println!(
         "hookgen listen: receiving {} deliveries at http://{bound}/ (any path); page at http://{bound}/",
         app.api.vendor
@@ -124,8 +137,7 @@ async fn serve(api: Api, options: Options) -> Result<(), String> {
         println!("no --secret: signatures are not checked");
     }
     let stop = async { tokio::signal::ctrl_c().await.unwrap_or_default() };
-    axum::serve(listener, router)
-        .with_graceful_shutdown(stop)
+    hookgen_runtime::serve::serve_with_shutdown(listener, router, Limits::default(), stop)
         .await
         .map_err(|e| e.to_string())
 }
@@ -138,7 +150,37 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/deliveries/{id}/replay", post(replay))
         .route("/api/stream", get(page::stream))
         .fallback(receive)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)
+}
+
+/// The page, the API and the event stream answer only our own `Host` (no DNS rebinding), and
+/// what changes state needs a request a form on another site cannot send. Deliveries (a POST
+/// outside `/api/`) stay open to any `Host`: vendors and tunnels send them.
+async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    if is_delivery(&method, &path) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let mut verdict = match app.hosts.get() {
+        Some(hosts) => hosts.check(headers),
+        None => Err(Refusal("not ready".into())),
+    };
+    if verdict.is_ok() && method != Method::GET && method != Method::HEAD {
+        verdict = check_state_change(headers);
+    }
+    match verdict {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => {
+            println!("refused {method} {path}: {refusal}");
+            (StatusCode::FORBIDDEN, refusal.to_string()).into_response()
+        }
+    }
+}
+
+fn is_delivery(method: &Method, path: &str) -> bool {
+    *method == Method::POST && path != "/api" && !path.starts_with("/api/")
 }
 
 /// Any POST outside `/api/`: a delivery.
@@ -169,7 +211,7 @@ async fn receive(State(app): State<Arc<App>>, request: Request) -> Response {
             )),
         ),
     };
-    let headers = header_pairs(&parts.headers);
+    let headers = stored_headers(&app, &parts.headers);
     let mut record = Record {
         id: 0,
         received_at: store::rfc3339(received),
@@ -202,7 +244,17 @@ async fn receive(State(app): State<Arc<App>>, request: Request) -> Response {
             .status
             .and_then(|s| StatusCode::from_u16(s).ok())
             .unwrap_or(StatusCode::BAD_GATEWAY);
-        return (status, forward.body).into_response();
+        // The app's answer goes back only to our own Host: a rebound page must not read it.
+        let trusted = app
+            .hosts
+            .get()
+            .is_some_and(|h| h.check(&parts.headers).is_ok());
+        let body = if trusted {
+            forward.body
+        } else {
+            String::from("forwarded")
+        };
+        return (status, body).into_response();
     }
     print_line(&record);
     if record.analysis.verified == Some(false) {
@@ -225,16 +277,14 @@ fn request_url(headers: &HeaderMap, uri: &axum::http::Uri) -> String {
     format!("http://{host}{uri}")
 }
 
-fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
+/// The headers as kept: credentials (`Authorization`, the scheme's shared secret) masked.
+fn stored_headers(app: &App, headers: &HeaderMap) -> Vec<(String, String)> {
+    let credentials = app
+        .scheme
+        .as_ref()
+        .map(Scheme::credential_headers)
+        .unwrap_or_default();
+    hookgen_runtime::redact::redacted_headers(headers, &credentials)
 }
 
 /// Headers not passed on: they describe this hop, not the delivery.
@@ -445,12 +495,17 @@ async fn replay(
             axum::http::HeaderName::from_bytes(k.as_bytes()),
             axum::http::HeaderValue::from_str(v),
         ) {
-            if !HOP_HEADERS.contains(&name.as_str()) {
+            // A masked credential was never kept: it is not sent (the scheme's own is
+            // restored below from --secret).
+            if !HOP_HEADERS.contains(&name.as_str()) && !hookgen_runtime::redact::is_masked(v) {
                 headers.append(name, value);
             }
         }
     }
     let mut body = Bytes::from(body);
+    if !resign {
+        restore_credentials(&app, &body, &mut headers);
+    }
     if resign {
         match resigned(&app, &url, &body) {
             Ok((signed_body, signed)) => {
@@ -474,7 +529,7 @@ async fn replay(
         received_at: store::rfc3339(SystemTime::now()),
         method: "POST".into(),
         path: original.path.clone(),
-        headers: header_pairs(&headers),
+        headers: stored_headers(&app, &headers),
         analysis: if resign {
             analyze::analyze(
                 &app.api,
@@ -498,6 +553,28 @@ async fn replay(
             axum::Json(summary(&record)).into_response()
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
+}
+
+/// The scheme's shared-secret header, which the store keeps masked, sent again from --secret:
+/// the vendor sent exactly that value, or the delivery did not verify.
+fn restore_credentials(app: &App, body: &[u8], headers: &mut HeaderMap) {
+    let (Some(scheme), Some(secret)) = (&app.scheme, &app.secret) else {
+        return;
+    };
+    let credentials = scheme.credential_headers();
+    if credentials.is_empty() {
+        return;
+    }
+    let Ok(verifier) = Verifier::new(scheme.clone(), [secret]) else {
+        return;
+    };
+    if let Ok(signed) = verifier.sign(body, None, None) {
+        for (name, value) in &signed {
+            if credentials.iter().any(|c| c == name.as_str()) {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
     }
 }
 

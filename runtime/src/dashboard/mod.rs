@@ -164,7 +164,16 @@ async fn detail(State(shared): State<Arc<Shared>>, Path(id): Path<i64>) -> Respo
     }
 }
 
-async fn replay(State(shared): State<Arc<Shared>>, Path(id): Path<i64>) -> Response {
+async fn replay(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    // Behind cookie authentication, another site's form would carry the cookie: refuse what a
+    // form can send, and other origins.
+    if let Err(refusal) = crate::guard::check_state_change(&headers) {
+        return (StatusCode::FORBIDDEN, refusal.to_string()).into_response();
+    }
     if !shared.allow_replay {
         return (
             StatusCode::FORBIDDEN,

@@ -81,7 +81,7 @@ impl MemoryInbox {
             if due && free && leased.len() < limit {
                 row.state = State::Leased;
                 row.lease_owner = Some(owner.to_string());
-                row.lease_expires_at = Some(now + lease_for);
+                row.lease_expires_at = Some(super::later(now, lease_for));
                 row.attempts += 1;
                 leased.push(row.clone());
             }

@@ -390,8 +390,29 @@ impl Finish {
     }
 }
 
+/// The longest wait the inbox records (a lease, a retry): about ten years. A handler or an
+/// option asking for more gets this, never an overflow of `SystemTime` or of the stores' clocks.
+pub const LONGEST_WAIT: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
+
+/// `from + by`, with `by` capped at [`LONGEST_WAIT`]: never a panic on a huge duration.
+pub(crate) fn later(from: SystemTime, by: Duration) -> SystemTime {
+    let by = by.min(LONGEST_WAIT);
+    from.checked_add(by).unwrap_or(from)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn huge_waits_are_capped_not_an_overflow() {
+        let now = std::time::SystemTime::now();
+        assert_eq!(
+            super::later(now, std::time::Duration::MAX),
+            now + super::LONGEST_WAIT
+        );
+        let second = std::time::Duration::from_secs(1);
+        assert_eq!(super::later(now, second), now + second);
+    }
+
     use super::*;
 
     #[test]

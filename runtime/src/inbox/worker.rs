@@ -258,7 +258,7 @@ fn heartbeat<E>(cx: &Context<E>, id: i64) -> AbortOnDrop {
     AbortOnDrop(tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            let until = SystemTime::now() + lease_for;
+            let until = super::later(SystemTime::now(), lease_for);
             match inbox.extend_lease(id, &owner, until).await {
                 Ok(true) => {}
                 Ok(false) => return,
@@ -313,7 +313,7 @@ async fn run<E: Send + 'static>(cx: &Context<E>, row: &Delivery) -> Finish {
             cx.stats.retried.fetch_add(1, Ordering::SeqCst);
             let delay = failure.requested_delay().unwrap_or(delay);
             Finish::Retry {
-                at: SystemTime::now() + delay,
+                at: super::later(SystemTime::now(), delay),
                 error: failure.message().to_string(),
             }
         }

@@ -171,7 +171,12 @@ pub(crate) fn parts(template: &str) -> impl Iterator<Item = Part<'_>> {
                 });
             }
         }
-        let end = rest[1..].find('{').map(|i| i + 1).unwrap_or(rest.len());
+        // A literal runs to the next `{` after its first character, which may be multi-byte.
+        let first = rest.chars().next().map_or(1, char::len_utf8);
+        let end = rest[first..]
+            .find('{')
+            .map(|i| i + first)
+            .unwrap_or(rest.len());
         let lit = &rest[..end];
         rest = &rest[end..];
         Some(Part::Literal(lit))
@@ -562,6 +567,30 @@ mod tests {
             })
             .collect();
         assert_eq!(kinds, vec!["'v0:'", "ts", "':'", "body"]);
+    }
+
+    #[test]
+    fn literals_starting_with_a_multi_byte_character_are_split_at_char_boundaries() {
+        // Regression: `rest[1..]` panicked on `é` (two bytes) after a placeholder.
+        for template in [
+            "{body}\u{e9}",
+            "\u{e9}{body}\u{1f600}{",
+            "{\u{e9}",
+            "\u{e9}",
+        ] {
+            let joined: String = parts(template)
+                .map(|p| match p {
+                    Part::Literal(l) => l.to_string(),
+                    Part::Body => "{body}".into(),
+                    _ => "?".into(),
+                })
+                .collect();
+            assert_eq!(joined, template);
+        }
+        let scheme = HmacScheme::new("X-Sig").signed_content("{body}\u{e9}:{timestamp}\u{e9}");
+        let verifier = crate::Verifier::new(crate::Scheme::Hmac(scheme), ["secret"]).unwrap();
+        let headers = verifier.sign(b"{}", None, Some(1)).unwrap();
+        assert!(!headers.is_empty());
     }
 
     #[test]

@@ -364,6 +364,11 @@ pub trait WebhookVerifier: Send + Sync + 'static {
     fn event_type(event: &Self::Event) -> String;
     /// The event's id, when the payload carries one (the idempotency key with no `webhook-id`).
     fn event_id(event: &Self::Event) -> Option<String>;
+    /// Headers the vendor's scheme sends a secret in ([`Scheme::credential_headers`]): stored
+    /// masked, like `Authorization`.
+    fn credential_headers(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 #[cfg(test)]
