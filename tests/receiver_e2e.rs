@@ -595,3 +595,74 @@ async fn a_failing_or_panicking_handler_is_retried_until_it_succeeds() {
     assert!(rows.iter().all(|r| r.state == State::Done), "{rows:?}");
     running.shutdown().await;
 }
+
+/// ROOMZ's webhook, as if its vendor also sent a shared secret in `x-hook-passcode` (the header
+/// a `shared-secret` scheme names): the receiver must store that header masked.
+struct WithPasscode(roomz_webhooks::Webhook);
+
+impl hookgen_runtime::WebhookVerifier for WithPasscode {
+    type Event = roomz_webhooks::Event;
+    fn verify_signature_at(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), hookgen_runtime::WebhookError> {
+        self.0.verify_signature_at(headers, body, now)
+    }
+    fn decode(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<Self::Event, hookgen_runtime::DecodeError> {
+        hookgen_runtime::WebhookVerifier::decode(&self.0, headers, body)
+    }
+    fn event_type(event: &Self::Event) -> String {
+        <roomz_webhooks::Webhook as hookgen_runtime::WebhookVerifier>::event_type(event)
+    }
+    fn event_id(event: &Self::Event) -> Option<String> {
+        <roomz_webhooks::Webhook as hookgen_runtime::WebhookVerifier>::event_id(event)
+    }
+    fn credential_headers(&self) -> Vec<String> {
+        vec!["x-hook-passcode".into()]
+    }
+}
+
+#[tokio::test]
+async fn credentials_reach_the_inbox_masked_never_in_the_clear() {
+    let store = Arc::new(hookgen_runtime::inbox::MemoryInbox::new());
+    let webhook = WithPasscode(roomz_webhooks::Webhook::new("s").unwrap());
+    let mut running =
+        Receiver::with_inbox(webhook, store.clone()).spawn(|_e: roomz_webhooks::Event| async {});
+    let url = serve(&mut running).await;
+    let wh = roomz_webhooks::Webhook::new("s").unwrap();
+    let body =
+        br#"{"type":"workspace.updated","id":"00000000-0000-4000-8000-000000000001","data":{}}"#;
+    let mut headers = wh.sign(body).unwrap();
+    for (name, value) in [
+        ("authorization", "Bearer t0p-s3cret-bearer"),
+        ("x-hook-passcode", "t0p-s3cret-passcode"),
+        ("x-api-key", "t0p-s3cret-key"),
+        ("cookie", "session=t0p-s3cret-cookie"),
+    ] {
+        headers.insert(name, value.parse().unwrap());
+    }
+    let status = post(&url, &headers, body).await;
+    assert!(status == 202 || status == 200, "{status}");
+    let rows = store.list(&ListFilter::default()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    let stored = format!("{:?}", rows[0].headers);
+    assert!(!stored.contains("t0p-s3cret"), "{stored}");
+    for name in ["authorization", "x-hook-passcode", "x-api-key", "cookie"] {
+        let value = rows[0].headers.iter().find(|(n, _)| n == name);
+        assert!(
+            value.is_some_and(|(_, v)| hookgen_runtime::redact::is_masked(v)),
+            "{name}: {stored}"
+        );
+    }
+    assert!(
+        rows[0].headers.iter().any(|(n, _)| n == "roomz-signature"),
+        "signatures are kept: {stored}"
+    );
+    running.shutdown().await;
+}

@@ -41,6 +41,7 @@ fixture!(preset_svix);
 fixture!(preset_twilio);
 fixture!(preset_vonage);
 fixture!(recursion);
+fixture!(shared_secret_header);
 fixture!(tolerant_defects);
 fixture!(untagged_oneof);
 fixture!(x_webhooks);
@@ -412,5 +413,21 @@ mod tests {
             b"json=%7B%22event%22%3A%7B%22event_type%22%3A%22signature_request_sent%22%7D%7D";
         let e = Event::from_slice(form).unwrap();
         assert!(matches!(e, Event::SignatureRequestSent(_)), "{e:?}");
+    }
+
+    #[test]
+    fn a_shared_secret_header_is_a_credential_the_inbox_masks() {
+        use hookgen_runtime::WebhookVerifier;
+        let webhook = shared_secret_header::Webhook::new("p4ssc0de").unwrap();
+        assert_eq!(webhook.credential_headers(), ["x-hook-passcode"]);
+        let mut headers = hookgen_runtime::reexports::http::HeaderMap::new();
+        headers.insert("x-hook-passcode", "p4ssc0de".parse().unwrap());
+        headers.insert("content-type", "application/json".parse().unwrap());
+        let event = webhook.verify(&headers, br#"{"type":"job.done"}"#).unwrap();
+        assert!(matches!(event, shared_secret_header::Event::JobDone(_)));
+        let stored =
+            hookgen_runtime::redact::redacted_headers(&headers, &webhook.credential_headers());
+        assert!(!format!("{stored:?}").contains("p4ssc0de"), "{stored:?}");
+        assert!(stored.contains(&("content-type".into(), "application/json".into())));
     }
 }
