@@ -123,6 +123,12 @@ pub enum Command {
     },
     /// List the signature scheme presets a declaration can name (`x-webhook-signature: {preset: NAME}`).
     Schemes,
+    /// What a diagnostic code means and how to fix it (`cargo hookgen explain multi-type`);
+    /// without a code, every code with its one-line summary.
+    Explain {
+        /// A code as `check` prints it, e.g. `undeclared-required`.
+        code: Option<String>,
+    },
     /// Receive deliveries locally: verify, identify the event, check the payload against the
     /// spec's schema, store, forward to your app; a page at `/` to inspect and replay them.
     Listen {
@@ -260,6 +266,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             at,
         } => verify(&spec, &secret, &header, headers.as_deref(), &body, url, at),
         Command::Schemes => Ok(schemes()),
+        Command::Explain { code } => explain(code.as_deref()),
         Command::Inbox { db, action } => crate::inbox_cmd::run(&db, inbox_action(action)),
         Command::Listen {
             spec,
@@ -645,6 +652,26 @@ fn verify(
             ExitCode::from(1)
         }
     })
+}
+
+fn explain(code: Option<&str>) -> Result<ExitCode, String> {
+    use crate::codes::Code;
+    let Some(name) = code else {
+        for c in Code::ALL {
+            println!("{:<28} {}", c.as_str(), c.summary());
+        }
+        return Ok(ExitCode::SUCCESS);
+    };
+    let code = Code::parse(name.trim()).ok_or_else(|| {
+        format!("`{name}` is not a diagnostic code; `cargo hookgen explain` lists them")
+    })?;
+    println!(
+        "{}: {}\n\n{}",
+        code.as_str(),
+        code.summary(),
+        code.explanation()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn schemes() -> ExitCode {

@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::codes::Code;
+
 /// How bad a finding is. Errors stop generation; warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -28,31 +30,23 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn warning(
-        code: &'static str,
-        pointer: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn warning(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(Severity::Warning, code, pointer, message)
     }
 
-    pub fn error(
-        code: &'static str,
-        pointer: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn error(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(Severity::Error, code, pointer, message)
     }
 
     fn new(
         severity: Severity,
-        code: &'static str,
+        code: Code,
         pointer: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
         Diagnostic {
             severity,
-            code,
+            code: code.as_str(),
             message: message.into(),
             file: None,
             pointer: pointer.into(),
@@ -98,35 +92,6 @@ fn display_pointer(p: &str) -> String {
     }
 }
 
-/// Escape one JSON pointer segment (RFC 6901).
-pub fn escape_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// Build a pointer from segments.
-pub fn pointer<I, S>(segments: I) -> String
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    segments.into_iter().fold(String::new(), |mut acc, s| {
-        acc.push('/');
-        acc.push_str(&escape_segment(s.as_ref()));
-        acc
-    })
-}
-
-/// Split a pointer into unescaped segments.
-pub fn split_pointer(p: &str) -> Vec<String> {
-    if p.is_empty() {
-        return Vec::new();
-    }
-    p.trim_start_matches('/')
-        .split('/')
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect()
-}
-
 /// An ordered collection of diagnostics, deduplicated.
 #[derive(Debug, Default, Clone)]
 pub struct Diagnostics {
@@ -168,20 +133,5 @@ impl IntoIterator for Diagnostics {
     type IntoIter = std::vec::IntoIter<Diagnostic>;
     fn into_iter(self) -> Self::IntoIter {
         self.items.into_iter()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pointer_round_trips_escapes() {
-        let p = pointer(["webhooks", "{Webhook URL}", "a/b~c"]);
-        assert_eq!(p, "/webhooks/{Webhook URL}/a~1b~0c");
-        assert_eq!(
-            split_pointer(&p),
-            vec!["webhooks", "{Webhook URL}", "a/b~c"]
-        );
     }
 }

@@ -7,6 +7,7 @@
 mod builder;
 #[cfg(feature = "cli")]
 pub mod cli;
+pub mod codes;
 pub mod config;
 pub mod diag;
 mod dupkeys;
@@ -20,6 +21,7 @@ mod listen;
 pub mod load;
 pub mod normalize;
 pub mod overlay;
+pub mod pointer;
 #[cfg(feature = "cli")]
 mod render;
 pub mod repair;

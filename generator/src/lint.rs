@@ -2,8 +2,10 @@
 
 use serde_json::Value;
 
-use crate::diag::{escape_segment, Diagnostic};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
 use crate::ir::{Api, TypeKind, TypeRef, TypeSpace};
+use crate::pointer::escape_segment;
 
 /// Marks a mismatch that typed decoding tolerates (open enums, undeclared fields).
 pub const DECODES_ANYWAY: &str = "decodes anyway";
@@ -16,7 +18,7 @@ pub fn lint(api: &Api) -> Vec<Diagnostic> {
             validate(&api.types, &event.payload, &ex.value, "", &mut problems);
             for (path, message) in problems {
                 diags.push(Diagnostic::warning(
-                    "example-mismatch",
+                    Code::ExampleMismatch,
                     format!("{}{path}", ex.pointer),
                     format!(
                         "example for `{}` does not match its schema: {message}",

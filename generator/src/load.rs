@@ -8,9 +8,10 @@ use std::path::{Component, Path, PathBuf};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::codes::Code;
 use crate::config::Config;
-use crate::diag::{escape_segment, split_pointer, Diagnostic, Diagnostics};
-use crate::normalize::push_segment;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::pointer::{escape_segment, push_segment, resolve_local, split_pointer};
 use crate::source::{self, LineMap};
 use crate::{normalize, overlay, repair};
 
@@ -412,7 +413,7 @@ impl Bundler {
         }
         if file_part.contains("://") {
             self.diags.push(Diagnostic::warning(
-                "external-ref",
+                Code::ExternalRef,
                 format!("{at}/$ref"),
                 format!("`$ref: {r}` points at a URL; hookgen never fetches URLs, so it is read as any JSON value"),
             ));
@@ -420,7 +421,7 @@ impl Bundler {
         }
         let Some(file) = confine(&self.dir, base_file, file_part) else {
             self.diags.push(Diagnostic::warning(
-                "external-ref",
+                Code::ExternalRef,
                 format!("{at}/$ref"),
                 format!("`$ref: {r}` leaves the spec folder; it is not read and is treated as any JSON value"),
             ));
@@ -452,7 +453,7 @@ impl Bundler {
             .cloned();
         let Some(mut target) = target else {
             self.diags.push(Diagnostic::warning(
-                "unresolved-ref",
+                Code::UnresolvedRef,
                 format!("{at}/$ref"),
                 format!("`{file}#{fragment}` cannot be read; it is treated as any JSON value"),
             ));
@@ -605,7 +606,7 @@ fn lift_webhooks(root: &Value, diags: &mut Diagnostics) -> Vec<Webhook> {
     for hook in &out {
         if !METHODS.iter().any(|m| hook.item.get(*m).is_some()) {
             diags.push(Diagnostic::warning(
-                "webhook-without-operation",
+                Code::WebhookWithoutOperation,
                 hook.pointer.clone(),
                 format!("webhook `{}` has no operation (post, put, ...)", hook.key),
             ));
@@ -637,18 +638,6 @@ fn path_items_of(root: &Value, v: &Value, pointer: &str) -> Vec<(String, Value)>
 
 fn deref_path_item(root: &Value, item: &Value) -> Value {
     resolve_local(root, item).unwrap_or(item).clone()
-}
-
-/// Follow `$ref` chains within the document (bounded, so cycles end).
-pub fn resolve_local<'a>(root: &'a Value, v: &'a Value) -> Option<&'a Value> {
-    let mut cur = v;
-    for _ in 0..32 {
-        match cur.get("$ref").and_then(Value::as_str) {
-            Some(r) => cur = r.strip_prefix('#').and_then(|p| root.pointer(p))?,
-            None => return Some(cur),
-        }
-    }
-    None
 }
 
 /// Attach file, line and column to each diagnostic where a source gives them.

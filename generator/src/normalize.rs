@@ -3,7 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::diag::{escape_segment, Diagnostic};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::pointer::{escape_segment, percent_decode, push_segment};
 
 /// Keys whose value is a schema.
 const SCHEMA_CHILD: &[&str] = &[
@@ -65,7 +67,7 @@ pub fn normalize_document(doc: &mut Value) -> Vec<Diagnostic> {
         root.entry("paths").or_insert_with(|| json!({}));
         if !root.contains_key("info") {
             diags.push(Diagnostic::warning(
-                "missing-info",
+                Code::MissingInfo,
                 "/info",
                 "document has no `info` object",
             ));
@@ -95,27 +97,6 @@ fn decode_ref_fragments(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(decode_ref_fragments),
         _ => {}
     }
-}
-
-/// `%XX` → the byte; anything else (a stray `%`) is kept as it is.
-pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Walk the non-schema parts of a document, entering schema context where a schema lives.
@@ -152,19 +133,6 @@ fn walk_document(v: &mut Value, at: &mut String, diags: &mut Vec<Diagnostic>) {
         }
         _ => {}
     }
-}
-
-/// Append `/segment` (escaped) to a pointer; returns the length to truncate back to. One
-/// buffer serves the whole walk, so unremarkable nodes cost no allocation.
-pub(crate) fn push_segment(at: &mut String, segment: &str) -> usize {
-    let len = at.len();
-    at.push('/');
-    if segment.contains(['~', '/']) {
-        at.push_str(&escape_segment(segment));
-    } else {
-        at.push_str(segment);
-    }
-    len
 }
 
 /// Lower one schema and every schema nested in it; `at` is its pointer (restored on return).
@@ -248,7 +216,7 @@ pub fn lower_type_array(schema: &mut Map<String, Value>, at: &str, diags: &mut V
                 schema.insert("type".into(), json!("number"));
             } else {
                 diags.push(Diagnostic::warning(
-                    "multi-type",
+                    Code::MultiType,
                     format!("{at}/type"),
                     format!(
                         "`type` lists several types {}; it is read as any JSON value",
@@ -316,7 +284,7 @@ pub fn lower_ref_siblings(schema: &mut Map<String, Value>, at: &str, diags: &mut
             .map(|k| format!("`{k}: {}`", compact(&schema[k])))
             .collect();
         diags.push(Diagnostic::warning(
-            "ref-sibling-conflict",
+            Code::RefSiblingConflict,
             at.to_string(),
             format!(
                 "`$ref: {}` stands beside {}; the `$ref` is used and the other keywords are ignored",
@@ -345,7 +313,7 @@ fn report_unsupported(schema: &Map<String, Value>, at: &str, diags: &mut Vec<Dia
     for k in UNSUPPORTED {
         if schema.contains_key(*k) {
             diags.push(Diagnostic::warning(
-                "unsupported-keyword",
+                Code::UnsupportedKeyword,
                 format!("{at}/{}", escape_segment(k)),
                 format!("JSON Schema keyword `{k}` is not supported; it is ignored when generating types"),
             ));
@@ -372,7 +340,7 @@ fn report_format_conflict(schema: &Map<String, Value>, at: &str, diags: &mut Vec
     );
     if conflicting {
         diags.push(Diagnostic::warning(
-            "keyword-conflict",
+            Code::KeywordConflict,
             format!("{at}/format"),
             format!("`type: {t}` conflicts with `format: {f}`; the format is ignored"),
         ));

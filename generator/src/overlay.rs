@@ -4,7 +4,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
-use crate::diag::{pointer, Diagnostic};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::pointer::pointer;
 
 #[derive(Debug, Deserialize)]
 pub struct Overlay {
@@ -36,7 +38,7 @@ pub fn apply(doc: &mut Value, overlay_doc: &Value) -> Vec<Diagnostic> {
         Ok(o) => o,
         Err(e) => {
             diags.push(Diagnostic::error(
-                "invalid-overlay",
+                Code::InvalidOverlay,
                 "",
                 format!("not an Overlay 1.0 document: {e}"),
             ));
@@ -45,7 +47,7 @@ pub fn apply(doc: &mut Value, overlay_doc: &Value) -> Vec<Diagnostic> {
     };
     if !overlay.overlay.starts_with("1.") {
         diags.push(Diagnostic::error(
-            "unsupported-overlay-version",
+            Code::UnsupportedOverlayVersion,
             "/overlay",
             format!(
                 "overlay version {} is not supported (expected 1.x)",
@@ -57,7 +59,7 @@ pub fn apply(doc: &mut Value, overlay_doc: &Value) -> Vec<Diagnostic> {
     for (i, action) in overlay.actions.iter().enumerate() {
         let at = pointer(["actions", &i.to_string(), "target"]);
         if let Err(message) = apply_action(doc, action) {
-            diags.push(Diagnostic::error("overlay-action-failed", at, message));
+            diags.push(Diagnostic::error(Code::OverlayActionFailed, at, message));
         }
     }
     diags

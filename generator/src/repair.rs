@@ -18,8 +18,9 @@ use openapiv3::{ReferenceOr, Schema};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use crate::codes::Code;
 use crate::diag::Diagnostic;
-use crate::normalize::push_segment;
+use crate::pointer::push_segment;
 
 /// The kinds of OpenAPI objects that the typed model reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -249,7 +250,7 @@ pub fn repair_document(root: &mut Value) -> Vec<Diagnostic> {
     if let Err(reason) = repairer.part(Kind::Root, root, &mut String::new()) {
         repairer
             .diags
-            .push(Diagnostic::warning("invalid-field", "", reason));
+            .push(Diagnostic::warning(Code::InvalidField, "", reason));
     }
     if let Some(Value::Object(hooks)) = root.get_mut("x-webhooks") {
         // `x-webhooks` entries are path items or `{expression: path item}` (callback form).
@@ -272,17 +273,17 @@ pub fn repair_document(root: &mut Value) -> Vec<Diagnostic> {
 }
 
 fn is_callback_form(v: &Value) -> bool {
-    const METHODS: &[&str] = &[
-        "get", "put", "post", "delete", "options", "head", "patch", "trace",
-    ];
     v.as_object().is_some_and(|m| {
-        !m.contains_key("$ref") && !m.keys().any(|k| METHODS.contains(&k.as_str()))
+        !m.contains_key("$ref")
+            && !m
+                .keys()
+                .any(|k| crate::pointer::HTTP_METHODS.contains(&k.as_str()))
     })
 }
 
 fn lost(at: &str, kind: Kind, reason: &str) -> Diagnostic {
     Diagnostic::warning(
-        "invalid-part",
+        Code::InvalidPart,
         at.to_string(),
         format!("{} dropped: {reason}", kind.noun()),
     )
@@ -319,7 +320,7 @@ impl Repairer<'_> {
             }
             if let Err(reason) = result {
                 self.diags.push(Diagnostic::warning(
-                    "invalid-field",
+                    Code::InvalidField,
                     at.clone(),
                     format!(
                         "`{key}` of this {} is dropped, the {} kept: {reason}",
@@ -347,7 +348,7 @@ impl Repairer<'_> {
     ) -> Result<(), String> {
         let resolved = target
             .strip_prefix('#')
-            .and_then(|p| crate::load::resolve_local(self.root, self.root.pointer(p)?));
+            .and_then(|p| crate::pointer::resolve_local(self.root, self.root.pointer(p)?));
         let Some(resolved) = resolved else {
             return Err(format!(
                 "`$ref: {target}` points at nothing in this document"
@@ -396,7 +397,7 @@ impl Repairer<'_> {
                     i += 1;
                     let keep = self.slot(*item, child, at).map_err(|reason| {
                         self.diags.push(Diagnostic::warning(
-                            "invalid-field",
+                            Code::InvalidField,
                             at.clone(),
                             format!("list entry dropped: {reason}"),
                         ))
@@ -414,7 +415,7 @@ impl Repairer<'_> {
                     let len = push_segment(at, key);
                     let keep = self.slot(*value, child, at).map_err(|reason| {
                         self.diags.push(Diagnostic::warning(
-                            "invalid-field",
+                            Code::InvalidField,
                             at.clone(),
                             format!("entry `{key}` dropped: {reason}"),
                         ))
@@ -469,7 +470,7 @@ impl Repairer<'_> {
             match result {
                 Err(reason) => {
                     self.diags.push(Diagnostic::warning(
-                        "invalid-part",
+                        Code::InvalidPart,
                         at.clone(),
                         format!("{} entry `{key}` dropped: {reason}", kind.noun()),
                     ));
@@ -504,7 +505,7 @@ impl Repairer<'_> {
             if !map.contains_key(key) {
                 if !why.is_empty() {
                     diags.push(Diagnostic::warning(
-                        "missing-field",
+                        Code::MissingField,
                         at.to_string(),
                         format!("{} has no `{key}`; {why}", kind.noun()),
                     ));
@@ -583,7 +584,7 @@ fn check_style(map: &mut Map<String, Value>, at: &str, diags: &mut Vec<Diagnosti
     };
     if !allowed.contains(&style) {
         diags.push(Diagnostic::warning(
-            "invalid-field",
+            Code::InvalidField,
             format!("{at}/style"),
             format!(
                 "`style: {style}` does not apply here ({}); the default is used",
@@ -650,7 +651,7 @@ pub fn schema(v: &mut Value, at: &mut String, diags: &mut Vec<Diagnostic>) {
     }
     let Value::Object(map) = v else {
         diags.push(Diagnostic::warning(
-            "invalid-schema",
+            Code::InvalidSchema,
             at.clone(),
             format!("schema is {}; read as any JSON value", describe(v)),
         ));
@@ -685,7 +686,7 @@ pub fn schema(v: &mut Value, at: &mut String, diags: &mut Vec<Diagnostic>) {
     repair_keywords(v, at, diags);
     if let Err(e) = parses(v) {
         diags.push(Diagnostic::warning(
-            "invalid-schema",
+            Code::InvalidSchema,
             at.clone(),
             format!("schema cannot be read ({e}); read as any JSON value"),
         ));
@@ -717,8 +718,8 @@ fn repair_keywords(v: &mut Value, at: &str, diags: &mut Vec<Diagnostic>) {
             continue;
         }
         diags.push(Diagnostic::warning(
-            "invalid-keyword",
-            format!("{at}/{}", crate::diag::escape_segment(&key)),
+            Code::InvalidKeyword,
+            format!("{at}/{}", crate::pointer::escape_segment(&key)),
             format!("`{key}` cannot be read ({e}); the keyword is dropped, the schema kept"),
         ));
         map.remove(&key);

@@ -6,7 +6,7 @@ use serde_json::Value;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-use crate::diag::escape_segment;
+use crate::pointer::escape_segment;
 
 /// Largest spec file hookgen reads. Real specs are a few MB; this bounds memory on hostile input.
 pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;

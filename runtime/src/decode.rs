@@ -86,64 +86,6 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     Ok(value)
 }
 
-/// A form body (`application/x-www-form-urlencoded`, as Twilio posts) as the JSON object of its
-/// fields, so that the same typed decoding reads it; a field given twice becomes an array.
-/// `None` when the body is JSON already (or not a form).
-pub fn form_as_json(body: &[u8]) -> Option<Vec<u8>> {
-    let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
-    if matches!(first, b'{' | b'[' | b'"') || !body.contains(&b'=') {
-        return None;
-    }
-    Some(fields_as_json(form_pairs(body)))
-}
-
-/// Form fields as the JSON object of their values; a field given twice becomes an array.
-pub(crate) fn fields_as_json(pairs: impl IntoIterator<Item = (String, String)>) -> Vec<u8> {
-    let mut fields = serde_json::Map::new();
-    for (k, v) in pairs {
-        match fields.get_mut(&k) {
-            Some(serde_json::Value::Array(all)) => all.push(v.into()),
-            Some(one) => *one = serde_json::Value::Array(vec![one.take(), v.into()]),
-            None => {
-                fields.insert(k, v.into());
-            }
-        }
-    }
-    serde_json::to_vec(&fields).unwrap_or_default()
-}
-
-/// The decoded `name=value` pairs of a form body, in order (a bare `name` has an empty value).
-pub(crate) fn form_pairs(body: &[u8]) -> impl Iterator<Item = (String, String)> + '_ {
-    body.split(|b| *b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.iter().position(|b| *b == b'=') {
-            Some(i) => (form_decode(&p[..i]), form_decode(&p[i + 1..])),
-            None => (form_decode(p), String::new()),
-        })
-}
-
-/// `application/x-www-form-urlencoded` decoding: `+` is a space, `%XX` a byte.
-fn form_decode(raw: &[u8]) -> String {
-    let hex = crate::verify::keys::hex_val;
-    let mut out = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < raw.len() => match (hex(raw[i + 1]), hex(raw[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h << 4) | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl DecodeError {
     /// The same error, holding `body` (the bytes as received) instead of what was decoded.
     pub fn with_body(mut self, body: &[u8]) -> Self {
@@ -165,6 +107,7 @@ pub struct UnknownEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::form_as_json;
 
     #[derive(Debug, Deserialize)]
     struct Outer {

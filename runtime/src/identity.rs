@@ -16,6 +16,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 
 use crate::{decode, DecodeError};
 
+pub use crate::wire::body_as_json;
+
 /// One place an event's identity is read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IdentityPart<'a> {
@@ -196,103 +198,6 @@ pub fn loose(value: &str) -> String {
 fn header_value(headers: &HeaderMap, name: &str) -> Option<String> {
     let value = headers.get(name)?.to_str().ok()?.trim();
     (!value.is_empty()).then(|| value.to_string())
-}
-
-/// A form or multipart body as JSON; `None` when the body is used as it is (JSON, or not a
-/// form). A form whose only field holds a JSON object (Dropbox Sign's `json` field) is that
-/// object; otherwise the object of its fields.
-pub fn body_as_json(body: &[u8], content_type: Option<&str>) -> Option<Vec<u8>> {
-    let fields: Vec<(String, String)> = match multipart_boundary(body, content_type) {
-        Some(boundary) => multipart_fields(body, &boundary)?,
-        None => {
-            let first = body.iter().find(|b| !b.is_ascii_whitespace())?;
-            if matches!(first, b'{' | b'[' | b'"') || !body.contains(&b'=') {
-                return None;
-            }
-            crate::decode::form_pairs(body).collect()
-        }
-    };
-    if let [(_, only)] = fields.as_slice() {
-        if only.trim_start().starts_with('{') && serde_json::from_str::<IgnoredAny>(only).is_ok() {
-            return Some(only.as_bytes().to_vec());
-        }
-    }
-    Some(crate::decode::fields_as_json(fields))
-}
-
-/// The boundary of a multipart body: from its `Content-Type`, else from its first line.
-fn multipart_boundary(body: &[u8], content_type: Option<&str>) -> Option<String> {
-    if let Some(ct) = content_type {
-        if ct
-            .trim_start()
-            .to_ascii_lowercase()
-            .starts_with("multipart/")
-        {
-            return ct.split(';').skip(1).find_map(|param| {
-                let (k, v) = param.split_once('=')?;
-                (k.trim().eq_ignore_ascii_case("boundary"))
-                    .then(|| v.trim().trim_matches('"').to_string())
-            });
-        }
-        return None;
-    }
-    let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-    let first = std::str::from_utf8(&body[..line_end]).ok()?;
-    let boundary = first.strip_prefix("--")?.trim_end();
-    (!boundary.is_empty() && boundary.len() <= 200 && !boundary.contains(' '))
-        .then(|| boundary.to_string())
-}
-
-/// The named text fields of a multipart body (RFC 7578); files are skipped. `None` when the
-/// body is not well-formed multipart.
-fn multipart_fields(body: &[u8], boundary: &str) -> Option<Vec<(String, String)>> {
-    let delimiter = format!("--{boundary}");
-    let delimiter = delimiter.as_bytes();
-    let mut fields = Vec::new();
-    let mut rest = &body[find(body, delimiter)? + delimiter.len()..];
-    loop {
-        if rest.starts_with(b"--") {
-            return Some(fields);
-        }
-        rest = rest.strip_prefix(b"\r\n")?;
-        let head_end = find(rest, b"\r\n\r\n")?;
-        let head = String::from_utf8_lossy(&rest[..head_end]);
-        let after_head = &rest[head_end + 4..];
-        let mut next_delimiter = b"\r\n".to_vec();
-        next_delimiter.extend_from_slice(delimiter);
-        let content_end = find(after_head, &next_delimiter)?;
-        if let Some(name) = field_name(&head) {
-            let content = &after_head[..content_end];
-            fields.push((name, String::from_utf8_lossy(content).into_owned()));
-        }
-        rest = &after_head[content_end + next_delimiter.len()..];
-    }
-}
-
-/// `name` of a part's `Content-Disposition: form-data; name="..."`, unless it is a file.
-fn field_name(head: &str) -> Option<String> {
-    let disposition = head.lines().find(|l| {
-        l.split(':')
-            .next()
-            .is_some_and(|n| n.trim().eq_ignore_ascii_case("content-disposition"))
-    })?;
-    let mut name = None;
-    for param in disposition.split(';').skip(1) {
-        let (k, v) = param.split_once('=')?;
-        match k.trim().to_ascii_lowercase().as_str() {
-            "name" => name = Some(v.trim().trim_matches('"').to_string()),
-            "filename" => return None,
-            _ => {}
-        }
-    }
-    name
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() || haystack.len() < needle.len() {
-        return None;
-    }
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// The string (or number, or boolean) at a JSON pointer of a JSON body, read without building

@@ -24,11 +24,13 @@ pub mod redact;
 pub mod serve;
 mod timestamp;
 pub mod verify;
+mod wire;
 
-pub use decode::{decode, form_as_json, DecodeError, UnknownEvent};
+pub use decode::{decode, DecodeError, UnknownEvent};
 pub use identity::{Delivery, EventIdentity};
 pub use timestamp::{Timestamp, TimestampParseError};
 pub use verify::{Scheme, Verifier, WebhookError, WebhookVerifier};
+pub use wire::form_as_json;
 
 /// Wraps the items of a generated client module. With this crate's `client` feature they are
 /// kept as they are; without it the build fails with one message that names the feature to

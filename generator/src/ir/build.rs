@@ -10,8 +10,10 @@ use super::{
     signature, Api, Coverage, Declared, Event, Link, LinkArgument, Operation, Outcome,
     ParamLocation, TypeSpace,
 };
-use crate::diag::{escape_segment, split_pointer, Diagnostic};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
 use crate::load::Document;
+use crate::pointer::{escape_segment, split_pointer};
 
 /// The extension on a webhook that links its events to the follow-up calls they call for.
 pub const LINKS_EXTENSION: &str = "x-webhook-links";
@@ -42,7 +44,7 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     diags.extend(shortfall(&coverage));
     if doc.config.client && !coverage.operations.is_empty() && operations.is_empty() {
         diags.push(Diagnostic::error(
-            "no-client",
+            Code::NoClient,
             "/paths",
             format!(
                 "the document declares {} API operation(s) but no client method was generated",
@@ -120,7 +122,7 @@ fn default_vendor(doc: &Document, title: Option<String>) -> String {
 
 /// One error per declared operation that nothing was generated from: a loss is never silent.
 fn shortfall(coverage: &Coverage) -> Vec<Diagnostic> {
-    let lost = |items: &[Declared], code: &'static str, what: &str| {
+    let lost = |items: &[Declared], code: Code, what: &str| {
         items
             .iter()
             .filter_map(|d| match &d.outcome {
@@ -133,10 +135,10 @@ fn shortfall(coverage: &Coverage) -> Vec<Diagnostic> {
             })
             .collect::<Vec<_>>()
     };
-    let mut out = lost(&coverage.webhooks, "lost-webhook", "event");
+    let mut out = lost(&coverage.webhooks, Code::LostWebhook, "event");
     out.extend(lost(
         &coverage.operations,
-        "lost-operation",
+        Code::LostOperation,
         "client method",
     ));
     out
@@ -190,7 +192,7 @@ fn resolve_link(
         .and_then(Value::as_str)
         .ok_or_else(|| {
             Box::new(Diagnostic::error(
-                "invalid-link",
+                Code::InvalidLink,
                 at.to_string(),
                 format!("link `{name}` has no `operationId`"),
             ))
@@ -201,7 +203,7 @@ fn resolve_link(
         .find(|(_, o)| o.id.as_deref() == Some(op_id))
         .ok_or_else(|| {
             Box::new(Diagnostic::error(
-                "unknown-link-operation",
+                Code::UnknownLinkOperation,
                 format!("{at}/operationId"),
                 format!("link `{name}` names operation `{op_id}`, which the spec does not define"),
             ))
@@ -222,7 +224,7 @@ fn resolve_link(
             .and_then(Value::as_str)
             .ok_or_else(|| {
                 Box::new(Diagnostic::error(
-                    "invalid-link",
+                    Code::InvalidLink,
                     format!("{at}/parameters"),
                     format!(
                         "link `{name}` gives no value for required parameter `{}` of `{op_id}`",
@@ -232,7 +234,7 @@ fn resolve_link(
             })?;
         let pointer = expr.strip_prefix("$request.body#").ok_or_else(|| {
             Box::new(Diagnostic::error(
-                "invalid-link",
+                Code::InvalidLink,
                 format!("{at}/parameters/{}", escape_segment(&param.wire)),
                 format!("`{expr}` is not supported; use `$request.body#/json/pointer` into the event payload"),
             ))
@@ -240,7 +242,7 @@ fn resolve_link(
         let path = split_pointer(pointer);
         if types.field_at(&event.payload, &path).is_none() {
             return Err(Box::new(Diagnostic::error(
-                "invalid-link",
+                Code::InvalidLink,
                 format!("{at}/parameters/{}", escape_segment(&param.wire)),
                 format!(
                     "`{expr}` does not name a field of the `{}` payload",

@@ -7,9 +7,12 @@ use super::identity::{self, values_at, HeaderParam, HookShape, PartChoice, IDENT
 use super::names::{type_name, NameScope};
 use super::types::{name_from_pointer, TypeBuilder};
 use super::{Declared, Event, Example, Identity, IdentityPart, Outcome, TypeKind, TypeRef};
-use crate::diag::{escape_segment, Diagnostic};
-use crate::load::{resolve_local, Document, WebhookOrigin};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::load::{Document, WebhookOrigin};
 use crate::normalize::EXAMPLES_EXTENSION;
+use crate::pointer::escape_segment;
+use crate::pointer::resolve_local;
 
 pub(super) struct EventsOutcome {
     pub events: Vec<Event>,
@@ -18,11 +21,6 @@ pub(super) struct EventsOutcome {
     /// Some webhook posts a form body rather than JSON.
     pub form_payloads: bool,
 }
-
-/// Methods a webhook may be declared with (vendors POST, but the spec may say otherwise).
-const HOOK_METHODS: &[&str] = &[
-    "post", "put", "patch", "get", "delete", "options", "head", "trace",
-];
 
 /// One webhook operation with its payload type resolved.
 struct Hook {
@@ -63,7 +61,7 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
             if let Some(existing) = events.iter().find(|e| e.name == name) {
                 if existing.payload != payload {
                     tb.diags.push(Diagnostic::warning(
-                        "duplicate-event",
+                        Code::DuplicateEvent,
                         hook.pointer.clone(),
                         format!(
                             "event `{name}` is already declared at {}; this declaration is ignored",
@@ -76,7 +74,7 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
             let (variant, renamed) = variants.unique(&type_name(&name));
             if renamed {
                 tb.diags.push(Diagnostic::warning(
-                    "name-collision",
+                    Code::NameCollision,
                     hook.pointer.clone(),
                     format!("event `{name}` maps to a variant name already used; it is named `{variant}`"),
                 ));
@@ -148,7 +146,7 @@ fn declared_identity(
         match identity::parse_part(&text) {
             Ok(part) => parts.push(part),
             Err(why) => tb.diags.push(Diagnostic::error(
-                "bad-identity",
+                Code::BadIdentity,
                 format!("/{IDENTITY_EXTENSION}"),
                 format!("{source}: {why}"),
             )),
@@ -179,7 +177,7 @@ fn report_indistinguishable(identity: &Identity, events: &[Event], diags: &mut V
     for (_, members) in groups.iter().filter(|(_, m)| m.len() > 1) {
         let names: Vec<String> = members.iter().map(|e| format!("`{}`", e.name)).collect();
         diags.push(Diagnostic::warning(
-            "indistinguishable-events",
+            Code::IndistinguishableEvents,
             members[0].pointer.clone(),
             format!(
                 "events {} cannot be told apart by anything a delivery declares (declare the \
@@ -204,7 +202,7 @@ fn collect_hooks(
             continue;
         };
         for (method, op_value) in item {
-            if !HOOK_METHODS.contains(&method.as_str()) {
+            if !crate::pointer::HTTP_METHODS.contains(&method.as_str()) {
                 continue;
             }
             let at = format!("{}/{method}", wh.pointer);
@@ -242,7 +240,7 @@ fn collect_hooks(
                 }
                 None => {
                     tb.diags.push(Diagnostic::warning(
-                        "webhook-without-body",
+                        Code::WebhookWithoutBody,
                         at.clone(),
                         format!("webhook `{}` declares no JSON request body; its payload is kept as raw JSON", wh.key),
                     ));

@@ -11,7 +11,7 @@
 //!   `issues-opened` is the header `issues` with the action `opened`.
 
 use super::{IdentityPart, TypeKind, TypeRef};
-use crate::diag::{escape_segment, split_pointer};
+use crate::pointer::{escape_segment, split_pointer};
 
 use super::types::TypeBuilder;
 

@@ -242,7 +242,7 @@ impl Identity {
     /// The body field when the identity is exactly one top-level body field.
     pub fn top_level_field(&self) -> Option<String> {
         match self.parts.as_slice() {
-            [IdentityPart::Body(p)] => match crate::diag::split_pointer(p).as_slice() {
+            [IdentityPart::Body(p)] => match crate::pointer::split_pointer(p).as_slice() {
                 [one] => Some(one.clone()),
                 _ => None,
             },

@@ -12,12 +12,11 @@ use super::{
     Body, BodyKind, Declared, Operation, Outcome, ParamLocation, Parameter, Response, SecurityKind,
     SecurityScheme, TypeRef,
 };
-use crate::diag::{escape_segment, Diagnostic};
-use crate::load::{resolve_local, Document};
-
-const METHODS: &[&str] = &[
-    "get", "put", "post", "delete", "patch", "head", "options", "trace",
-];
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::load::Document;
+use crate::pointer::escape_segment;
+use crate::pointer::resolve_local;
 
 pub(super) fn build_operations(
     doc: &Document,
@@ -51,7 +50,7 @@ pub(super) fn build_operations(
             .get("parameters")
             .cloned()
             .unwrap_or(Value::Array(vec![]));
-        for method in METHODS {
+        for method in crate::pointer::HTTP_METHODS {
             let Some(op_value) = item.get(*method) else {
                 continue;
             };
@@ -76,7 +75,7 @@ pub(super) fn build_operations(
             let (name, renamed) = method_names.unique(wanted.trim_start_matches("r#"));
             if renamed {
                 tb.diags.push(Diagnostic::warning(
-                    "name-collision",
+                    Code::NameCollision,
                     at.clone(),
                     format!("method name `{wanted}` is already used; this operation is `{name}`"),
                 ));
@@ -126,7 +125,10 @@ pub(super) fn excluded_operations(doc: &Document, reason: &str) -> Vec<Declared>
         let Some(item) = resolve_local(&doc.root, item) else {
             continue;
         };
-        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+        for method in crate::pointer::HTTP_METHODS
+            .iter()
+            .filter(|m| item.get(**m).is_some())
+        {
             out.push(Declared {
                 label: format!("{} {path}", method.to_uppercase()),
                 pointer: format!("/paths/{}/{method}", escape_segment(path)),
@@ -159,9 +161,9 @@ pub(super) fn read_operation(
         if segments.is_empty() || !remove_at(&mut value, &segments) {
             return Err(format!("the operation cannot be read: {}", error.inner()));
         }
-        let field = crate::diag::pointer(segments.iter());
+        let field = crate::pointer::pointer(segments.iter());
         diags.push(Diagnostic::warning(
-            "invalid-field",
+            Code::InvalidField,
             format!("{at}{field}"),
             format!(
                 "`{}` cannot be read ({}); it is dropped, the operation kept",
@@ -280,7 +282,7 @@ fn parameters(
     for (value, p_at) in raw {
         let Some(resolved) = resolve_local(&doc.root, &value) else {
             tb.diags.push(Diagnostic::warning(
-                "unresolved-ref",
+                Code::UnresolvedRef,
                 p_at,
                 "parameter `$ref` points at nothing; skipped",
             ));
@@ -290,7 +292,7 @@ fn parameters(
             Ok(p) => p,
             Err(e) => {
                 tb.diags.push(Diagnostic::warning(
-                    "invalid-parameter",
+                    Code::InvalidParameter,
                     p_at,
                     format!("parameter cannot be read ({e}); skipped"),
                 ));
@@ -311,7 +313,7 @@ fn parameters(
             }
             OaParameter::Cookie { parameter_data, .. } => {
                 tb.diags.push(Diagnostic::warning(
-                    "unsupported-parameter",
+                    Code::UnsupportedParameter,
                     p_at,
                     format!(
                         "cookie parameter `{}` is not supported; it is not sent",
@@ -376,7 +378,7 @@ fn request_body(
     let Some((media_type, media, kind)) = pick else {
         if let Some((k, _)) = body.content.first() {
             tb.diags.push(Diagnostic::warning(
-                "unsupported-media-type",
+                Code::UnsupportedMediaType,
                 format!("{body_at}/content"),
                 format!("request body media type `{k}` is not supported; the body is sent as JSON"),
             ));
@@ -436,7 +438,7 @@ fn responses(
                     Some(r) => (r, ptr),
                     None => {
                         tb.diags.push(Diagnostic::warning(
-                            "unresolved-ref",
+                            Code::UnresolvedRef,
                             r_at,
                             format!("response `{reference}` cannot be read"),
                         ));
@@ -498,7 +500,7 @@ pub(super) fn security_schemes(doc: &Document, diags: &mut Vec<Diagnostic>) -> V
             ("oauth2" | "openIdConnect", _, _) => SecurityKind::Bearer,
             (t, _, _) => {
                 diags.push(Diagnostic::warning(
-                    "unsupported-security",
+                    Code::UnsupportedSecurity,
                     at,
                     format!("security scheme `{name}` of type `{t}` is not supported; the client cannot send it"),
                 ));

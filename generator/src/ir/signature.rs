@@ -3,8 +3,10 @@
 use serde_json::{json, Value};
 
 use super::Event;
-use crate::diag::{escape_segment, Diagnostic};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
 use crate::load::Document;
+use crate::pointer::escape_segment;
 
 pub use hookgen_runtime::Scheme;
 
@@ -29,7 +31,7 @@ pub(super) fn resolve(
             Ok(d) => d,
             Err(e) => {
                 diags.push(Diagnostic::error(
-                    "invalid-signature-scheme",
+                    Code::InvalidSignatureScheme,
                     pointer,
                     format!("signature scheme declared in {source}: {e}"),
                 ));
@@ -39,7 +41,7 @@ pub(super) fn resolve(
         match serde_json::from_value::<Scheme>(decl) {
             Ok(scheme) => return Some(SignatureScheme { scheme, source }),
             Err(e) => diags.push(Diagnostic::error(
-                "invalid-signature-scheme",
+                Code::InvalidSignatureScheme,
                 pointer,
                 format!("signature scheme declared in {source} cannot be read: {e}"),
             )),
@@ -49,7 +51,7 @@ pub(super) fn resolve(
         return Some(s);
     }
     diags.push(Diagnostic::warning(
-        "no-signature-scheme",
+        Code::NoSignatureScheme,
         "",
         format!(
             "no signature scheme is declared (`{EXTENSION}`, `x-speakeasy-webhooks`, or `[signature]` in hookgen.toml); \

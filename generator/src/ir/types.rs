@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::names::{field_name, type_name, NameScope};
 use super::{EnumValue, Field, TypeDef, TypeId, TypeKind, TypeRef, TypeSpace, Variant};
-use crate::diag::{escape_segment, split_pointer, Diagnostic};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::pointer::{escape_segment, split_pointer};
 
 /// Formats that need no type of their own: the base type is right.
 const PLAIN_FORMATS: &[&str] = &[
@@ -315,7 +317,7 @@ impl<'a> TypeBuilder<'a> {
         loop {
             let Some(ptr) = current.strip_prefix('#').map(str::to_string) else {
                 self.diags.push(Diagnostic::warning(
-                    "unresolved-ref",
+                    Code::UnresolvedRef,
                     at.to_string(),
                     format!("`$ref: {current}` is not a reference into this document; read as any JSON value"),
                 ));
@@ -323,7 +325,7 @@ impl<'a> TypeBuilder<'a> {
             };
             if seen.contains(&ptr) {
                 self.diags.push(Diagnostic::error(
-                    "cyclic-ref",
+                    Code::CyclicRef,
                     at.to_string(),
                     format!("`$ref` chain {} loops back on itself", seen.join(" → ")),
                 ));
@@ -345,7 +347,7 @@ impl<'a> TypeBuilder<'a> {
     fn parse_schema_at(&mut self, ptr: &str, at: &str) -> Option<Schema> {
         let Some(value) = self.root.pointer(ptr) else {
             self.diags.push(Diagnostic::error(
-                "unresolved-ref",
+                Code::UnresolvedRef,
                 at.to_string(),
                 format!("`$ref: #{ptr}` points at nothing in this document"),
             ));
@@ -402,7 +404,7 @@ impl<'a> TypeBuilder<'a> {
         }
         if self.depth > MAX_DEPTH {
             self.diags.push(Diagnostic::warning(
-                "too-deep",
+                Code::TooDeep,
                 at.to_string(),
                 "schema nesting too deep; read as any JSON value",
             ));
@@ -455,7 +457,7 @@ impl<'a> TypeBuilder<'a> {
             Some("boolean") => TypeRef::Boolean,
             Some(other) => {
                 self.diags.push(Diagnostic::warning(
-                    "unknown-type",
+                    Code::UnknownType,
                     format!("{at}/type"),
                     format!("`type: {other}` is not a JSON Schema type; read as any JSON value"),
                 ));
@@ -470,7 +472,7 @@ impl<'a> TypeBuilder<'a> {
         match v.format.as_deref() {
             Some(f) if f == "uuid" || f == "date-time" || PLAIN_FORMATS.contains(&f) => {
                 self.diags.push(Diagnostic::warning(
-                    "missing-type",
+                    Code::MissingType,
                     at.to_string(),
                     format!("schema has `format: {f}` but no `type`; read as a string"),
                 ));
@@ -505,7 +507,7 @@ impl<'a> TypeBuilder<'a> {
                 && f != "date-time"
             {
                 self.diags.push(Diagnostic::warning(
-                    "unknown-format",
+                    Code::UnknownFormat,
                     format!("{at}/format"),
                     format!("`format: {f}` is not known; the base type is used"),
                 ));
@@ -522,7 +524,7 @@ impl<'a> TypeBuilder<'a> {
         let (name, renamed) = self.names.unique(&type_name(hint));
         if renamed {
             self.diags.push(Diagnostic::warning(
-                "name-collision",
+                Code::NameCollision,
                 at.to_string(),
                 format!(
                     "type name `{}` is already taken; this schema is named `{name}`",
@@ -589,7 +591,7 @@ impl<'a> TypeBuilder<'a> {
             let (variant, renamed) = scope.unique(&type_name(s));
             if renamed {
                 self.diags.push(Diagnostic::warning(
-                    "name-collision",
+                    Code::NameCollision,
                     format!("{at}/enum/{i}"),
                     format!("enum value `{s}` maps to a Rust name already used; it is named `{variant}`"),
                 ));
@@ -620,7 +622,7 @@ impl<'a> TypeBuilder<'a> {
             let (fname, renamed) = scope.unique(&field_name(wire));
             if renamed {
                 self.diags.push(Diagnostic::warning(
-                    "name-collision",
+                    Code::NameCollision,
                     p.clone(),
                     format!("property `{wire}` maps to a Rust field name already used; it is named `{fname}`"),
                 ));
@@ -644,7 +646,7 @@ impl<'a> TypeBuilder<'a> {
             if !v.properties.contains_key(req) {
                 undeclared_required.push(req.clone());
                 self.diags.push(Diagnostic::warning(
-                    "undeclared-required",
+                    Code::UndeclaredRequired,
                     format!("{at}/required/{i}"),
                     format!(
                         "`{req}` is required but not declared in `properties`; it gets no field"

@@ -85,7 +85,7 @@ impl BodySignatureScheme {
     pub(crate) fn verify(&self, keys: &KeySet, body: &[u8]) -> Result<(), WebhookError> {
         // The body as the SDK decodes it: Dropbox Sign posts multipart form data whose `json`
         // field holds the signed event.
-        let json = crate::identity::body_as_json(body, None);
+        let json = crate::wire::body_as_json(body, None);
         let body: Value = serde_json::from_slice(json.as_deref().unwrap_or(body))
             .map_err(|_| WebhookError::MalformedBody("the body is not JSON"))?;
         for object in self.signed_objects(&body)? {

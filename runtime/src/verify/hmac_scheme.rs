@@ -9,8 +9,9 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::keys::{hex_val, KeySet, KeyedMac};
+use super::keys::{KeySet, KeyedMac};
 use super::{check_window, parse_timestamp, WebhookError};
+use crate::wire::hex_val;
 
 /// Hash function of the HMAC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -513,7 +514,7 @@ fn trim(b: &[u8]) -> &[u8] {
 /// The parameters of a form body (`a=1&b=x+y`), decoded, sorted by name then value, each
 /// distinct pair once: what Twilio signs after the URL.
 fn sorted_form(body: &[u8]) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = crate::decode::form_pairs(body).collect();
+    let mut pairs: Vec<(String, String)> = crate::wire::form_pairs(body).collect();
     pairs.sort();
     pairs.dedup();
     pairs

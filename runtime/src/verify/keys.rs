@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use super::hmac_scheme::{Algorithm, SecretEncoding};
 use super::token::KeyDerivation;
 use super::{Scheme, WebhookError};
+use crate::wire::hex_val;
 
 /// A keyed HMAC over one of the supported hashes.
 pub(crate) enum KeyedMac {
@@ -221,15 +222,6 @@ fn decode_secret(s: &str, enc: SecretEncoding) -> Result<Zeroizing<Vec<u8>>, Web
             }
             Ok(out)
         }
-    }
-}
-
-pub(crate) fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
     }
 }
 

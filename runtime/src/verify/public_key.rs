@@ -164,7 +164,7 @@ fn hex(raw: &[u8]) -> Option<Vec<u8>> {
         return None;
     }
     raw.chunks(2)
-        .map(|p| Some((super::keys::hex_val(p[0])? << 4) | super::keys::hex_val(p[1])?))
+        .map(|p| Some((crate::wire::hex_val(p[0])? << 4) | crate::wire::hex_val(p[1])?))
         .collect()
 }
 

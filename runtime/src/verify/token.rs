@@ -20,8 +20,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::keys::{hex_val, Key, KeySet};
+use super::keys::{Key, KeySet};
 use super::{check_window, header, parse_timestamp, WebhookError};
+use crate::wire::hex_val;
 
 /// How the token text encodes its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
