@@ -291,7 +291,7 @@ fn a_header_named_for_the_event_joins_the_action() {
         "{ids:?}"
     );
     assert!(ids.contains(&("push", vec![Some("push"), None])), "{ids:?}");
-    assert_eq!(a.api.crate_name, "api-3acme-hooks-webhooks");
+    assert_eq!(a.api.crate_name, "api-3acme-webhooks");
 }
 
 /// A folder holding only the vendor's spec file is the file: same events, same client.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
+use heck::{ToSnakeCase, ToUpperCamelCase};
 
 /// Words that cannot be plain identifiers. `r#` works for most; these four cannot be raw.
 const STRICT: &[&str] = &["self", "Self", "super", "crate"];
@@ -45,23 +45,96 @@ pub fn type_name(raw: &str) -> String {
 /// The crate for a vendor: `roomz-webhooks`. Always a valid package name and, with `-` as
 /// `_`, a valid identifier: ASCII, and a letter first (`3GPP` → `api-3gpp-webhooks`).
 pub fn crate_name(vendor: &str) -> String {
-    let kebab = words(vendor).to_kebab_case();
-    let parts: Vec<String> = kebab
-        .split('-')
-        .map(|p| {
-            p.chars()
-                .filter(char::is_ascii_alphanumeric)
-                .collect::<String>()
-        })
-        .filter(|p| !p.is_empty())
-        .collect();
-    let name = parts.join("-");
-    let name = name.as_str();
-    let name = if name.is_empty() { "vendor" } else { name };
+    let name = brand_words(vendor).join("-");
+    let name = if name.is_empty() {
+        "vendor"
+    } else {
+        name.as_str()
+    };
     if name.starts_with(|c: char| c.is_ascii_digit()) {
         format!("api-{name}-webhooks")
     } else {
         format!("{name}-webhooks")
+    }
+}
+
+/// Words of a title that say what kind of document it is, not whose it is.
+const GENERIC_WORDS: &[&str] = &[
+    "api",
+    "apis",
+    "openapi",
+    "swagger",
+    "spec",
+    "specification",
+    "schema",
+    "schemas",
+    "webhook",
+    "webhooks",
+    "hook",
+    "hooks",
+    "event",
+    "events",
+    "callback",
+    "callbacks",
+    "notification",
+    "notifications",
+    "official",
+    "public",
+    "developer",
+    "developers",
+    "rest",
+    "http",
+    "reference",
+    "documentation",
+    "docs",
+    "service",
+    "services",
+    "platform",
+    "the",
+    "a",
+    "an",
+    "and",
+    "for",
+    "of",
+    "with",
+    "extension",
+    "extensions",
+];
+
+/// The words that name the vendor: the title's words before the first generic one (leading
+/// generic words and versions such as `v1:` skipped), at most three. Each word stays whole,
+/// so brands are not split at their capitals (`GitHub's` → `github`, `OpenAI` → `openai`).
+fn brand_words(title: &str) -> Vec<String> {
+    let words: Vec<String> = title
+        .split(|c: char| {
+            c.is_whitespace() || matches!(c, '-' | '_' | '/' | ':' | ',' | '+' | '(' | ')' | '.')
+        })
+        .map(|w| {
+            let w = w.trim_end_matches("'s").trim_end_matches("\u{2019}s");
+            w.chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect::<String>()
+                .to_ascii_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    let is_version = |w: &str| {
+        w.strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let generic = |w: &str| GENERIC_WORDS.contains(&w) || is_version(w);
+    let named: Vec<String> = words
+        .iter()
+        .skip_while(|w| generic(w))
+        .take_while(|w| !generic(w))
+        .take(3)
+        .cloned()
+        .collect();
+    if named.is_empty() {
+        // A title of generic words only (`Webhooks API`): keep them rather than nothing.
+        words.into_iter().take(3).collect()
+    } else {
+        named
     }
 }
 
@@ -129,10 +202,30 @@ mod tests {
         assert_eq!(crate_name("ROOMZ"), "roomz-webhooks");
         assert_eq!(
             crate_name("3gpp monitoring event"),
-            "api-3gpp-monitoring-event-webhooks"
+            "api-3gpp-monitoring-webhooks"
         );
         assert_eq!(crate_name("Acme été"), "acme-t-webhooks");
         assert_eq!(crate_name("✓"), "vendor-webhooks");
+    }
+
+    #[test]
+    fn crate_names_are_the_brand_a_user_would_type() {
+        for (title, name) in [
+            (
+                "GitHub's official Webhooks OpenAPI spec + Octokit extension",
+                "github-webhooks",
+            ),
+            ("OpenAI API", "openai-webhooks"),
+            ("v1: Paddle API", "paddle-webhooks"),
+            ("Lithic Developer API", "lithic-webhooks"),
+            ("Clerk Webhook Events", "clerk-webhooks"),
+            ("AssemblyAI API", "assemblyai-webhooks"),
+            ("PagerDuty API", "pagerduty-webhooks"),
+            ("Transfer webhooks", "transfer-webhooks"),
+            ("Webhooks API", "webhooks-api-webhooks"),
+        ] {
+            assert_eq!(crate_name(title), name, "{title}");
+        }
     }
 
     #[test]
