@@ -590,6 +590,64 @@ async fn a_handler_can_ask_for_its_retry_delay_and_workers_prune_done_rows() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_retry_delays_and_leases_are_capped_never_a_panic() {
+    // Regression: `SystemTime::now() + delay` overflowed (and panicked outside the task that
+    // catches handler panics) for a handler asking for `Duration::MAX`, and for a huge lease.
+    for (name, store) in stores("huge").await {
+        store
+            .insert_batch(&[delivery("forever"), delivery("fine")])
+            .await
+            .unwrap();
+        let options = WorkerOptions {
+            poll: Duration::from_millis(20),
+            lease_for: Duration::MAX,
+            ..WorkerOptions::default()
+        };
+        let started = SystemTime::now();
+        let workers = Workers::spawn(
+            store.clone(),
+            Arc::new(|_: &HeaderMap, body: &[u8]| Ok(body.to_vec())),
+            Arc::new(|body: Vec<u8>| {
+                Box::pin(async move {
+                    if body.windows(7).any(|w| w == b"forever") {
+                        Err(HandlerError::new("come back never").retry_after(Duration::MAX))
+                    } else {
+                        Ok(())
+                    }
+                })
+            }),
+            options,
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let mut rows = Vec::new();
+        while std::time::Instant::now() < deadline {
+            rows = store.list(&ListFilter::default()).await.unwrap();
+            let settled = rows
+                .iter()
+                .all(|r| r.attempts == 1 && r.state != State::Leased);
+            if rows.len() == 2 && settled {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        workers.shutdown().await;
+        let forever = rows.iter().find(|r| r.key == "forever").unwrap();
+        let fine = rows.iter().find(|r| r.key == "fine").unwrap();
+        assert_eq!(
+            fine.state,
+            State::Done,
+            "{name}: the workers kept working: {rows:?}"
+        );
+        assert_eq!(forever.state, State::Pending, "{name}: {rows:?}");
+        let wait = forever.next_run_at.duration_since(started).unwrap();
+        assert!(
+            wait >= inbox::LONGEST_WAIT - Duration::from_secs(60),
+            "{name}: capped at the longest wait: {wait:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_handler_keeps_its_lease_so_no_other_worker_runs_it() {
     for (name, store) in stores("heartbeat").await {
         store.insert_batch(&[delivery("slow")]).await.unwrap();
