@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use base64::Engine;
 use criterion::{black_box, Criterion};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use hookgen_runtime::verify::presets::preset;
 use hookgen_runtime::{Scheme, Verifier};
 use ring::rand::SystemRandom;

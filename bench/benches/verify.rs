@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use base64::Engine;
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use hookgen_runtime::verify::StandardWebhooks;
 use hookgen_runtime::{Scheme, Verifier};
 use sha2::Sha256;

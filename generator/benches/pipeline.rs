@@ -36,7 +36,7 @@ fn largest_spec(dir: &Path) -> Option<PathBuf> {
             .filter(|f| f.extension().is_some_and(|e| e == "json"))
         {
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-            if best.as_ref().map_or(true, |(l, _)| len > *l) {
+            if best.as_ref().is_none_or(|(l, _)| len > *l) {
                 best = Some((len, f));
             }
         }

@@ -581,12 +581,14 @@ fn generate(
             .filter(|d| d.is_error())
             .collect();
         if !errors.is_empty() {
+            // The spec's own errors exit 1, as for `check`; 2 is for usage and I/O.
             crate::render::render_diagnostics(&analysis, &errors);
-            return Err(format!(
-                "{}: {} error(s); nothing generated",
+            eprintln!(
+                "error: {}: {} error(s); nothing generated",
                 spec.display(),
                 errors.len()
-            ));
+            );
+            return Ok(ExitCode::from(1));
         }
         let out = out.unwrap_or_else(|| generated.join(&analysis.api.crate_name));
         let options = CrateOptions::for_output(&out, &runtime_for(runtime, &analysis, &spec, &out));

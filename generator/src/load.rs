@@ -125,13 +125,22 @@ fn find_spec_file(dir: &Path) -> Result<String, LoadError> {
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml") || n.ends_with(".json"))
-        .filter(|n| !n.contains("overlay"))
         .collect();
     candidates.sort();
-    candidates.into_iter().next().ok_or_else(|| LoadError::Io {
-        path: dir.display().to_string(),
-        message: "no spec file (.yml, .yaml, .json) and no hookgen.toml naming one".into(),
-    })
+    // An overlay beside the vendor's file is not the spec: told apart by its content.
+    let is_overlay = |name: &String| {
+        std::fs::read(dir.join(name))
+            .ok()
+            .and_then(|bytes| crate::source::parse(&bytes).ok())
+            .is_some_and(|(doc, _)| overlay::is_overlay(&doc))
+    };
+    candidates
+        .into_iter()
+        .find(|n| !is_overlay(n))
+        .ok_or_else(|| LoadError::Io {
+            path: dir.display().to_string(),
+            message: "no spec file (.yml, .yaml, .json) and no hookgen.toml naming one".into(),
+        })
 }
 
 /// Load from a folder with an explicit configuration.

@@ -53,6 +53,23 @@ fn exit_codes() {
         ExitCode::from(2)
     );
     assert_eq!(exit(&["frobnicate"]), ExitCode::from(2));
+    // A spec with errors: `generate` exits 1 like `check`, and writes nothing.
+    let dir = std::env::temp_dir().join(format!("hookgen-cli-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let broken = dir.join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "openapi: 3.1.0\ninfo: {title: Broken, version: '1'}\nx-webhook-signature: {scheme: no-such-scheme}\nwebhooks: {}\n",
+    )
+    .unwrap();
+    let broken = broken.display().to_string();
+    assert_eq!(exit(&["check", &broken]), ExitCode::from(1));
+    let out = dir.join("out").display().to_string();
+    assert_eq!(
+        exit(&["generate", &broken, "--out", &out]),
+        ExitCode::from(1)
+    );
+    assert!(!dir.join("out").exists(), "nothing generated");
     assert_eq!(exit(&["--help"]), ExitCode::SUCCESS);
 }
 

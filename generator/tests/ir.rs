@@ -303,6 +303,12 @@ fn a_folder_without_hookgen_toml_generates_what_the_file_does() {
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/identity_form_json.yaml");
     std::fs::copy(&source, dir.join("openapi.yaml")).unwrap();
+    // An overlay beside it is told apart by its content, whatever its name.
+    std::fs::write(
+        dir.join("a-fix.yaml"),
+        "overlay: 1.0.0\ninfo: {title: fix, version: '1'}\nactions: []\n",
+    )
+    .unwrap();
     let from_folder = hookgen::analyze(&dir).unwrap();
     let from_file = hookgen::analyze(&source).unwrap();
     assert_eq!(from_file.api.operations.len(), 2);

@@ -1241,7 +1241,7 @@ impl Filter {
     }
     /// Whether an optional field of this type is left out of a request: absent or empty.
     pub fn is_absent(value: &Option<Self>) -> bool {
-        value.as_ref().map_or(true, Self::is_empty)
+        value.as_ref().is_none_or(Self::is_empty)
     }
 }
 

@@ -322,17 +322,6 @@ fn relative_path(target: &Path, base: &Path) -> String {
     }
 }
 
-/// Every file of the generated crate, depending on the runtime by path as inside this
-/// repository (`generated/<crate>` beside `runtime/`).
-pub fn crate_files(api: &Api) -> Result<Vec<GeneratedFile>, EmitError> {
-    crate_files_with(
-        api,
-        &CrateOptions {
-            runtime_dependency: format!("path = \"../../runtime\", version = {RUNTIME_VERSION:?}"),
-        },
-    )
-}
-
 pub fn crate_files_with(
     api: &Api,
     options: &CrateOptions,

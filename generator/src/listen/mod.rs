@@ -428,7 +428,7 @@ trait StatusCheck {
 
 impl StatusCheck for Option<u16> {
     fn is_none_or_error(&self) -> bool {
-        self.map_or(true, |s| s >= 400)
+        self.is_none_or(|s| s >= 400)
     }
 }
 

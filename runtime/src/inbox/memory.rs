@@ -72,7 +72,7 @@ impl MemoryInbox {
                 _ => false,
             };
             let order = row.ordering_key.clone().map(|k| (row.source.clone(), k));
-            let free = order.as_ref().map_or(true, |o| !blocked.contains(o));
+            let free = order.as_ref().is_none_or(|o| !blocked.contains(o));
             if unfinished {
                 if let Some(o) = order {
                     blocked.insert(o);
@@ -179,7 +179,7 @@ impl Inbox for MemoryInbox {
             .rows()
             .values()
             .rev()
-            .filter(|r| filter.state.map_or(true, |s| r.state == s))
+            .filter(|r| filter.state.is_none_or(|s| r.state == s))
             .filter(|r| {
                 filter.event_type.is_none()
                     || r.event_type.as_deref() == filter.event_type.as_deref()

@@ -152,7 +152,7 @@ async fn lease_loop<E: Send + 'static>(
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut last_prune: Option<Instant> = None;
     while !stopping.load(Ordering::SeqCst) {
-        if last_prune.map_or(true, |t| t.elapsed() >= cx.options.prune_every) {
+        if last_prune.is_none_or(|t| t.elapsed() >= cx.options.prune_every) {
             prune(&cx).await;
             last_prune = Some(Instant::now());
         }

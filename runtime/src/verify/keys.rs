@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 use zeroize::Zeroizing;
@@ -12,7 +12,12 @@ use super::token::KeyDerivation;
 use super::{Scheme, WebhookError};
 use crate::wire::hex_val;
 
-/// A keyed HMAC over one of the supported hashes.
+/// A pre-keyed HMAC over one of the supported hashes: the key's inner and outer hash states,
+/// computed once per verifier and cloned per request (keying again would cost two compression
+/// rounds per request). With the `zeroize` features of hmac, sha1 and sha2, every copy of the
+/// state is wiped when it is dropped: the stored one with the verifier, each request's when it
+/// finishes.
+#[derive(Clone)]
 pub(crate) enum KeyedMac {
     Sha1(Hmac<Sha1>),
     Sha256(Hmac<Sha256>),
@@ -60,11 +65,10 @@ fn copy(out: &mut [u8; 64], bytes: &[u8]) -> usize {
     bytes.len()
 }
 
-/// One configured secret in the form its scheme needs. HMAC keys are kept as bytes that are
-/// zeroized on drop, and keyed per request: a pre-keyed HMAC state would hold key material
-/// (the padded key's hash states) that cannot be wiped.
+/// One configured secret in the form its scheme needs; everything derived from a secret is
+/// wiped on drop.
 pub(crate) enum Key {
-    Mac(Algorithm, Zeroizing<Vec<u8>>),
+    Mac(KeyedMac),
     Ed25519Public(ed25519_dalek::VerifyingKey),
     Ed25519Secret(Box<ed25519_dalek::SigningKey>),
     Aes(Zeroizing<Vec<u8>>),
@@ -121,10 +125,10 @@ impl KeySet {
             .collect()
     }
 
-    /// A freshly keyed HMAC per secret.
+    /// A copy of each secret's pre-keyed HMAC, ready for one message.
     pub fn macs(&self) -> impl Iterator<Item = KeyedMac> + '_ {
         self.keys.iter().filter_map(|k| match k {
-            Key::Mac(alg, key) => Some(KeyedMac::new(*alg, key)),
+            Key::Mac(mac) => Some(mac.clone()),
             _ => None,
         })
     }
@@ -144,15 +148,16 @@ impl KeySet {
                 Scheme::StandardWebhooks(_) => standard_webhooks_key(s)?,
                 Scheme::Hmac(h) => {
                     let bytes = decode_secret(s, h.secret_encoding)?;
-                    Key::Mac(h.algorithm, bytes)
+                    Key::Mac(KeyedMac::new(h.algorithm, &bytes))
                 }
                 Scheme::EncryptedToken(t) => Key::Aes(derive_aes_key(s, t.key_derivation)?),
                 Scheme::Jwt(j) => Key::Jwt(Box::new(j.key(s)?)),
                 Scheme::SharedSecret(_) => Key::Raw(Zeroizing::new(s.as_bytes().to_vec())),
                 Scheme::PublicKey(p) => Key::Public(p.key(s)?),
-                Scheme::BodySignature(b) => {
-                    Key::Mac(b.algorithm, decode_secret(s, b.secret_encoding)?)
-                }
+                Scheme::BodySignature(b) => Key::Mac(KeyedMac::new(
+                    b.algorithm,
+                    &decode_secret(s, b.secret_encoding)?,
+                )),
                 Scheme::None => {
                     return Err(WebhookError::InvalidSecret("this scheme takes no secret"))
                 }
@@ -190,7 +195,7 @@ fn standard_webhooks_key(s: &str) -> Result<Key, WebhookError> {
         )));
     }
     let bytes = b64_flexible(s.strip_prefix("whsec_").unwrap_or(s))?;
-    Ok(Key::Mac(Algorithm::Sha256, bytes))
+    Ok(Key::Mac(KeyedMac::new(Algorithm::Sha256, &bytes)))
 }
 
 fn b64_flexible(s: &str) -> Result<Zeroizing<Vec<u8>>, WebhookError> {
@@ -210,7 +215,7 @@ fn decode_secret(s: &str, enc: SecretEncoding) -> Result<Zeroizing<Vec<u8>>, Web
         SecretEncoding::Base64 => b64_flexible(s),
         SecretEncoding::Hex => {
             let s = s.trim();
-            if s.len() % 2 != 0 {
+            if !s.len().is_multiple_of(2) {
                 return Err(WebhookError::InvalidSecret("hex secret has an odd length"));
             }
             let mut out = Zeroizing::new(vec![0u8; s.len() / 2]);

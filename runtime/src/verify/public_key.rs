@@ -160,7 +160,7 @@ impl PublicKeyScheme {
 }
 
 fn hex(raw: &[u8]) -> Option<Vec<u8>> {
-    if raw.len() % 2 != 0 {
+    if !raw.len().is_multiple_of(2) {
         return None;
     }
     raw.chunks(2)

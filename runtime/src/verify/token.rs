@@ -165,7 +165,7 @@ impl TokenScheme {
         match self.encoding {
             TokenEncoding::Base64 => STANDARD.decode(raw).ok(),
             TokenEncoding::Hex => {
-                if raw.len() % 2 != 0 {
+                if !raw.len().is_multiple_of(2) {
                     return None;
                 }
                 raw.chunks(2)
