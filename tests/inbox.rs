@@ -690,3 +690,87 @@ async fn a_slow_handler_keeps_its_lease_so_no_other_worker_runs_it() {
         );
     }
 }
+
+/// Workers on a SQLite file that count their handler runs by key.
+fn counting_workers(
+    store: Arc<dyn Inbox>,
+    runs: Arc<Mutex<Vec<String>>>,
+    work: Duration,
+) -> Workers {
+    Workers::spawn(
+        store,
+        Arc::new(|_: &HeaderMap, body: &[u8]| Ok(body.to_vec())),
+        Arc::new(move |body: Vec<u8>| {
+            let runs = runs.clone();
+            Box::pin(async move {
+                tokio::time::sleep(work).await;
+                runs.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&body).into_owned());
+                Ok(())
+            })
+        }),
+        WorkerOptions {
+            poll: Duration::from_millis(20),
+            ..WorkerOptions::default()
+        },
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_receiver_takes_back_a_dead_predecessors_leases_at_once() {
+    let dir = std::env::temp_dir().join(format!("hookgen-inbox-reclaim-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("inbox.db").display());
+    // A predecessor leased a row for an hour, then died (it never held the workers' lock).
+    let dead = inbox::open(&url).await.unwrap();
+    dead.insert_batch(&[delivery("orphan")]).await.unwrap();
+    let leased = dead
+        .lease(
+            "dead-process",
+            10,
+            Duration::from_secs(3600),
+            SystemTime::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(leased.len(), 1);
+    drop(dead);
+
+    let store = inbox::open(&url).await.unwrap();
+    let runs: Arc<Mutex<Vec<String>>> = Arc::default();
+    let started = std::time::Instant::now();
+    let workers = counting_workers(store.clone(), runs.clone(), Duration::ZERO);
+    while runs.lock().unwrap().is_empty() && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the orphaned row ran after {:?}, not after its hour-long lease",
+        started.elapsed()
+    );
+
+    // While those workers live, workers of a second inbox on the same file take nothing back:
+    // a slow handler's lease held by a live process is never released.
+    store.insert_batch(&[delivery("slow")]).await.unwrap();
+    workers.shutdown().await;
+    let slow_runs: Arc<Mutex<Vec<String>>> = Arc::default();
+    let first = counting_workers(
+        store.clone(),
+        slow_runs.clone(),
+        Duration::from_millis(1500),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let second_store = inbox::open(&url).await.unwrap();
+    let second = counting_workers(second_store, slow_runs.clone(), Duration::ZERO);
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    first.shutdown().await;
+    second.shutdown().await;
+    let slow: Vec<String> = slow_runs.lock().unwrap().clone();
+    assert_eq!(
+        slow.iter().filter(|b| b.contains("slow")).count(),
+        1,
+        "{slow:?}"
+    );
+}

@@ -28,8 +28,10 @@ async fn no_acknowledged_delivery_is_lost_across_kill_9() {
     let inbox = format!("sqlite:{}", dir.join("inbox.db").display());
     let log = dir.join("processed.log");
     let port = free_port();
-    // Handlers take 100 ms, so that kills land while stored events wait or run.
-    let extra = ["--work-ms", "100", "--lease-secs", "2"];
+    // Handlers take 100 ms, so that kills land while stored events wait or run. The lease is
+    // the default 5 minutes: rows a killed process held run again at once only because the
+    // next process takes its dead predecessor's leases back as it starts.
+    let extra = ["--work-ms", "100"];
 
     let queue: Arc<Mutex<VecDeque<usize>>> = Arc::default();
     let producer = {
@@ -106,10 +108,12 @@ async fn no_acknowledged_delivery_is_lost_across_kill_9() {
         tokio::time::sleep(Duration::from_millis(rand::thread_rng().gen_range(0..200))).await;
     }
     let _receiver = ReceiverProcess::start(port, &inbox, &log, &extra);
+    let restarted = std::time::Instant::now();
     producer.await.unwrap();
     for s in senders {
         s.await.unwrap();
     }
+    let load_stopped = std::time::Instant::now();
     let acked: HashSet<String> = acked.lock().unwrap().clone();
     assert_eq!(
         acked.len(),
@@ -123,6 +127,15 @@ async fn no_acknowledged_delivery_is_lost_across_kill_9() {
         |c| acked.iter().all(|id| c.contains_key(id)),
     )
     .await;
+    let drained = load_stopped.elapsed();
+    eprintln!(
+        "crash test: the queue drained {drained:?} after the load stopped, {:?} after the last restart",
+        restarted.elapsed()
+    );
+    assert!(
+        drained < Duration::from_secs(30),
+        "draining took {drained:?}: a dead predecessor's leases waited out their lease"
+    );
     let lost: Vec<&String> = acked
         .iter()
         .filter(|id| !counts.contains_key(*id))

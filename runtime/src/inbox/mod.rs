@@ -315,6 +315,14 @@ pub trait Inbox: Send + Sync + 'static {
 
     /// Return when new work may have arrived (a notification), or after `timeout`.
     fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()>;
+
+    /// Called once as workers start: release leases whose holders are known to be dead, so
+    /// their rows run at once instead of after their lease. A store that cannot know (several
+    /// processes, no liveness signal) releases nothing and leases expire as usual; returns how
+    /// many rows were released.
+    fn reclaim_dead_leases(&self) -> BoxFuture<'_, Result<u64, InboxError>> {
+        Box::pin(async { Ok(0) })
+    }
 }
 
 /// Open the store a URL names, creating its tables: `sqlite:PATH` (a file, created if

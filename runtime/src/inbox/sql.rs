@@ -32,6 +32,12 @@ pub struct SqlInbox {
     local_work: Notify,
     #[cfg(feature = "postgres")]
     listener: Option<tokio::sync::Mutex<sqlx::postgres::PgListener>>,
+    /// The SQLite file, for the receivers' lock beside it.
+    sqlite_path: Option<std::path::PathBuf>,
+    /// Held while this process runs workers on a SQLite file: the kernel releases it when the
+    /// process dies, however it dies, so a receiver that gets it knows every lease in the file
+    /// belongs to a dead process.
+    workers_lock: std::sync::Mutex<Option<std::fs::File>>,
 }
 
 const COLUMNS: &str = "id, source, delivery_key, body, headers, event_type, ordering_key, state, \
@@ -105,6 +111,10 @@ impl SqlInbox {
             pool,
             backend,
             local_work: Notify::new(),
+            sqlite_path: (backend == Backend::Sqlite)
+                .then(|| sqlite_file(url))
+                .flatten(),
+            workers_lock: std::sync::Mutex::new(None),
         };
         inbox.migrate().await?;
         Ok(inbox)
@@ -397,6 +407,53 @@ fn backend_of(url: &str) -> Result<Backend, InboxError> {
 
 /// One connection: SQLite has one writer anyway, and waiting in the pool is cheaper than
 /// `SQLITE_BUSY`. An in-memory database must be one connection to be one database.
+/// The file a `sqlite:` URL names (`None` for an in-memory database).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.contains(":memory:")).then(|| path.into())
+}
+
+impl SqlInbox {
+    /// Take the workers' lock beside a SQLite file; true when this call took it (no other
+    /// live process, and no earlier workers of this inbox, run on the file: every lease in it
+    /// is a dead process's). False when it is held already, here or elsewhere.
+    fn take_workers_lock(&self) -> bool {
+        let Some(path) = &self.sqlite_path else {
+            return false;
+        };
+        let mut held = self.workers_lock.lock().unwrap_or_else(|p| p.into_inner());
+        if held.is_some() {
+            return false;
+        }
+        let mut name = path.as_os_str().to_owned();
+        name.push(".workers.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(std::path::PathBuf::from(name));
+        match file {
+            Ok(file) if file.try_lock().is_ok() => {
+                *held = Some(file);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    async fn release_all_leases(&self) -> Result<u64, InboxError> {
+        let done = sqlx::query(
+            "UPDATE hookgen_inbox SET state = 'pending', lease_owner = NULL, \
+             lease_expires_at = NULL WHERE state = 'leased'",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
 async fn sqlite_pool(url: &str) -> Result<AnyPool, InboxError> {
     let url = if url.contains("mode=") || url.contains(":memory:") {
         url.to_string()
@@ -522,5 +579,17 @@ impl Inbox for SqlInbox {
 
     fn wait_for_work(&self, timeout: Duration) -> BoxFuture<'_, ()> {
         Box::pin(self.wait(timeout))
+    }
+
+    /// SQLite: the process that gets the workers' lock knows every lease in the file is a dead
+    /// process's and releases them. PostgreSQL replicas share one database and cannot know:
+    /// nothing is released, leases expire.
+    fn reclaim_dead_leases(&self) -> BoxFuture<'_, Result<u64, InboxError>> {
+        Box::pin(async move {
+            if self.backend != Backend::Sqlite || !self.take_workers_lock() {
+                return Ok(0);
+            }
+            self.release_all_leases().await
+        })
     }
 }

@@ -151,6 +151,12 @@ async fn lease_loop<E: Send + 'static>(
     let concurrency = cx.options.concurrency.max(1);
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut last_prune: Option<Instant> = None;
+    // A predecessor that died holding leases: its rows run now, not after their lease.
+    match cx.inbox.reclaim_dead_leases().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "inbox: took back the leases of a dead worker"),
+        Err(error) => tracing::warn!(%error, "inbox: could not take back dead leases"),
+    }
     while !stopping.load(Ordering::SeqCst) {
         if last_prune.is_none_or(|t| t.elapsed() >= cx.options.prune_every) {
             prune(&cx).await;
