@@ -223,6 +223,9 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> bool {
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .env_remove("RUSTFLAGS")
+        // The crates are written afresh each run: incremental state would only pile up (tens
+        // of GB for GitHub's crate) and never be reused.
+        .env("CARGO_INCREMENTAL", "0")
         .status()
         .unwrap()
         .success()
