@@ -100,15 +100,8 @@ impl Scheme {
                 v.extend(p.timestamp_header.iter().map(|t| t.to_ascii_lowercase()));
                 v
             }
-            Scheme::SharedSecret(s) => match s.location {
-                SecretLocation::Header => vec![s
-                    .header
-                    .as_deref()
-                    .unwrap_or("authorization")
-                    .to_ascii_lowercase()],
-                SecretLocation::Basic => vec!["authorization".into()],
-                SecretLocation::Body => vec![],
-            },
+            // The headers it sends its secret in are the ones it needs.
+            Scheme::SharedSecret(_) => self.credential_headers(),
             Scheme::BodySignature(_) | Scheme::None => vec![],
         }
     }
