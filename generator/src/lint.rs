@@ -7,8 +7,33 @@ use crate::diag::Diagnostic;
 use crate::ir::{Api, TypeKind, TypeRef, TypeSpace};
 use crate::pointer::escape_segment;
 
-/// Marks a mismatch that typed decoding tolerates (open enums, undeclared fields).
-pub const DECODES_ANYWAY: &str = "decodes anyway";
+/// Where a value departs from its type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// The JSON pointer suffix, from the validated value.
+    pub at: String,
+    pub message: String,
+    /// Typed decoding tolerates it (an open enum's unknown value, an undeclared required
+    /// field): the value still decodes.
+    pub decodes_anyway: bool,
+}
+
+impl Mismatch {
+    fn new(at: &str, message: String) -> Self {
+        Mismatch {
+            at: at.to_string(),
+            message,
+            decodes_anyway: false,
+        }
+    }
+
+    fn tolerated(at: &str, message: String) -> Self {
+        Mismatch {
+            decodes_anyway: true,
+            ..Mismatch::new(at, message)
+        }
+    }
+}
 
 pub fn lint(api: &Api) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
@@ -16,7 +41,10 @@ pub fn lint(api: &Api) -> Vec<Diagnostic> {
         for ex in &event.examples {
             let mut problems = Vec::new();
             validate(&api.types, &event.payload, &ex.value, "", &mut problems);
-            for (path, message) in problems {
+            for Mismatch {
+                at: path, message, ..
+            } in problems
+            {
                 diags.push(Diagnostic::warning(
                     Code::ExampleMismatch,
                     format!("{}{path}", ex.pointer),
@@ -31,15 +59,9 @@ pub fn lint(api: &Api) -> Vec<Diagnostic> {
     diags
 }
 
-/// Validate a JSON value against a type; problems are (pointer suffix, message).
-pub fn validate(
-    types: &TypeSpace,
-    ty: &TypeRef,
-    v: &Value,
-    at: &str,
-    out: &mut Vec<(String, String)>,
-) {
-    let mut fail = |m: String| out.push((at.to_string(), m));
+/// Validate a JSON value against a type, collecting where it departs from it.
+pub fn validate(types: &TypeSpace, ty: &TypeRef, v: &Value, at: &str, out: &mut Vec<Mismatch>) {
+    let mut fail = |m: String| out.push(Mismatch::new(at, m));
     match (ty, v) {
         (TypeRef::Json, _) => {}
         (TypeRef::String, Value::String(_)) => {}
@@ -75,23 +97,17 @@ pub fn validate(
     }
 }
 
-fn validate_named(
-    types: &TypeSpace,
-    id: usize,
-    v: &Value,
-    at: &str,
-    out: &mut Vec<(String, String)>,
-) {
+fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut Vec<Mismatch>) {
     let def = types.get(id);
     match (&def.kind, v) {
         (TypeKind::Alias(inner), _) => validate(types, inner, v, at, out),
         (TypeKind::StringEnum { values }, Value::String(s)) => {
             if !values.iter().any(|e| &e.wire == s) {
                 let known: Vec<&str> = values.iter().map(|e| e.wire.as_str()).collect();
-                out.push((
-                    at.to_string(),
+                out.push(Mismatch::tolerated(
+                    at,
                     format!(
-                        "`{s}` is not one of {} (it {DECODES_ANYWAY} into the `Unknown` fallback)",
+                        "`{s}` is not one of {} (it decodes anyway into the `Unknown` fallback)",
                         known.join(", ")
                     ),
                 ));
@@ -109,7 +125,13 @@ fn validate_named(
                 .iter()
                 .filter(|n| !m.contains_key(n.as_str()))
             {
-                out.push((at.to_string(), format!("required property `{name}` is missing (it is not declared either, so the example {DECODES_ANYWAY})")));
+                out.push(Mismatch::tolerated(
+                    at,
+                    format!(
+                        "required property `{name}` is missing (it is not declared either, \
+                         so the example decodes anyway)"
+                    ),
+                ));
             }
             for f in fields {
                 if f.flatten {
@@ -118,8 +140,8 @@ fn validate_named(
                     continue;
                 }
                 match m.get(&f.wire) {
-                    None if f.required => out.push((
-                        at.to_string(),
+                    None if f.required => out.push(Mismatch::new(
+                        at,
                         format!("required property `{}` is missing", f.wire),
                     )),
                     None => {}
@@ -147,14 +169,14 @@ fn validate_named(
                 p.is_empty()
             });
             if !fits {
-                out.push((
-                    at.to_string(),
+                out.push(Mismatch::new(
+                    at,
                     format!("fits none of the variants of `{}`", def.name),
                 ));
             }
         }
-        (_, got) => out.push((
-            at.to_string(),
+        (_, got) => out.push(Mismatch::new(
+            at,
             format!("expected `{}`, found {}", def.name, kind_of(got)),
         )),
     }

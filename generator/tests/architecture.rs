@@ -171,3 +171,315 @@ fn generator_stages_import_only_earlier_stages() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// A source file's module path: `verify/hmac_scheme.rs` → `verify::hmac_scheme`,
+/// `verify/mod.rs` → `verify`, `lib.rs` → `crate`.
+fn file_module(root: &Path, file: &Path) -> String {
+    let rel = file.strip_prefix(root).unwrap().with_extension("");
+    let mut parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts
+        .last()
+        .is_some_and(|p| p == "mod" || p == "lib" || p == "main")
+    {
+        parts.pop();
+    }
+    if parts.is_empty() {
+        "crate".into()
+    } else {
+        parts.join("::")
+    }
+}
+
+/// Code outside `#[cfg(test)]` modules, comments and `quote!` bodies: a file's unit tests may
+/// use anything, and quoted tokens are the generated crate's paths, not this crate's.
+fn non_test_code(text: &str) -> String {
+    let text = match text.find("#[cfg(test)]\nmod ") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let code = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n");
+    without_quoted(&code)
+}
+
+/// `quote!{..}`, `quote!(..)` and `quote![..]` bodies removed, nesting respected.
+fn without_quoted(code: &str) -> String {
+    let mut out = String::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("quote!") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "quote!".len()..];
+        let Some(open) = after.find(['{', '(', '[']) else {
+            rest = after;
+            continue;
+        };
+        let mut depth = 0usize;
+        let mut end = after.len();
+        for (i, c) in after.char_indices().skip(open) {
+            match c {
+                '{' | '(' | '[' => depth += 1,
+                '}' | ')' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Every path a file names: `use` trees flattened (`a::{b, c::d}` → `a::b`, `a::c::d`) and
+/// inline paths (`crate::wire::hex_val(..)`), as segment lists.
+fn paths(code: &str) -> Vec<Vec<String>> {
+    fn flatten(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
+        let tree = tree.trim();
+        if let Some(open) = tree.find('{') {
+            let head: Vec<String> = tree[..open]
+                .split("::")
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+            let mut base = prefix.to_vec();
+            base.extend(head);
+            let close = tree.rfind('}').filter(|c| *c > open).unwrap_or(tree.len());
+            let inner = &tree[open + 1..close];
+            let mut depth = 0;
+            let mut start = 0;
+            for (i, c) in inner.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        flatten(&base, &inner[start..i], out);
+                        start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            flatten(&base, &inner[start..], out);
+        } else {
+            let mut path = prefix.to_vec();
+            path.extend(
+                tree.split(" as ")
+                    .next()
+                    .unwrap_or_default()
+                    .split("::")
+                    .map(|s| s.trim().to_string()),
+            );
+            path.retain(|s| !s.is_empty());
+            if !path.is_empty() {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    // `use` items start a line (after any visibility) and may span lines.
+    let mut offset = 0;
+    for line in code.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        let item = ["use ", "pub use ", "pub(crate) use ", "pub(super) use "]
+            .iter()
+            .find_map(|p| trimmed.strip_prefix(p));
+        if let Some(item) = item {
+            let at = start + (line.len() - item.len());
+            let end = code[at..].find(';').map_or(code.len(), |e| at + e);
+            flatten(&[], &code[at..end], &mut out);
+        }
+    }
+    // Inline `crate::`/`super::` paths.
+    for anchor in ["crate::", "super::"] {
+        let mut rest = code;
+        while let Some(at) = rest.find(anchor) {
+            let path: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
+            out.push(
+                path.split("::")
+                    .filter(|s| !s.is_empty())
+                    .map(String::from)
+                    .collect(),
+            );
+            rest = &rest[at + anchor.len()..];
+        }
+    }
+    out
+}
+
+/// The module a path names from inside `module`, as the longest known module prefix; `None`
+/// for external crates and items re-exported at the crate root.
+fn resolve(module: &str, path: &[String], modules: &BTreeSet<String>) -> Option<String> {
+    let mut base: Vec<String> = if module == "crate" {
+        Vec::new()
+    } else {
+        module.split("::").map(String::from).collect()
+    };
+    let mut segments = path;
+    let anchored = matches!(
+        segments.first().map(String::as_str),
+        Some("crate" | "self" | "super")
+    );
+    match segments.first().map(String::as_str) {
+        Some("crate") => {
+            base.clear();
+            segments = &segments[1..];
+        }
+        Some("self") => segments = &segments[1..],
+        Some("super") => {
+            while segments.first().map(String::as_str) == Some("super") {
+                base.pop();
+                segments = &segments[1..];
+            }
+        }
+        // A relative path starting with a child module.
+        _ => {}
+    }
+    // An anchored path to an item names the module the item is in (or re-exported from).
+    let mut best = anchored.then(|| {
+        if base.is_empty() {
+            "crate".to_string()
+        } else {
+            base.join("::")
+        }
+    });
+    for n in 1..=segments.len() {
+        let mut candidate = base.clone();
+        candidate.extend(segments[..n].iter().cloned());
+        let name = candidate.join("::");
+        if modules.contains(&name) {
+            best = Some(name);
+        }
+    }
+    best.filter(|m| m != module)
+}
+
+/// The import graph between source files.
+fn file_graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let modules: BTreeSet<String> = files.iter().map(|f| file_module(root, f)).collect();
+    let mut graph = BTreeMap::new();
+    for file in &files {
+        let module = file_module(root, file);
+        let code = non_test_code(&std::fs::read_to_string(file).unwrap());
+        let edges: BTreeSet<String> = paths(&code)
+            .iter()
+            .filter_map(|p| resolve(&module, p, &modules))
+            // The crate root only declares and re-exports.
+            .filter(|m| m != "crate")
+            .collect();
+        graph.insert(module, edges);
+    }
+    graph
+}
+
+#[test]
+fn the_file_graph_reader_resolves_relative_paths() {
+    let modules: BTreeSet<String> = ["verify", "verify::family", "verify::code", "wire"]
+        .map(String::from)
+        .into();
+    let p = |s: &str| s.split("::").map(String::from).collect::<Vec<_>>();
+    let r = |m: &str, path: &str| resolve(m, &p(path), &modules);
+    assert_eq!(
+        r("verify::family", "super::code::Code"),
+        Some("verify::code".into())
+    );
+    assert_eq!(
+        r("verify", "family::Delivery"),
+        Some("verify::family".into())
+    );
+    assert_eq!(
+        r("verify::family", "super::WebhookError"),
+        Some("verify".into())
+    );
+    assert_eq!(
+        r("verify::code", "crate::wire::hex_val"),
+        Some("wire".into())
+    );
+    assert_eq!(r("verify::code", "http::HeaderMap"), None);
+    let quoted = without_quoted("a quote! { use super::types::*; { b } } c quote!(d)");
+    assert_eq!(quoted, "a  c ");
+    let found =
+        paths("use super::{code::Code, family::{Delivery, Signed}};\nlet x = crate::wire::f();");
+    assert!(found.contains(&p("super::family::Signed")), "{found:?}");
+    assert!(found.contains(&p("crate::wire::f")), "{found:?}");
+}
+
+/// No cycle between files either: a module and its submodules included (the verification
+/// families import only shared leaves, never each other or the registry).
+#[test]
+fn no_import_cycles_between_files() {
+    for krate in ["generator", "runtime"] {
+        let found = cycles(&file_graph(&src(krate)));
+        assert!(
+            found.is_empty(),
+            "{krate}: import cycles between files {found:?}"
+        );
+    }
+}
+
+/// A signature scheme family is its own file plus one registry line: it imports the shared
+/// leaves of `verify`, never another family or the registry, and nothing outside `verify`
+/// names a family's file.
+#[test]
+fn scheme_families_are_self_contained() {
+    let root = src("runtime");
+    let registry = std::fs::read_to_string(root.join("verify/mod.rs")).unwrap();
+    let families: Vec<String> = registry
+        .lines()
+        .filter_map(|l| {
+            let (module, rest) = l.trim().split_once("::")?;
+            let is_name = module.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            (is_name && rest.contains("=>")).then(|| format!("verify::{module}"))
+        })
+        .collect();
+    assert!(
+        families.len() >= 7,
+        "registry lines not found: {families:?}"
+    );
+    let graph = file_graph(&root);
+    for family in &families {
+        let edges = &graph[family];
+        for edge in edges {
+            assert!(
+                !families.contains(edge) && edge != "verify",
+                "{family} imports {edge}: a family imports only verify's shared leaves"
+            );
+        }
+    }
+    for (module, edges) in &graph {
+        if module != "verify" && !module.starts_with("verify::") {
+            for family in &families {
+                assert!(
+                    !edges.contains(family),
+                    "{module} names the family file {family}"
+                );
+            }
+        }
+    }
+}

@@ -347,3 +347,38 @@ fn a_folder_without_hookgen_toml_generates_what_the_file_does() {
     assert_eq!(methods(&from_folder), methods(&from_file));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A schema named like something a generated module imports would clash with it: every name
+/// the checked-in crates' type-seeing modules import is reserved.
+#[test]
+fn every_name_generated_modules_import_is_reserved() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../generated");
+    let mut missing = std::collections::BTreeSet::new();
+    for krate in std::fs::read_dir(&root).unwrap() {
+        let src = krate.unwrap().path().join("src");
+        for module in ["types.rs", "events.rs", "client.rs"] {
+            let Ok(text) = std::fs::read_to_string(src.join(module)) else {
+                continue;
+            };
+            // Each `use` statement, which may span lines: the names it brings in.
+            let statements = text
+                .split(';')
+                .filter_map(|s| s.trim_start().strip_prefix("use ").map(str::to_string));
+            for statement in statements {
+                let names = match statement.find('{') {
+                    Some(open) => statement[open + 1..].trim_end_matches('}').to_string(),
+                    None => statement.rsplit("::").next().unwrap_or_default().to_string(),
+                };
+                for name in names.split(',') {
+                    let name = name.trim().rsplit(" as ").next().unwrap_or_default();
+                    let name = name.rsplit("::").next().unwrap_or_default();
+                    let is_type = name.chars().next().is_some_and(char::is_uppercase);
+                    if is_type && !hookgen::ir::names::RESERVED_NAMES.contains(&name) {
+                        missing.insert(name.to_string());
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "imported but not reserved: {missing:?}");
+}

@@ -8,8 +8,6 @@
 
 use http::HeaderMap;
 
-use crate::verify::{Scheme, SecretLocation};
-
 /// Headers that always carry credentials (lowercase).
 pub const CREDENTIAL_HEADERS: [&str; 6] = [
     "authorization",
@@ -75,25 +73,6 @@ pub fn redacted_headers(
             (name.to_string(), kept)
         })
         .collect()
-}
-
-impl Scheme {
-    /// Headers this scheme sends a secret in, verbatim (lowercase): a `shared-secret` scheme's
-    /// header, or `authorization` for its Basic form. Empty for signature schemes.
-    pub fn credential_headers(&self) -> Vec<String> {
-        match self {
-            Scheme::SharedSecret(s) => match s.location {
-                SecretLocation::Header => vec![s
-                    .header
-                    .as_deref()
-                    .unwrap_or("authorization")
-                    .to_ascii_lowercase()],
-                SecretLocation::Basic => vec!["authorization".into()],
-                SecretLocation::Body => vec![],
-            },
-            _ => vec![],
-        }
-    }
 }
 
 #[cfg(test)]

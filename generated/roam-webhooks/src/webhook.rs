@@ -21,7 +21,7 @@ impl Webhook {
     /// The signature scheme this vendor uses, as declared in the spec.
     pub fn scheme() -> Scheme {
         Scheme::StandardWebhooks(StandardWebhooks {
-            tolerance_seconds: 300u64,
+            tolerance_seconds: 300,
             headers: HeaderFamily::Webhook,
         })
     }

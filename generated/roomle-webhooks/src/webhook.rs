@@ -31,7 +31,7 @@ impl Webhook {
             key_derivation: KeyDerivation::Sha256,
             iv: TokenIv::Prefix,
             plaintext: TokenPlaintext::Any,
-            tolerance_seconds: 300u64,
+            tolerance_seconds: 300,
         })
     }
     /// A verifier for one secret. Fails now if the secret cannot be used.

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::{DecodeError, Verifier, WebhookError, WebhookVerifier};
-use hookgen_runtime::verify::{HmacScheme, Algorithm, Encoding};
+use hookgen_runtime::verify::{Algorithm, Encoding, HmacScheme};
 use hookgen_runtime::Scheme;
 use super::events::Event;
 

@@ -33,7 +33,7 @@ pub fn client_module(api: &Api) -> TokenStream {
     });
     // Every type a method names: parameters, bodies and responses (a free-form object
     // response is a `BTreeMap`).
-    let imports = super::imports(api.operations.iter().flat_map(|op| {
+    let imports = super::rust_types::imports(api.operations.iter().flat_map(|op| {
         op.params
             .iter()
             .map(|p| p.ty.clone())

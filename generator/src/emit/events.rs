@@ -6,18 +6,6 @@ use quote::{format_ident, quote};
 use super::rust_types::{doc_attrs, ident, rust_type};
 use crate::ir::{Api, Event, IdentityPart, TypeRef};
 
-/// Field names that carry an event's id and time, in order of preference.
-const ID_FIELDS: &[&str] = &["id", "eventId", "event_id"];
-const TIME_FIELDS: &[&str] = &[
-    "timestamp",
-    "created_at",
-    "createdAt",
-    "created",
-    "occurred_at",
-    "occurredAt",
-    "time",
-];
-
 pub fn events_module(api: &Api) -> TokenStream {
     let variants = api.events.iter().map(|e| variant(api, e));
     let names: Vec<&str> = api.events.iter().map(|e| e.name.as_str()).collect();
@@ -31,7 +19,7 @@ pub fn events_module(api: &Api) -> TokenStream {
     let id = accessor_id(api);
     let timestamp = accessor_timestamp(api);
     let payload_types: Vec<TypeRef> = api.events.iter().map(|e| e.payload.clone()).collect();
-    let imports = super::imports(
+    let imports = super::rust_types::imports(
         payload_types
             .into_iter()
             .chain(timestamp.1.then_some(TypeRef::DateTime)),
@@ -288,15 +276,7 @@ fn candidates(events: &[&Event]) -> Vec<TokenStream> {
 
 /// Whether the `Event` enum gets an `id()` accessor.
 pub fn has_id_accessor(api: &Api) -> bool {
-    !accessor_id(api).is_empty()
-}
-
-/// The first top-level payload field named one of `names` (in the order of `names`).
-fn payload_field<'a>(api: &'a Api, e: &Event, names: &[&str]) -> Option<&'a crate::ir::Field> {
-    let fields = api.types.fields_of(&e.payload);
-    names
-        .iter()
-        .find_map(|n| fields.iter().find(|f| f.wire == *n))
+    api.events.iter().any(|e| e.id_field.is_some())
 }
 
 /// `id()` where payloads carry an id field.
@@ -305,17 +285,10 @@ fn accessor_id(api: &Api) -> TokenStream {
         .events
         .iter()
         .filter_map(|e| {
-            let f = payload_field(api, e, ID_FIELDS)?;
-            if !matches!(
-                f.ty,
-                TypeRef::String | TypeRef::Uuid | TypeRef::Integer | TypeRef::Integer32
-            ) || f.boxed
-            {
-                return None;
-            }
+            let f = e.id_field.as_ref()?;
             let v = format_ident!("{}", e.variant);
             let fname = ident(&f.name);
-            Some(if f.required && !f.nullable {
+            Some(if !f.optional {
                 quote!(Self::#v(e) => Some(e.#fname.to_string()),)
             } else {
                 quote!(Self::#v(e) => e.#fname.as_ref().map(ToString::to_string),)
@@ -348,13 +321,10 @@ fn accessor_timestamp(api: &Api) -> (TokenStream, bool) {
         .events
         .iter()
         .filter_map(|e| {
-            let f = payload_field(api, e, TIME_FIELDS)?;
-            if f.ty != TypeRef::DateTime || f.boxed {
-                return None;
-            }
+            let f = e.timestamp_field.as_ref()?;
             let v = format_ident!("{}", e.variant);
             let fname = ident(&f.name);
-            Some(if f.required && !f.nullable {
+            Some(if !f.optional {
                 quote!(Self::#v(e) => Some(&e.#fname),)
             } else {
                 quote!(Self::#v(e) => e.#fname.as_ref(),)

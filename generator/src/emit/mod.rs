@@ -12,10 +12,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use serde::Serialize;
 
-use crate::ir::{Api, TypeRef};
+use crate::ir::Api;
 
 pub use rust_types::type_display;
-pub use webhook::scheme_label;
+pub use webhook::{scheme_expr, scheme_imports, scheme_label};
 
 /// The generated modules of one SDK.
 pub struct Modules {
@@ -54,40 +54,6 @@ pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
 
 fn wants_client(api: &Api, options: &EmitOptions) -> bool {
     options.emit_client.unwrap_or(api.emit_client) && !api.operations.is_empty()
-}
-
-/// `use` lines for the runtime types a set of type references needs.
-pub(crate) fn imports(refs: impl IntoIterator<Item = TypeRef>) -> TokenStream {
-    let (mut uuid, mut time, mut map) = (false, false, false);
-    let mut stack: Vec<TypeRef> = refs.into_iter().collect();
-    while let Some(t) = stack.pop() {
-        match t {
-            TypeRef::Uuid => uuid = true,
-            TypeRef::DateTime => time = true,
-            TypeRef::Map(inner) => {
-                map = true;
-                stack.push(*inner);
-            }
-            TypeRef::Vec(inner) => stack.push(*inner),
-            _ => {}
-        }
-    }
-    let map = map.then(|| {
-        quote!(
-            use std::collections::BTreeMap;
-        )
-    });
-    let uuid = uuid.then(|| {
-        quote!(
-            use hookgen_runtime::reexports::uuid::Uuid;
-        )
-    });
-    let time = time.then(|| {
-        quote!(
-            use hookgen_runtime::Timestamp;
-        )
-    });
-    quote!(#map #uuid #time)
 }
 
 /// The header line every generated file starts with.
@@ -545,10 +511,7 @@ fn examples_test(api: &Api) -> Result<Option<String>, EmitError> {
             let mut problems = Vec::new();
             crate::lint::validate(&api.types, &event.payload, &ex.value, "", &mut problems);
             // Open enums absorb unknown values; any other mismatch may not decode, and `check` reports it.
-            if problems
-                .iter()
-                .any(|(_, m)| !m.contains(crate::lint::DECODES_ANYWAY))
-            {
+            if problems.iter().any(|m| !m.decodes_anyway) {
                 continue;
             }
             let name = quote::format_ident!(

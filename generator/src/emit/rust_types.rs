@@ -110,6 +110,40 @@ fn closes_markdown_link(chars: &[char], close: usize) -> bool {
     chars.get(close + 1) == Some(&'(') && chars[..close].contains(&'[')
 }
 
+/// `use` lines for the runtime types a set of type references needs.
+pub(crate) fn imports(refs: impl IntoIterator<Item = TypeRef>) -> TokenStream {
+    let (mut uuid, mut time, mut map) = (false, false, false);
+    let mut stack: Vec<TypeRef> = refs.into_iter().collect();
+    while let Some(t) = stack.pop() {
+        match t {
+            TypeRef::Uuid => uuid = true,
+            TypeRef::DateTime => time = true,
+            TypeRef::Map(inner) => {
+                map = true;
+                stack.push(*inner);
+            }
+            TypeRef::Vec(inner) => stack.push(*inner),
+            _ => {}
+        }
+    }
+    let map = map.then(|| {
+        quote!(
+            use std::collections::BTreeMap;
+        )
+    });
+    let uuid = uuid.then(|| {
+        quote!(
+            use hookgen_runtime::reexports::uuid::Uuid;
+        )
+    });
+    let time = time.then(|| {
+        quote!(
+            use hookgen_runtime::Timestamp;
+        )
+    });
+    quote!(#map #uuid #time)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

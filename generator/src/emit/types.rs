@@ -15,7 +15,7 @@ pub fn types_module(types: &TypeSpace, attributes: &[TokenStream]) -> TokenStrea
             _ => quote!(#(#attributes)* #def),
         }
     });
-    let imports = super::imports(types.types.iter().flat_map(type_refs_of));
+    let imports = super::rust_types::imports(types.types.iter().flat_map(type_refs_of));
     let has_enum = types
         .types
         .iter()

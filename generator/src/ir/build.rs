@@ -3,13 +3,14 @@
 use serde_json::Value;
 
 use super::events::build_events;
+use super::model::{
+    AccessorField, Api, Coverage, Declared, Event, Link, LinkArgument, Operation, Outcome,
+    ParamLocation, TypeRef, TypeSpace,
+};
 use super::names::field_name;
 use super::operations::{build_operations, excluded_operations, security_schemes};
+use super::signature;
 use super::types::TypeBuilder;
-use super::{
-    signature, Api, Coverage, Declared, Event, Link, LinkArgument, Operation, Outcome,
-    ParamLocation, TypeSpace,
-};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::load::Document;
@@ -34,6 +35,7 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     let mut diags = std::mem::take(&mut tb.diags);
     let types = std::mem::take(&mut tb.space);
     let mut events = outcome.events;
+    attach_accessors(&mut events, &types);
     attach_links(doc, &mut events, &operations, &types, &mut diags);
     let security_schemes = security_schemes(doc, &mut diags);
     let signature = signature::resolve(doc, &events, &mut diags);
@@ -264,4 +266,40 @@ fn resolve_link(
             .and_then(Value::as_str)
             .map(str::to_string),
     })
+}
+
+/// Payload field names that carry an event's id and time, in order of preference.
+const ID_FIELDS: &[&str] = &["id", "eventId", "event_id"];
+const TIME_FIELDS: &[&str] = &[
+    "timestamp",
+    "created_at",
+    "createdAt",
+    "created",
+    "occurred_at",
+    "occurredAt",
+    "time",
+];
+
+/// Which payload field `id()` and `timestamp()` read for each event: the first of the
+/// preferred names whose type can be an id (text or integer) or is a date-time.
+fn attach_accessors(events: &mut [Event], types: &TypeSpace) {
+    let pick = |e: &Event, names: &[&str], fits: fn(&TypeRef) -> bool| {
+        let fields = types.fields_of(&e.payload);
+        let field = names
+            .iter()
+            .find_map(|n| fields.iter().find(|f| f.wire == *n))?;
+        (fits(&field.ty) && !field.boxed).then(|| AccessorField {
+            name: field.name.clone(),
+            optional: !field.required || field.nullable,
+        })
+    };
+    for e in events.iter_mut() {
+        e.id_field = pick(e, ID_FIELDS, |t| {
+            matches!(
+                t,
+                TypeRef::String | TypeRef::Uuid | TypeRef::Integer | TypeRef::Integer32
+            )
+        });
+        e.timestamp_field = pick(e, TIME_FIELDS, |t| *t == TypeRef::DateTime);
+    }
 }

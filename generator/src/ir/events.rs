@@ -4,9 +4,9 @@ use openapiv3::{Operation, ReferenceOr, RequestBody, Schema};
 use serde_json::Value;
 
 use super::identity::{self, values_at, HeaderParam, HookShape, PartChoice, IDENTITY_EXTENSION};
+use super::model::{Declared, Event, Example, Identity, IdentityPart, Outcome, TypeKind, TypeRef};
 use super::names::{type_name, NameScope};
 use super::types::{name_from_pointer, TypeBuilder};
-use super::{Declared, Event, Example, Identity, IdentityPart, Outcome, TypeKind, TypeRef};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::load::{Document, WebhookOrigin};
@@ -93,6 +93,8 @@ pub(super) fn build_events(doc: &Document, tb: &mut TypeBuilder<'_>) -> EventsOu
                 headers: hook.headers.iter().map(|h| h.name.clone()).collect(),
                 examples,
                 links: Vec::new(),
+                id_field: None,
+                timestamp_field: None,
             });
         }
         if let Some(declared) = coverage.get_mut(hook.declared) {

@@ -10,7 +10,7 @@
 //!   webhook keys show, joined with a body field that names the rest of the key (`action`):
 //!   `issues-opened` is the header `issues` with the action `opened`.
 
-use super::{IdentityPart, TypeKind, TypeRef};
+use super::model::{IdentityPart, TypeKind, TypeRef};
 use crate::pointer::{escape_segment, split_pointer};
 
 use super::types::TypeBuilder;

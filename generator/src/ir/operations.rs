@@ -6,12 +6,12 @@ use openapiv3::{
 };
 use serde_json::Value;
 
-use super::names::{field_name, NameScope};
-use super::types::TypeBuilder;
-use super::{
+use super::model::{
     Body, BodyKind, Declared, Operation, Outcome, ParamLocation, Parameter, Response, SecurityKind,
     SecurityScheme, TypeRef,
 };
+use super::names::{field_name, NameScope};
+use super::types::TypeBuilder;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::load::Document;

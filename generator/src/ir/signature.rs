@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::Event;
+use super::model::{Event, SignatureScheme};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::load::Document;
@@ -12,13 +12,6 @@ pub use hookgen_runtime::Scheme;
 
 /// The extension that declares a scheme, at the root or on one webhook.
 pub const EXTENSION: &str = "x-webhook-signature";
-
-#[derive(Debug, Clone)]
-pub struct SignatureScheme {
-    pub scheme: Scheme,
-    /// Where it came from, for `check` and generated docs.
-    pub source: String,
-}
 
 pub(super) fn resolve(
     doc: &Document,

@@ -7,8 +7,8 @@ use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::model::{EnumValue, Field, TypeDef, TypeId, TypeKind, TypeRef, TypeSpace, Variant};
 use super::names::{field_name, type_name, NameScope};
-use super::{EnumValue, Field, TypeDef, TypeId, TypeKind, TypeRef, TypeSpace, Variant};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::pointer::{escape_segment, split_pointer};
@@ -219,84 +219,7 @@ pub(super) struct TypeBuilder<'a> {
 impl<'a> TypeBuilder<'a> {
     pub fn new(root: &'a Value) -> Self {
         let mut names = NameScope::default();
-        // Names the generated crate defines itself, the Rust prelude's, and those the generated
-        // modules import: a schema with one of these names would shadow or clash with it.
-        for reserved in [
-            "Event",
-            "Webhook",
-            "Client",
-            "ClientError",
-            "UnknownEvent",
-            "DecodeError",
-            "WebhookError",
-            "Timestamp",
-            // The prelude.
-            "Box",
-            "Option",
-            "Some",
-            "None",
-            "Result",
-            "Ok",
-            "Err",
-            "String",
-            "Vec",
-            "ToString",
-            "ToOwned",
-            "Clone",
-            "Copy",
-            "Send",
-            "Sync",
-            "Sized",
-            "Unpin",
-            "Drop",
-            "Fn",
-            "FnMut",
-            "FnOnce",
-            "Iterator",
-            "IntoIterator",
-            "Extend",
-            "DoubleEndedIterator",
-            "ExactSizeIterator",
-            "Default",
-            "Eq",
-            "PartialEq",
-            "Ord",
-            "PartialOrd",
-            "AsRef",
-            "AsMut",
-            "Into",
-            "From",
-            "TryFrom",
-            "TryInto",
-            "FromIterator",
-            "Debug",
-            "Hash",
-            // Imported by generated modules.
-            "Serialize",
-            "Deserialize",
-            "Serializer",
-            "Deserializer",
-            "FromStr",
-            "BTreeMap",
-            "HashMap",
-            "Uuid",
-            "Value",
-            "Map",
-            "Duration",
-            "SystemTime",
-            "HeaderMap",
-            "Method",
-            "Request",
-            "Body",
-            "HttpClient",
-            "AuthScheme",
-            "Credentials",
-            "RetryPolicy",
-            "Scheme",
-            "Verifier",
-            "WebhookVerifier",
-            "Transport",
-        ] {
+        for reserved in super::names::RESERVED_NAMES {
             names.reserve(reserved);
         }
         TypeBuilder {

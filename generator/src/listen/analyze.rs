@@ -74,7 +74,10 @@ pub fn analyze(
             crate::lint::validate(&api.types, &event.payload, &value, "", &mut found);
             analysis.problems = found
                 .into_iter()
-                .map(|(pointer, message)| Problem { pointer, message })
+                .map(|m| Problem {
+                    pointer: m.at,
+                    message: m.message,
+                })
                 .collect();
         }
         Err((named, why)) => {

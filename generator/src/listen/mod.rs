@@ -25,12 +25,12 @@ use hookgen_runtime::client::reqwest;
 use hookgen_runtime::guard::{check_state_change, HostPolicy, Refusal};
 use hookgen_runtime::serve::Limits;
 use hookgen_runtime::{Scheme, Verifier};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use crate::ir::Api;
 pub use analyze::Analysis;
-use store::Store;
+use store::{Forward, Record, Store};
 
 /// Bodies above this are refused (413) and recorded as such, never buffered further.
 const BODY_LIMIT: usize = 8 * 1024 * 1024;
@@ -46,33 +46,6 @@ pub struct Options {
     pub db: String,
     /// Hosts besides loopback that may read the page and API (`--allow-host`).
     pub allow_hosts: Vec<String>,
-}
-
-/// What became of forwarding a delivery to the user's app.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Forward {
-    pub url: String,
-    /// The app's status; `None` when it could not be reached.
-    pub status: Option<u16>,
-    pub latency_ms: u64,
-    /// The app's response body (first 64 KiB), or why it could not be reached.
-    pub body: String,
-    /// `exact` (the bytes and headers as received) or `resigned` (signed anew, now).
-    pub mode: String,
-}
-
-/// One delivery as stored and shown.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Record {
-    pub id: i64,
-    pub received_at: String,
-    pub method: String,
-    pub path: String,
-    pub headers: Vec<(String, String)>,
-    pub analysis: Analysis,
-    pub forward: Option<Forward>,
-    /// The delivery this one replays, for replays.
-    pub replay_of: Option<i64>,
 }
 
 struct App {
@@ -148,7 +121,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/deliveries", get(list))
         .route("/api/deliveries/{id}", get(detail))
         .route("/api/deliveries/{id}/replay", post(replay))
-        .route("/api/stream", get(page::stream))
+        .route(
+            "/api/stream",
+            get(|State(app): State<Arc<App>>| page::stream(app.changes.subscribe())),
+        )
         .fallback(receive)
         .layer(axum::middleware::from_fn_with_state(app.clone(), guard))
         .with_state(app)

@@ -2,13 +2,10 @@
 //! in the binary (no build step), updated live over server-sent events.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 
-use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-
-use super::App;
+use tokio::sync::broadcast;
 
 /// An HTML response.
 pub struct Html(pub &'static String);
@@ -20,9 +17,8 @@ pub async fn index() -> Html {
 
 /// `delivery` events carrying the id of each new or updated delivery.
 pub async fn stream(
-    State(app): State<Arc<App>>,
+    changes: broadcast::Receiver<i64>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let changes = app.changes.subscribe();
     let events = futures_util::stream::unfold(changes, |mut changes| async move {
         loop {
             match changes.recv().await {

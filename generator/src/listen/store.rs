@@ -11,7 +11,36 @@ use hookgen_runtime::inbox::{self, Inbox, Inserted, NewDelivery, State};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sqlx::{Row, SqlitePool};
 
-use super::{Forward, Record};
+use serde::{Deserialize, Serialize};
+
+use super::analyze::Analysis;
+
+/// What became of forwarding a delivery to the user's app.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Forward {
+    pub url: String,
+    /// The app's status; `None` when it could not be reached.
+    pub status: Option<u16>,
+    pub latency_ms: u64,
+    /// The app's response body (first 64 KiB), or why it could not be reached.
+    pub body: String,
+    /// `exact` (the bytes and headers as received) or `resigned` (signed anew, now).
+    pub mode: String,
+}
+
+/// One delivery as stored and shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub id: i64,
+    pub received_at: String,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub analysis: Analysis,
+    pub forward: Option<Forward>,
+    /// The delivery this one replays, for replays.
+    pub replay_of: Option<i64>,
+}
 
 pub struct Store {
     inbox: std::sync::Arc<dyn Inbox>,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Inbox, InboxError, Inserted, NewDelivery};
+use super::model::{Inbox, InboxError, Inserted, NewDelivery};
 
 type Reply = oneshot::Sender<Result<Inserted, InboxError>>;
 

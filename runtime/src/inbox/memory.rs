@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::Notify;
 
-use super::{
+use super::model::{
     BoxFuture, Delivery, Finish, Inbox, InboxError, Inserted, ListFilter, NewDelivery, Replay,
     State,
 };
@@ -81,7 +81,7 @@ impl MemoryInbox {
             if due && free && leased.len() < limit {
                 row.state = State::Leased;
                 row.lease_owner = Some(owner.to_string());
-                row.lease_expires_at = Some(super::later(now, lease_for));
+                row.lease_expires_at = Some(super::model::later(now, lease_for));
                 row.attempts += 1;
                 leased.push(row.clone());
             }
@@ -143,7 +143,7 @@ impl Inbox for MemoryInbox {
             let write = outcome.row();
             row.state = write.state;
             if let Some(at) = write.next_run_at {
-                row.next_run_at = super::from_millis(at);
+                row.next_run_at = super::model::from_millis(at);
             }
             row.last_error = write.error.map(str::to_string);
             row.lease_owner = None;

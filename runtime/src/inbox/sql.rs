@@ -9,7 +9,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Executor, Row};
 use tokio::sync::Notify;
 
-use super::{
+use super::model::{
     from_millis, headers_from_json, headers_to_json, to_millis, BoxFuture, Delivery, Finish, Inbox,
     InboxError, Inserted, ListFilter, NewDelivery, Replay, State,
 };

@@ -12,7 +12,8 @@ use http::HeaderMap;
 use tokio::sync::{Notify, Semaphore};
 use tracing::Instrument;
 
-use super::{Delivery, Finish, HandlerError, Inbox, RetryPolicy};
+use super::model::{Delivery, Finish, Inbox};
+use super::retry::{HandlerError, RetryPolicy};
 use crate::DecodeError;
 
 /// Decodes a stored delivery from its headers and body.
@@ -264,7 +265,7 @@ fn heartbeat<E>(cx: &Context<E>, id: i64) -> AbortOnDrop {
     AbortOnDrop(tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            let until = super::later(SystemTime::now(), lease_for);
+            let until = super::model::later(SystemTime::now(), lease_for);
             match inbox.extend_lease(id, &owner, until).await {
                 Ok(true) => {}
                 Ok(false) => return,
@@ -319,7 +320,7 @@ async fn run<E: Send + 'static>(cx: &Context<E>, row: &Delivery) -> Finish {
             cx.stats.retried.fetch_add(1, Ordering::SeqCst);
             let delay = failure.requested_delay().unwrap_or(delay);
             Finish::Retry {
-                at: super::later(SystemTime::now(), delay),
+                at: super::model::later(SystemTime::now(), delay),
                 error: failure.message().to_string(),
             }
         }

@@ -6,9 +6,12 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::hmac_scheme::{signature_matches, Algorithm, Encoding, SecretEncoding};
-use super::keys::KeySet;
-use super::WebhookError;
+use super::code::Code;
+use super::error::WebhookError;
+use super::family::{Delivery, Message, SchemeFamily, SignInputs, Signed, Signing};
+use super::primitives::{
+    encode_signature, signature_matches, Algorithm, Encoding, KeyedMac, SecretEncoding,
+};
 
 /// An HMAC carried inside the JSON body.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -82,7 +85,7 @@ impl BodySignatureScheme {
         out
     }
 
-    pub(crate) fn verify(&self, keys: &KeySet, body: &[u8]) -> Result<(), WebhookError> {
+    fn check(&self, keys: &[KeyedMac], body: &[u8]) -> Result<(), WebhookError> {
         // The body as the SDK decodes it: Dropbox Sign posts multipart form data whose `json`
         // field holds the signed event.
         let json = crate::wire::body_as_json(body, None);
@@ -96,7 +99,7 @@ impl BodySignatureScheme {
                     "a signed object carries no signature",
                 ))?;
             let content = self.content(object);
-            let any = keys.macs().any(|mut mac| {
+            let any = keys.iter().cloned().any(|mut mac| {
                 mac.update(&content);
                 let (expected, n) = mac.finish();
                 signature_matches(self.encoding, signature.as_bytes(), &expected[..n])
@@ -109,7 +112,7 @@ impl BodySignatureScheme {
     }
 
     /// Sign every signed object of a JSON body in place, as the vendor would (test kit).
-    pub(crate) fn sign(&self, keys: &KeySet, body: &[u8]) -> Result<Vec<u8>, WebhookError> {
+    fn signed_body(&self, key: &KeyedMac, body: &[u8]) -> Result<Vec<u8>, WebhookError> {
         let mut value: Value = serde_json::from_slice(body)
             .map_err(|_| WebhookError::MalformedBody("the body is not JSON"))?;
         let count = self.signed_objects(&value)?.len();
@@ -129,22 +132,93 @@ impl BodySignatureScheme {
                     }
                 }
             };
-            let mut mac = keys
-                .macs()
-                .next()
-                .ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
+            let mut mac = key.clone();
             mac.update(&self.content(object));
             let (out, n) = mac.finish();
-            let text = match self.encoding {
-                Encoding::Hex => out[..n].iter().map(|b| format!("{b:02x}")).collect(),
-                Encoding::Base64 => {
-                    use base64::Engine;
-                    base64::engine::general_purpose::STANDARD.encode(&out[..n])
-                }
-            };
+            let text = encode_signature(self.encoding, &out[..n]);
             set_pointer(object, &self.signature, Value::String(text))?;
         }
         serde_json::to_vec(&value).map_err(|_| WebhookError::MalformedBody("cannot re-encode"))
+    }
+}
+
+impl SchemeFamily for BodySignatureScheme {
+    type Key = KeyedMac;
+
+    fn key(&self, secret: &str) -> Result<Self::Key, WebhookError> {
+        KeyedMac::from_secret(self.algorithm, secret, self.secret_encoding)
+    }
+
+    fn verify(&self, keys: &[Self::Key], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        self.check(keys, delivery.body)
+    }
+
+    fn sign(&self, key: &Self::Key, message: &Message<'_>) -> Result<Signed, WebhookError> {
+        Ok(Signed {
+            headers: http::HeaderMap::new(),
+            body: Some(self.signed_body(key, message.body)?),
+        })
+    }
+
+    fn required_headers(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn tolerance(&self) -> Option<std::time::Duration> {
+        None
+    }
+
+    fn describe(&self) -> String {
+        let scope = if self.items.is_some() {
+            "every item (all must verify)"
+        } else {
+            "the body"
+        };
+        format!(
+            "Scheme: an HMAC inside the JSON body, at `{}` of {scope}, over `{}`. Fields outside \
+             that template are not covered by it.",
+            self.signature, self.signed_content
+        )
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "body-signature-hmac-{:?} (at {})",
+            self.algorithm, self.signature
+        )
+        .to_lowercase()
+    }
+
+    fn signing(&self) -> Option<Signing> {
+        Some(Signing {
+            inputs: SignInputs::IntoBody,
+            doc: "Sign a JSON body as the vendor would (test kit): the signature goes inside it, so\n\
+                  the signed body is returned (re-encoded).",
+        })
+    }
+
+    fn construct(&self) -> Code {
+        let BodySignatureScheme {
+            algorithm,
+            items,
+            item,
+            signature,
+            signed_content,
+            encoding,
+            secret_encoding,
+        } = self;
+        Code::Struct(
+            "BodySignatureScheme",
+            vec![
+                ("algorithm", Code::variant("Algorithm", algorithm)),
+                ("items", Code::owned_option(items)),
+                ("item", Code::owned_option(item)),
+                ("signature", Code::Owned(signature.clone())),
+                ("signed_content", Code::Owned(signed_content.clone())),
+                ("encoding", Code::variant("Encoding", encoding)),
+                ("secret_encoding", Code::variant("SecretEncoding", secret_encoding)),
+            ],
+        )
     }
 }
 

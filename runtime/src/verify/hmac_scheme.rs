@@ -3,52 +3,16 @@
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderMap;
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
-use super::keys::{KeySet, KeyedMac};
-use super::{check_window, parse_timestamp, WebhookError};
-use crate::wire::hex_val;
-
-/// Hash function of the HMAC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Algorithm {
-    /// HMAC-SHA1 (legacy vendors only).
-    Sha1,
-    /// HMAC-SHA256.
-    #[default]
-    Sha256,
-    /// HMAC-SHA512.
-    Sha512,
-}
-
-/// How the signature bytes are written in the header.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Encoding {
-    /// Hexadecimal; either case is accepted.
-    #[default]
-    Hex,
-    /// Standard base64 with padding.
-    Base64,
-}
-
-/// How the configured secret string becomes key bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SecretEncoding {
-    /// The secret's UTF-8 bytes (GitHub, Stripe, Slack, ROOMZ, RoostSync, Shopify).
-    #[default]
-    Utf8,
-    /// The secret is base64.
-    Base64,
-    /// The secret is hex.
-    Hex,
-}
+use super::code::Code;
+use super::error::WebhookError;
+use super::family::{Delivery, Message, SchemeFamily, SignInputs, Signed, Signing, SIGN_DOC};
+use super::primitives::{
+    check_window, encode_signature, header, insert, parse_timestamp, parts, signature_matches,
+    Algorithm, Encoding, KeyedMac, Part, SecretEncoding,
+};
 
 /// The shape of the signature header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -136,56 +100,8 @@ fn default_tolerance() -> u64 {
     300
 }
 
-/// A piece of the signed-content template.
-pub(crate) enum Part<'a> {
-    Literal(&'a str),
-    Body,
-    Timestamp,
-    Id,
-    Header(&'a str),
-    Url,
-    Form,
-}
-
-pub(crate) fn parts(template: &str) -> impl Iterator<Item = Part<'_>> {
-    let mut rest = template;
-    std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
-        if let Some(stripped) = rest.strip_prefix('{') {
-            if let Some(end) = stripped.find('}') {
-                let whole = &rest[..end + 2];
-                let name = &stripped[..end];
-                rest = &stripped[end + 1..];
-                return Some(match name {
-                    "body" => Part::Body,
-                    "timestamp" => Part::Timestamp,
-                    "id" => Part::Id,
-                    "url" => Part::Url,
-                    "form" => Part::Form,
-                    other => match other.strip_prefix("header:") {
-                        Some(h) => Part::Header(h),
-                        // Not a placeholder: signed as written.
-                        None => Part::Literal(whole),
-                    },
-                });
-            }
-        }
-        // A literal runs to the next `{` after its first character, which may be multi-byte.
-        let first = rest.chars().next().map_or(1, char::len_utf8);
-        let end = rest[first..]
-            .find('{')
-            .map(|i| i + first)
-            .unwrap_or(rest.len());
-        let lit = &rest[..end];
-        rest = &rest[end..];
-        Some(Part::Literal(lit))
-    })
-}
-
 /// Values the template refers to, gathered from one delivery.
-struct Signed<'a> {
+struct Template<'a> {
     body: &'a [u8],
     url: Option<&'a [u8]>,
     timestamp: Option<&'a [u8]>,
@@ -310,32 +226,30 @@ impl HmacScheme {
         parts(&self.signed_content).any(|p| matches!(p, Part::Url))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn verify(
-        &self,
-        keys: &KeySet,
-        headers: &HeaderMap,
-        body: &[u8],
-        url: Option<&[u8]>,
-        now: i64,
-        tolerance: Duration,
-    ) -> Result<(), WebhookError> {
+    fn check(&self, keys: &[KeyedMac], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        let Delivery {
+            headers,
+            body,
+            url,
+            now,
+            tolerance,
+        } = *delivery;
         if url.is_none() && self.needs_url() {
             return Err(WebhookError::UrlRequired);
         }
         let (_, raw) = self.signature_header(headers)?;
         let mut timestamp = None;
         if let Some(h) = &self.timestamp_header {
-            timestamp = Some(super::header(headers, h)?);
+            timestamp = Some(header(headers, h)?);
         }
         let id = match &self.id_header {
-            Some(h) => Some(super::header(headers, h)?),
+            Some(h) => Some(header(headers, h)?),
             None => None,
         };
         let mut candidates: Vec<&[u8]> = Vec::new();
         match self.format {
             HeaderFormat::Plain => {
-                let value = trim(raw);
+                let value = raw.trim_ascii();
                 let sig =
                     match &self.prefix {
                         Some(p) => value.strip_prefix(p.as_bytes()).ok_or(
@@ -353,7 +267,7 @@ impl HmacScheme {
                 let ts_key = self.timestamp_key.as_deref().map(str::as_bytes);
                 let separator = self.separator.as_bytes().first().copied().unwrap_or(b',');
                 for pair in raw.split(|b| *b == separator) {
-                    let pair = trim(pair);
+                    let pair = pair.trim_ascii();
                     let Some(eq) = pair.iter().position(|b| *b == b'=') else {
                         continue;
                     };
@@ -384,14 +298,14 @@ impl HmacScheme {
             }
             check_window(ts, now, tolerance)?;
         }
-        let signed = Signed {
+        let signed = Template {
             body,
             url,
             timestamp,
             id,
             headers: Some(headers),
         };
-        for mac in keys.macs() {
+        for mac in keys.iter().cloned() {
             let (expected, n) = self.compute(mac, &signed);
             for c in &candidates {
                 if self.matches(c, &expected[..n]) {
@@ -402,7 +316,7 @@ impl HmacScheme {
         Err(WebhookError::SignatureMismatch)
     }
 
-    fn compute(&self, mut mac: KeyedMac, s: &Signed<'_>) -> ([u8; 64], usize) {
+    fn compute(&self, mut mac: KeyedMac, s: &Template<'_>) -> ([u8; 64], usize) {
         for part in parts(&self.signed_content) {
             match part {
                 Part::Literal(l) => mac.update(l.as_bytes()),
@@ -431,21 +345,17 @@ impl HmacScheme {
         signature_matches(self.encoding, candidate, expected)
     }
 
-    pub(crate) fn sign(
-        &self,
-        keys: &KeySet,
-        id: Option<&str>,
-        timestamp: i64,
-        body: &[u8],
-        url: Option<&[u8]>,
-    ) -> Result<HeaderMap, WebhookError> {
+    fn headers_for(&self, key: &KeyedMac, message: &Message<'_>) -> Result<HeaderMap, WebhookError> {
+        let Message {
+            body,
+            url,
+            id,
+            timestamp,
+        } = *message;
         if url.is_none() && self.needs_url() {
             return Err(WebhookError::UrlRequired);
         }
-        let mac = keys
-            .macs()
-            .next()
-            .ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
+        let mac = key.clone();
         let ts = match self.timestamp_unit {
             TimestampUnit::Seconds => timestamp.to_string(),
             TimestampUnit::Milliseconds => timestamp.saturating_mul(1000).to_string(),
@@ -454,7 +364,7 @@ impl HmacScheme {
         if let (Some(h), Some(id)) = (&self.id_header, id) {
             insert(&mut headers, h, id)?;
         }
-        let signed = Signed {
+        let signed = Template {
             body,
             url,
             timestamp: self.has_timestamp().then_some(ts.as_bytes()),
@@ -462,13 +372,7 @@ impl HmacScheme {
             headers: Some(&headers),
         };
         let (out, n) = self.compute(mac, &signed);
-        let sig = match self.encoding {
-            Encoding::Hex => out[..n]
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>(),
-            Encoding::Base64 => STANDARD.encode(&out[..n]),
-        };
+        let sig = encode_signature(self.encoding, &out[..n]);
         let value = match self.format {
             HeaderFormat::Plain => format!("{}{sig}", self.prefix.as_deref().unwrap_or("")),
             HeaderFormat::KeyValue => {
@@ -487,28 +391,146 @@ impl HmacScheme {
     }
 }
 
-pub(crate) fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Result<(), WebhookError> {
-    let invalid = || WebhookError::MalformedHeader {
-        header: name.to_string(),
-        reason: "not a valid header",
-    };
-    let n = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
-    let v = HeaderValue::from_str(value).map_err(|_| invalid())?;
-    headers.insert(n, v);
-    Ok(())
-}
+impl SchemeFamily for HmacScheme {
+    type Key = KeyedMac;
 
-fn trim(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map(|i| i + 1)
-        .unwrap_or(start);
-    &b[start..end.max(start)]
+    fn key(&self, secret: &str) -> Result<Self::Key, WebhookError> {
+        KeyedMac::from_secret(self.algorithm, secret, self.secret_encoding)
+    }
+
+    fn verify(&self, keys: &[Self::Key], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        self.check(keys, delivery)
+    }
+
+    fn sign(&self, key: &Self::Key, message: &Message<'_>) -> Result<Signed, WebhookError> {
+        self.headers_for(key, message).map(Signed::headers)
+    }
+
+    fn required_headers(&self) -> Vec<String> {
+        let mut names = vec![self.header.to_ascii_lowercase()];
+        names.extend(self.timestamp_header.iter().map(|t| t.to_ascii_lowercase()));
+        names
+    }
+
+    fn tolerance(&self) -> Option<Duration> {
+        self.has_timestamp()
+            .then(|| Duration::from_secs(self.tolerance_seconds))
+    }
+
+    fn needs_url(&self) -> bool {
+        HmacScheme::needs_url(self)
+    }
+
+    fn describe(&self) -> String {
+        let alg = format!("{:?}", self.algorithm).to_uppercase();
+        let mut doc = format!(
+            "Scheme: HMAC-{alg} of `{}`, {:?}-encoded in the `{}` header",
+            self.signed_content.replace('`', "'"),
+            self.encoding,
+            self.header
+        );
+        if !self.alternate_headers.is_empty() {
+            let names = self.alternate_headers.join("`, `");
+            doc.push_str(&format!(" (also accepted as `{names}`)"));
+        }
+        if let Some(p) = &self.prefix {
+            doc.push_str(&format!(", after the prefix `{p}`"));
+        }
+        doc.push('.');
+        if !self.has_timestamp() {
+            doc.push_str(
+                " The scheme has no timestamp, so it cannot reject replays: deduplicate by event id.",
+            );
+        }
+        doc
+    }
+
+    fn label(&self) -> String {
+        format!("hmac-{:?} ({})", self.algorithm, self.header)
+            .to_lowercase()
+            .replace(&self.header.to_lowercase(), &self.header)
+    }
+
+    fn signing(&self) -> Option<Signing> {
+        let inputs = if HmacScheme::needs_url(self) {
+            SignInputs::UrlBody
+        } else if self.has_timestamp() {
+            SignInputs::BodyTimestamp
+        } else {
+            SignInputs::Body
+        };
+        Some(Signing {
+            inputs,
+            doc: SIGN_DOC,
+        })
+    }
+
+    /// `HmacScheme::new(header)` and a builder call for each setting that is not the default.
+    fn construct(&self) -> Code {
+        let HmacScheme {
+            algorithm,
+            header,
+            alternate_headers,
+            encoding,
+            prefix,
+            signed_content,
+            format,
+            signature_key,
+            timestamp_key,
+            separator,
+            timestamp_header,
+            id_header,
+            tolerance_seconds,
+            secret_encoding,
+            timestamp_unit,
+        } = self;
+        let default = HmacScheme::new(header.clone());
+        let text = |s: &String| Code::Text(s.clone());
+        let mut code = Code::member("HmacScheme", "new").call(vec![text(header)]);
+        if *algorithm != default.algorithm {
+            code = code.method("algorithm", vec![Code::variant("Algorithm", algorithm)]);
+        }
+        for alt in alternate_headers {
+            code = code.method("alternate_header", vec![text(alt)]);
+        }
+        if *encoding != default.encoding {
+            code = code.method("encoding", vec![Code::variant("Encoding", encoding)]);
+        }
+        if let Some(p) = prefix {
+            code = code.method("prefix", vec![text(p)]);
+        }
+        if *signed_content != default.signed_content {
+            code = code.method("signed_content", vec![text(signed_content)]);
+        }
+        if *format == HeaderFormat::KeyValue {
+            let signatures = Code::Text(signature_key.clone().unwrap_or_else(|| "v1".into()));
+            code = match timestamp_key {
+                Some(t) => code.method("key_value", vec![signatures, text(t)]),
+                None => code.method("key_value_signatures", vec![signatures]),
+            };
+            if *separator != default.separator {
+                code = code.method("separator", vec![text(separator)]);
+            }
+        }
+        if let Some(t) = timestamp_header {
+            code = code.method("timestamp_header", vec![text(t)]);
+        }
+        if let Some(i) = id_header {
+            code = code.method("id_header", vec![text(i)]);
+        }
+        if *tolerance_seconds != default.tolerance_seconds {
+            code = code.method("tolerance", vec![Code::Int(*tolerance_seconds)]);
+        }
+        if *timestamp_unit != default.timestamp_unit {
+            let unit = Code::variant("TimestampUnit", timestamp_unit);
+            code = code.method("timestamp_unit", vec![unit]);
+        }
+        if *secret_encoding != default.secret_encoding {
+            let e = Code::variant("SecretEncoding", secret_encoding);
+            code = code.method("secret_encoding", vec![e]);
+        }
+        code
+    }
 }
 
 /// The parameters of a form body (`a=1&b=x+y`), decoded, sorted by name then value, each
@@ -520,74 +542,12 @@ fn sorted_form(body: &[u8]) -> Vec<(String, String)> {
     pairs
 }
 
-/// Decode a candidate signature and compare it with the expected MAC in constant time; a
-/// wrong length or an undecodable candidate is a mismatch.
-pub(crate) fn signature_matches(encoding: Encoding, candidate: &[u8], expected: &[u8]) -> bool {
-    let mut buf = [0u8; 96];
-    let decoded: &[u8] = match encoding {
-        Encoding::Hex => {
-            if candidate.len() != expected.len() * 2 {
-                return false;
-            }
-            for (i, pair) in candidate.chunks(2).enumerate() {
-                match (hex_val(pair[0]), hex_val(pair[1])) {
-                    (Some(h), Some(l)) => buf[i] = (h << 4) | l,
-                    _ => return false,
-                }
-            }
-            &buf[..expected.len()]
-        }
-        Encoding::Base64 => {
-            if candidate.len() > 128 {
-                return false;
-            }
-            match STANDARD.decode_slice(candidate, &mut buf) {
-                Ok(n) => &buf[..n],
-                Err(_) => return false,
-            }
-        }
-    };
-    decoded.len() == expected.len() && bool::from(decoded.ct_eq(expected))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn template_parts() {
-        let kinds: Vec<String> = parts("v0:{timestamp}:{body}")
-            .map(|p| match p {
-                Part::Literal(l) => format!("'{l}'"),
-                Part::Body => "body".into(),
-                Part::Timestamp => "ts".into(),
-                Part::Id => "id".into(),
-                Part::Header(h) => format!("h:{h}"),
-                Part::Url => "url".into(),
-                Part::Form => "form".into(),
-            })
-            .collect();
-        assert_eq!(kinds, vec!["'v0:'", "ts", "':'", "body"]);
-    }
-
-    #[test]
-    fn literals_starting_with_a_multi_byte_character_are_split_at_char_boundaries() {
-        // Regression: `rest[1..]` panicked on `é` (two bytes) after a placeholder.
-        for template in [
-            "{body}\u{e9}",
-            "\u{e9}{body}\u{1f600}{",
-            "{\u{e9}",
-            "\u{e9}",
-        ] {
-            let joined: String = parts(template)
-                .map(|p| match p {
-                    Part::Literal(l) => l.to_string(),
-                    Part::Body => "{body}".into(),
-                    _ => "?".into(),
-                })
-                .collect();
-            assert_eq!(joined, template);
-        }
+    fn a_template_with_multi_byte_literals_signs() {
         let scheme = HmacScheme::new("X-Sig").signed_content("{body}\u{e9}:{timestamp}\u{e9}");
         let verifier = crate::Verifier::new(crate::Scheme::Hmac(scheme), ["secret"]).unwrap();
         let headers = verifier.sign(b"{}", None, Some(1)).unwrap();

@@ -11,7 +11,11 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::WebhookError;
+use super::code::Code;
+use super::error::WebhookError;
+use super::family::{Delivery, Message, SchemeFamily, SignInputs, Signed, Signing};
+use super::pem::as_pem;
+use super::primitives::{check_window, header, insert};
 
 /// Signature algorithms a declaration may pin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -76,7 +80,7 @@ pub(crate) struct JwtKey {
 }
 
 impl JwtScheme {
-    pub(crate) fn key(&self, secret: &str) -> Result<JwtKey, WebhookError> {
+    fn jwt_key(&self, secret: &str) -> Result<JwtKey, WebhookError> {
         let secret = secret.trim();
         if self.algorithm == JwtAlgorithm::HS256 {
             return Ok(JwtKey {
@@ -90,7 +94,7 @@ impl JwtScheme {
             DecodingKey::from_jwk(&jwk)
                 .map_err(|_| WebhookError::InvalidSecret("the JWK is not a usable public key"))?
         } else {
-            let pem = super::public_key::as_pem(secret)?;
+            let pem = as_pem(secret)?;
             let parsed = match self.algorithm {
                 JwtAlgorithm::RS256 => DecodingKey::from_rsa_pem(pem.as_bytes()),
                 JwtAlgorithm::ES256 => DecodingKey::from_ec_pem(pem.as_bytes()),
@@ -108,7 +112,7 @@ impl JwtScheme {
     }
 
     fn token<'h>(&self, headers: &'h HeaderMap) -> Result<&'h str, WebhookError> {
-        let raw = super::header(headers, &self.header)?;
+        let raw = header(headers, &self.header)?;
         let text = std::str::from_utf8(raw).map_err(|_| WebhookError::MalformedHeader {
             header: self.header.clone(),
             reason: "not ASCII",
@@ -120,14 +124,14 @@ impl JwtScheme {
             .unwrap_or(text))
     }
 
-    pub(crate) fn verify(
-        &self,
-        keys: &[&JwtKey],
-        headers: &HeaderMap,
-        body: &[u8],
-        now: i64,
-        tolerance: Duration,
-    ) -> Result<(), WebhookError> {
+    fn check(&self, keys: &[JwtKey], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        let Delivery {
+            headers,
+            body,
+            now,
+            tolerance,
+            ..
+        } = *delivery;
         let token = self.token(headers)?;
         let header =
             jsonwebtoken::decode_header(token).map_err(|_| WebhookError::MalformedHeader {
@@ -192,7 +196,7 @@ impl JwtScheme {
         }
         // `iat` is the delivery's timestamp: the same replay window as every other scheme.
         if let Some(iat) = time("iat") {
-            super::check_window(iat, now, tolerance)?;
+            check_window(iat, now, tolerance)?;
         }
         let text = |name: &str| claims.get(name).and_then(serde_json::Value::as_str);
         if let Some(iss) = &self.issuer {
@@ -225,7 +229,7 @@ impl JwtScheme {
 
     /// A token for this body, as the vendor would send it (HS256 only: the other algorithms
     /// are verified with public keys, which cannot sign).
-    pub(crate) fn sign(
+    fn token_for(
         &self,
         key: &JwtKey,
         body: &[u8],
@@ -253,7 +257,76 @@ impl JwtScheme {
         let token = jsonwebtoken::encode(&Header::new(self.algorithm.jws()), &claims, signing)
             .map_err(|_| WebhookError::InvalidSecret("the secret cannot sign"))?;
         let mut headers = HeaderMap::new();
-        super::hmac_scheme::insert(&mut headers, &self.header, &format!("Bearer {token}"))?;
+        insert(&mut headers, &self.header, &format!("Bearer {token}"))?;
         Ok(headers)
+    }
+}
+impl SchemeFamily for JwtScheme {
+    type Key = JwtKey;
+
+    fn key(&self, secret: &str) -> Result<Self::Key, WebhookError> {
+        self.jwt_key(secret)
+    }
+
+    fn verify(&self, keys: &[Self::Key], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        self.check(keys, delivery)
+    }
+
+    fn sign(&self, key: &Self::Key, message: &Message<'_>) -> Result<Signed, WebhookError> {
+        self.token_for(key, message.body, message.timestamp)
+            .map(Signed::headers)
+    }
+
+    fn required_headers(&self) -> Vec<String> {
+        vec![self.header.to_ascii_lowercase()]
+    }
+
+    fn tolerance(&self) -> Option<Duration> {
+        Some(Duration::from_secs(self.tolerance_seconds))
+    }
+
+    fn describe(&self) -> String {
+        let binding = match &self.body_hash_claim {
+            Some(c) => format!(", bound to the body by its `{c}` claim"),
+            None => "; it does not cover the body".to_string(),
+        };
+        format!(
+            "Scheme: a {:?} JWT in the `{}` header (the algorithm is pinned){binding}.",
+            self.algorithm, self.header
+        )
+    }
+
+    fn label(&self) -> String {
+        format!("jwt-{:?} ({})", self.algorithm, self.header)
+    }
+
+    fn signing(&self) -> Option<Signing> {
+        Some(Signing {
+            inputs: SignInputs::BodyTimestamp,
+            doc: "A token for this body as the vendor would send it (test kit; shared-secret\n\
+                  algorithms only, a public key cannot sign).",
+        })
+    }
+
+    fn construct(&self) -> Code {
+        let JwtScheme {
+            header,
+            algorithm,
+            issuer,
+            audience,
+            body_hash_claim,
+            tolerance_seconds,
+        } = self;
+        Code::Struct(
+            "JwtScheme",
+            vec![
+                ("header", Code::Owned(header.clone())),
+                ("algorithm", Code::variant("JwtAlgorithm", algorithm)),
+                ("issuer", Code::owned_option(issuer)),
+                ("audience", Code::owned_option(audience)),
+                ("body_hash_claim", Code::owned_option(body_hash_claim)),
+                ("tolerance_seconds", Code::Int(*tolerance_seconds)),
+            ],
+        )
     }
 }

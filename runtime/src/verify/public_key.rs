@@ -4,14 +4,16 @@
 
 use std::time::Duration;
 
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use http::HeaderMap;
 use ring::signature::{self, UnparsedPublicKey, VerificationAlgorithm};
 use serde::Deserialize;
 
-use super::hmac_scheme::{parts, Encoding, Part};
-use super::{check_window, parse_timestamp, WebhookError};
+use super::code::Code;
+use super::error::WebhookError;
+use super::family::{Delivery, Message, SchemeFamily, Signed, Signing};
+use super::pem::{der_of, spki_key};
+use super::primitives::{check_window, header, parse_timestamp, parts, Encoding, Part};
 
 /// The signature algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -78,7 +80,7 @@ pub(crate) struct PublicKey {
 }
 
 impl PublicKeyScheme {
-    pub(crate) fn key(&self, text: &str) -> Result<PublicKey, WebhookError> {
+    fn public_key(&self, text: &str) -> Result<PublicKey, WebhookError> {
         let der = der_of(text)?;
         // A SubjectPublicKeyInfo carries the key in its BIT STRING; a bare key is used as given
         // (a PKCS#1 RSA key, a raw 32-byte Ed25519 key).
@@ -96,15 +98,15 @@ impl PublicKeyScheme {
         Ok(PublicKey { bytes })
     }
 
-    pub(crate) fn verify(
-        &self,
-        keys: &[&PublicKey],
-        headers: &HeaderMap,
-        body: &[u8],
-        now: i64,
-        tolerance: Duration,
-    ) -> Result<(), WebhookError> {
-        let raw = super::header(headers, &self.header)?;
+    fn check(&self, keys: &[PublicKey], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        let Delivery {
+            headers,
+            body,
+            now,
+            tolerance,
+            ..
+        } = *delivery;
+        let raw = header(headers, &self.header)?;
         let raw = raw.trim_ascii();
         let raw = match &self.prefix {
             Some(p) => raw
@@ -126,7 +128,7 @@ impl PublicKeyScheme {
         })?;
         let timestamp = match &self.timestamp_header {
             Some(h) => {
-                let raw = super::header(headers, h)?;
+                let raw = header(headers, h)?;
                 check_window(parse_timestamp("timestamp", raw)?, now, tolerance)?;
                 Some(raw)
             }
@@ -168,94 +170,72 @@ fn hex(raw: &[u8]) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// PEM (any `-----BEGIN ...-----` block) or base64 DER → DER bytes.
-fn der_of(text: &str) -> Result<Vec<u8>, WebhookError> {
-    let text = text.trim();
-    let b64: String = if text.starts_with("-----BEGIN") {
-        text.lines()
-            .filter(|l| !l.starts_with("-----"))
-            .collect::<Vec<_>>()
-            .concat()
-    } else {
-        text.split_whitespace().collect()
-    };
-    STANDARD
-        .decode(&b64)
-        .or_else(|_| STANDARD_NO_PAD.decode(b64.trim_end_matches('=')))
-        .ok()
-        .filter(|d| !d.is_empty())
-        .ok_or(WebhookError::InvalidSecret(
-            "expected a public key, as PEM or base64 DER",
-        ))
-}
+impl SchemeFamily for PublicKeyScheme {
+    type Key = PublicKey;
 
-/// A public key as PEM text, whichever of PEM or base64 DER (SubjectPublicKeyInfo) it came in.
-pub(crate) fn as_pem(text: &str) -> Result<String, WebhookError> {
-    if text.trim().starts_with("-----BEGIN") {
-        return Ok(text.trim().to_string());
+    fn key(&self, secret: &str) -> Result<Self::Key, WebhookError> {
+        self.public_key(secret)
     }
-    let der = der_of(text)?;
-    let b64 = STANDARD.encode(der);
-    let lines: Vec<&str> = b64
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap_or_default())
-        .collect();
-    Ok(format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        lines.join("\n")
-    ))
-}
 
-/// One DER element: (tag, contents, the rest after it). Lengths up to four bytes.
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[n..])
-    };
-    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
-}
-
-/// The subjectPublicKey of a SubjectPublicKeyInfo, if `der` is one.
-fn spki_key(der: &[u8]) -> Option<&[u8]> {
-    let (0x30, spki, _) = tlv(der)? else {
-        return None;
-    };
-    let (0x30, _algorithm, rest) = tlv(spki)? else {
-        return None;
-    };
-    let (0x03, bits, _) = tlv(rest)? else {
-        return None;
-    };
-    match bits.split_first()? {
-        (0, key) => Some(key),
-        _ => None,
+    fn verify(&self, keys: &[Self::Key], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        self.check(keys, delivery)
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    fn sign(&self, _: &Self::Key, _: &Message<'_>) -> Result<Signed, WebhookError> {
+        Err(WebhookError::InvalidSecret("a public key cannot sign"))
+    }
 
-    #[test]
-    fn hostile_der_never_panics() {
-        for input in [
-            &[][..],
-            &[0x30],
-            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff],
-            &[0x30, 0x02, 0x30],
-        ] {
-            assert!(spki_key(input).is_none());
-        }
+    fn required_headers(&self) -> Vec<String> {
+        let mut names = vec![self.header.to_ascii_lowercase()];
+        names.extend(self.timestamp_header.iter().map(|t| t.to_ascii_lowercase()));
+        names
+    }
+
+    fn tolerance(&self) -> Option<Duration> {
+        self.timestamp_header
+            .is_some()
+            .then(|| Duration::from_secs(self.tolerance_seconds))
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "Scheme: a {:?} signature in the `{}` header over `{}`, checked with the vendor's \
+             public key (give it where other vendors take a secret).",
+            self.algorithm, self.header, self.signed_content
+        )
+    }
+
+    fn label(&self) -> String {
+        format!("{:?} ({})", self.algorithm, self.header)
+            .to_lowercase()
+            .replace(&self.header.to_lowercase(), &self.header)
+    }
+
+    fn signing(&self) -> Option<Signing> {
+        None
+    }
+
+    fn construct(&self) -> Code {
+        let PublicKeyScheme {
+            algorithm,
+            header,
+            encoding,
+            prefix,
+            signed_content,
+            timestamp_header,
+            tolerance_seconds,
+        } = self;
+        Code::Struct(
+            "PublicKeyScheme",
+            vec![
+                ("algorithm", Code::variant("PublicKeyAlgorithm", algorithm)),
+                ("header", Code::Owned(header.clone())),
+                ("encoding", Code::variant("Encoding", encoding)),
+                ("prefix", Code::owned_option(prefix)),
+                ("signed_content", Code::Owned(signed_content.clone())),
+                ("timestamp_header", Code::owned_option(timestamp_header)),
+                ("tolerance_seconds", Code::Int(*tolerance_seconds)),
+            ],
+        )
     }
 }

@@ -9,9 +9,12 @@ use http::{HeaderMap, HeaderName};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use super::hmac_scheme::insert;
-use super::keys::{Key, KeySet};
-use super::{check_window, parse_timestamp, WebhookError};
+use zeroize::Zeroizing;
+
+use super::code::Code;
+use super::error::WebhookError;
+use super::family::{Delivery, Message, SchemeFamily, SignInputs, Signed, Signing, SIGN_DOC};
+use super::primitives::{b64_flexible, check_window, insert, parse_timestamp, Algorithm, KeyedMac};
 
 /// The names of the three headers, in one family.
 struct Names {
@@ -78,15 +81,57 @@ impl Default for StandardWebhooks {
     }
 }
 
-impl StandardWebhooks {
-    pub(crate) fn verify(
-        &self,
-        keys: &KeySet,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: i64,
-        tolerance: Duration,
-    ) -> Result<(), WebhookError> {
+/// One Standard Webhooks secret: `whsec_` (HMAC), `whpk_` (an Ed25519 public key, verify
+/// only) or `whsk_` (an Ed25519 secret key).
+pub(crate) enum StandardKey {
+    Mac(KeyedMac),
+    Ed25519Public(ed25519_dalek::VerifyingKey),
+    Ed25519Secret(Box<ed25519_dalek::SigningKey>),
+}
+
+/// `whsec_<base64>` (prefix optional, padding optional) for v1; `whpk_`/`whsk_` for v1a (Ed25519).
+fn standard_key(s: &str) -> Result<StandardKey, WebhookError> {
+    if let Some(b64) = s.strip_prefix("whpk_") {
+        let bytes = b64_flexible(b64)?;
+        let arr: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| WebhookError::InvalidSecret("Ed25519 public key must be 32 bytes"))?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&arr)
+            .map_err(|_| WebhookError::InvalidSecret("not an Ed25519 public key"))?;
+        return Ok(StandardKey::Ed25519Public(key));
+    }
+    if let Some(b64) = s.strip_prefix("whsk_") {
+        let bytes = b64_flexible(b64)?;
+        let arr: Zeroizing<[u8; 32]> = Zeroizing::new(
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| WebhookError::InvalidSecret("Ed25519 secret key must be 32 bytes"))?,
+        );
+        return Ok(StandardKey::Ed25519Secret(Box::new(
+            ed25519_dalek::SigningKey::from_bytes(&arr),
+        )));
+    }
+    let bytes = b64_flexible(s.strip_prefix("whsec_").unwrap_or(s))?;
+    Ok(StandardKey::Mac(KeyedMac::new(Algorithm::Sha256, &bytes)))
+}
+
+impl SchemeFamily for StandardWebhooks {
+    type Key = StandardKey;
+
+    fn key(&self, secret: &str) -> Result<Self::Key, WebhookError> {
+        standard_key(secret)
+    }
+
+    fn verify(&self, keys: &[StandardKey], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        let Delivery {
+            headers,
+            body,
+            now,
+            tolerance,
+            ..
+        } = *delivery;
         // The family whose id header is present; all three headers come from it.
         // One lookup per header on the common path (this runs for every delivery).
         let (names, id): (&'static Names, _) = match headers.get(&WEBHOOK.id) {
@@ -102,7 +147,7 @@ impl StandardWebhooks {
         let mut any = false;
         // Keys outer, signatures inner: one MAC per key, no allocation; rotation is rare and
         // re-splitting a header is cheap.
-        for mut m in keys.macs() {
+        for mut m in keys.iter().filter_map(mac_of) {
             m.update(id);
             m.update(b".");
             m.update(ts_raw);
@@ -122,7 +167,7 @@ impl StandardWebhooks {
         for (version, decoded) in signatures(sigs) {
             any = true;
             if version == Version::V1a
-                && self.verify_ed25519(keys, id, ts_raw, body, decoded.as_slice())
+                && verify_ed25519(keys, id, ts_raw, body, decoded.as_slice())
             {
                 return Ok(());
             }
@@ -136,7 +181,92 @@ impl StandardWebhooks {
         Err(WebhookError::SignatureMismatch)
     }
 
-    fn verify_ed25519(&self, keys: &KeySet, id: &[u8], ts: &[u8], body: &[u8], sig: &[u8]) -> bool {
+
+    fn sign(&self, key: &StandardKey, message: &Message<'_>) -> Result<Signed, WebhookError> {
+        let Message {
+            body, timestamp, ..
+        } = *message;
+        let id = message.id.unwrap_or("msg_hookgen_test");
+        let ts = timestamp.to_string();
+        let sig = match key {
+            StandardKey::Mac(mac) => {
+                let mut m = mac.clone();
+                for part in [id.as_bytes(), b".", ts.as_bytes(), b".", body] {
+                    m.update(part);
+                }
+                let (out, n) = m.finish();
+                format!("v1,{}", STANDARD.encode(&out[..n]))
+            }
+            StandardKey::Ed25519Secret(sk) => {
+                let msg = [id.as_bytes(), b".", ts.as_bytes(), b".", body].concat();
+                format!("v1a,{}", STANDARD.encode(sk.sign(&msg).to_bytes()))
+            }
+            StandardKey::Ed25519Public(_) => {
+                return Err(WebhookError::InvalidSecret("a public key cannot sign"))
+            }
+        };
+        let names = self.headers.names();
+        let mut headers = HeaderMap::new();
+        insert(&mut headers, names.id.as_str(), id)?;
+        insert(&mut headers, names.timestamp.as_str(), &ts)?;
+        insert(&mut headers, names.signature.as_str(), &sig)?;
+        Ok(Signed::headers(headers))
+    }
+
+    fn required_headers(&self) -> Vec<String> {
+        let names = self.headers.names();
+        [&names.id, &names.timestamp, &names.signature]
+            .map(|n| n.as_str().to_string())
+            .into()
+    }
+
+    fn tolerance(&self) -> Option<Duration> {
+        Some(Duration::from_secs(self.tolerance_seconds))
+    }
+
+    fn describe(&self) -> String {
+        "Scheme: [Standard Webhooks](https://www.standardwebhooks.com/): HMAC-SHA256 (`v1`) or \
+         Ed25519 (`v1a`) over `{webhook-id}.{webhook-timestamp}.{body}`, timestamp within ±300 s."
+            .into()
+    }
+
+    fn label(&self) -> String {
+        match self.headers {
+            HeaderFamily::Svix => "standard-webhooks (svix-* headers)".into(),
+            HeaderFamily::Webhook => "standard-webhooks".into(),
+        }
+    }
+
+    fn signing(&self) -> Option<Signing> {
+        Some(Signing {
+            inputs: SignInputs::BodyIdTimestamp,
+            doc: SIGN_DOC,
+        })
+    }
+
+    fn construct(&self) -> Code {
+        let StandardWebhooks {
+            tolerance_seconds,
+            headers,
+        } = self;
+        Code::Struct(
+            "StandardWebhooks",
+            vec![
+                ("tolerance_seconds", Code::Int(*tolerance_seconds)),
+                ("headers", Code::variant("HeaderFamily", headers)),
+            ],
+        )
+    }
+}
+
+fn mac_of(key: &StandardKey) -> Option<KeyedMac> {
+    match key {
+        StandardKey::Mac(mac) => Some(mac.clone()),
+        _ => None,
+    }
+}
+
+fn verify_ed25519(keys: &[StandardKey], id: &[u8], ts: &[u8], body: &[u8], sig: &[u8]) -> bool {
         let Ok(sig) = ed25519_dalek::Signature::from_slice(sig) else {
             return false;
         };
@@ -147,46 +277,10 @@ impl StandardWebhooks {
         msg.push(b'.');
         msg.extend_from_slice(body);
         keys.iter().any(|k| match k {
-            Key::Ed25519Public(pk) => pk.verify(&msg, &sig).is_ok(),
-            Key::Ed25519Secret(sk) => sk.verifying_key().verify(&msg, &sig).is_ok(),
-            _ => false,
+            StandardKey::Ed25519Public(pk) => pk.verify(&msg, &sig).is_ok(),
+            StandardKey::Ed25519Secret(sk) => sk.verifying_key().verify(&msg, &sig).is_ok(),
+            StandardKey::Mac(_) => false,
         })
-    }
-
-    pub(crate) fn sign(
-        &self,
-        keys: &KeySet,
-        id: &str,
-        timestamp: i64,
-        body: &[u8],
-    ) -> Result<HeaderMap, WebhookError> {
-        let ts = timestamp.to_string();
-        let key = keys
-            .iter()
-            .next()
-            .ok_or(WebhookError::InvalidSecret("no secret to sign with"))?;
-        let sig = match key {
-            Key::Mac(mac) => {
-                let mut m = mac.clone();
-                for part in [id.as_bytes(), b".", ts.as_bytes(), b".", body] {
-                    m.update(part);
-                }
-                let (out, n) = m.finish();
-                format!("v1,{}", STANDARD.encode(&out[..n]))
-            }
-            Key::Ed25519Secret(sk) => {
-                let msg = [id.as_bytes(), b".", ts.as_bytes(), b".", body].concat();
-                format!("v1a,{}", STANDARD.encode(sk.sign(&msg).to_bytes()))
-            }
-            _ => return Err(WebhookError::InvalidSecret("a public key cannot sign")),
-        };
-        let names = self.headers.names();
-        let mut headers = HeaderMap::new();
-        insert(&mut headers, names.id.as_str(), id)?;
-        insert(&mut headers, names.timestamp.as_str(), &ts)?;
-        insert(&mut headers, names.signature.as_str(), &sig)?;
-        Ok(headers)
-    }
 }
 
 fn header_named<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<&'h [u8], WebhookError> {

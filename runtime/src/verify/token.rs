@@ -20,8 +20,12 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::keys::{Key, KeySet};
-use super::{check_window, header, parse_timestamp, WebhookError};
+use zeroize::Zeroizing;
+
+use super::code::Code;
+use super::error::WebhookError;
+use super::family::{Delivery, Message, SchemeFamily, SignInputs, Signed, Signing};
+use super::primitives::{b64_flexible, check_window, header, insert, parse_timestamp};
 use crate::wire::hex_val;
 
 /// How the token text encodes its bytes.
@@ -121,9 +125,9 @@ impl Default for TokenScheme {
 const MAX_TOKEN: usize = 4096;
 
 impl TokenScheme {
-    pub(crate) fn verify(
+    fn check(
         &self,
-        keys: &KeySet,
+        keys: &[Zeroizing<Vec<u8>>],
         headers: &HeaderMap,
         now: i64,
         tolerance: Duration,
@@ -134,9 +138,8 @@ impl TokenScheme {
             return Err(fail());
         }
         let bytes = self.decode(raw).ok_or_else(fail)?;
-        for key in keys.iter() {
-            let Key::Aes(k) = key else { continue };
-            let Some(plain) = self.decrypt(k, &bytes) else {
+        for key in keys {
+            let Some(plain) = self.decrypt(key, &bytes) else {
                 continue;
             };
             match &self.plaintext {
@@ -199,10 +202,7 @@ impl TokenScheme {
         }
     }
 
-    pub(crate) fn sign(&self, keys: &KeySet, timestamp: i64) -> Result<HeaderMap, WebhookError> {
-        let Some(Key::Aes(key)) = keys.iter().next() else {
-            return Err(WebhookError::InvalidSecret("no secret to sign with"));
-        };
+    fn token_headers(&self, key: &[u8], timestamp: i64) -> Result<HeaderMap, WebhookError> {
         let plain = match &self.plaintext {
             TokenPlaintext::Exact(s) => s.clone(),
             TokenPlaintext::Any | TokenPlaintext::UnixTimestamp => timestamp.to_string(),
@@ -235,7 +235,105 @@ impl TokenScheme {
             TokenEncoding::Hex => token.iter().map(|b| format!("{b:02x}")).collect(),
         };
         let mut headers = HeaderMap::new();
-        super::hmac_scheme::insert(&mut headers, &self.header, &text)?;
+        insert(&mut headers, &self.header, &text)?;
         Ok(headers)
+    }
+}
+/// The AES key a secret stands for, under the declared derivation.
+fn derive_aes_key(s: &str, kd: KeyDerivation) -> Result<Zeroizing<Vec<u8>>, WebhookError> {
+    match kd {
+        KeyDerivation::Sha256 => Ok(Zeroizing::new(Sha256::digest(s.as_bytes()).to_vec())),
+        KeyDerivation::Raw => match s.len() {
+            16 | 24 | 32 => Ok(Zeroizing::new(s.as_bytes().to_vec())),
+            _ => Err(WebhookError::InvalidSecret(
+                "raw AES key must be 16, 24 or 32 bytes",
+            )),
+        },
+        KeyDerivation::Base64 => {
+            let k = b64_flexible(s)?;
+            match k.len() {
+                16 | 24 | 32 => Ok(k),
+                _ => Err(WebhookError::InvalidSecret(
+                    "AES key must decode to 16, 24 or 32 bytes",
+                )),
+            }
+        }
+    }
+}
+
+impl SchemeFamily for TokenScheme {
+    /// The AES key.
+    type Key = Zeroizing<Vec<u8>>;
+
+    fn key(&self, secret: &str) -> Result<Self::Key, WebhookError> {
+        derive_aes_key(secret, self.key_derivation)
+    }
+
+    fn verify(&self, keys: &[Self::Key], delivery: &Delivery<'_>) -> Result<(), WebhookError> {
+        self.check(keys, delivery.headers, delivery.now, delivery.tolerance)
+    }
+
+    fn sign(&self, key: &Self::Key, message: &Message<'_>) -> Result<Signed, WebhookError> {
+        self.token_headers(key, message.timestamp)
+            .map(Signed::headers)
+    }
+
+    fn required_headers(&self) -> Vec<String> {
+        vec![self.header.to_ascii_lowercase()]
+    }
+
+    fn tolerance(&self) -> Option<Duration> {
+        (self.plaintext == TokenPlaintext::UnixTimestamp)
+            .then(|| Duration::from_secs(self.tolerance_seconds))
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "Scheme: an AES-CBC encrypted token in the `{}` header.\n\n**This scheme does not \
+             protect the body.** A valid token proves only that the sender knows the secret; a \
+             captured token can be replayed with any body, and CBC without a MAC lets its \
+             plaintext be altered through the IV. Treat payload contents as untrusted and \
+             confirm anything important through the vendor's API.",
+            self.header
+        )
+    }
+
+    fn label(&self) -> String {
+        format!("encrypted-token ({})", self.header)
+    }
+
+    fn signing(&self) -> Option<Signing> {
+        Some(Signing {
+            inputs: SignInputs::Timestamp,
+            doc: "Build the token header as the vendor would (test kit). The body is not involved:\n\
+                  this scheme does not cover it.",
+        })
+    }
+
+    fn construct(&self) -> Code {
+        let TokenScheme {
+            header,
+            encoding,
+            key_derivation,
+            iv,
+            plaintext,
+            tolerance_seconds,
+        } = self;
+        let plaintext = match plaintext {
+            TokenPlaintext::Exact(text) => Code::member("TokenPlaintext", "Exact")
+                .call(vec![Code::Owned(text.clone())]),
+            other => Code::variant("TokenPlaintext", other),
+        };
+        Code::Struct(
+            "TokenScheme",
+            vec![
+                ("header", Code::Owned(header.clone())),
+                ("encoding", Code::variant("TokenEncoding", encoding)),
+                ("key_derivation", Code::variant("KeyDerivation", key_derivation)),
+                ("iv", Code::variant("TokenIv", iv)),
+                ("plaintext", plaintext),
+                ("tolerance_seconds", Code::Int(*tolerance_seconds)),
+            ],
+        )
     }
 }
