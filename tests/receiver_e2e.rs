@@ -94,9 +94,11 @@ async fn hookgen_send(spec: &str, event: &str, url: &str, secret: &str) -> bool 
     .iter()
     .map(Into::into)
     .collect();
-    tokio::task::spawn_blocking(move || hookgen::cli::run(args) == std::process::ExitCode::SUCCESS)
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || {
+        cargo_hookgen::cli::run(args) == std::process::ExitCode::SUCCESS
+    })
+    .await
+    .unwrap()
 }
 
 mod roomz {

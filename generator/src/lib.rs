@@ -5,31 +5,19 @@
 //! signature scheme, links) → [`lint`] (diagnostics) → [`emit`] (Rust code and crate files).
 
 mod builder;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod diag;
 mod dupkeys;
 pub mod emit;
-#[cfg(feature = "cli")]
-mod inbox_cmd;
 pub mod ir;
 pub mod lint;
-#[cfg(feature = "cli")]
-mod listen;
 pub mod load;
 pub mod normalize;
 pub mod overlay;
 pub mod pointer;
-#[cfg(feature = "cli")]
-mod render;
 pub mod repair;
-#[cfg(feature = "cli")]
-mod send;
 pub mod source;
-#[cfg(feature = "cli")]
-mod verify_cmd;
 
 use std::path::Path;
 

@@ -15,9 +15,8 @@ const GENERATOR_STAGES: &[&[&str]] = &[
     &["ir"],
     &["lint"],
     &["emit"],
-    &["builder", "render"],
-    &["verify_cmd", "send", "inbox_cmd", "listen"],
-    &["cli", "main", "lib"],
+    &["builder"],
+    &["lib"],
 ];
 
 /// The top-level module a source file belongs to (`ir/types.rs` → `ir`).
@@ -143,7 +142,7 @@ fn the_import_graph_reader_sees_grouped_and_plain_imports() {
 
 #[test]
 fn no_import_cycles_in_the_generator_or_the_runtime() {
-    for krate in ["generator", "runtime"] {
+    for krate in ["generator", "runtime", "cargo-hookgen"] {
         let graph = graph(&src(krate));
         let found = cycles(&graph);
         assert!(found.is_empty(), "{krate}: import cycles {found:?}");
@@ -434,7 +433,7 @@ fn the_file_graph_reader_resolves_relative_paths() {
 /// families import only shared leaves, never each other or the registry).
 #[test]
 fn no_import_cycles_between_files() {
-    for krate in ["generator", "runtime"] {
+    for krate in ["generator", "runtime", "cargo-hookgen"] {
         let found = cycles(&file_graph(&src(krate)));
         assert!(
             found.is_empty(),
@@ -453,8 +452,11 @@ fn scheme_families_are_self_contained() {
     let families: Vec<String> = registry
         .lines()
         .filter_map(|l| {
-            let (module, rest) = l.trim().split_once("::")?;
-            let is_name = module.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            let (head, rest) = l.trim().split_once("::")?;
+            // `"feature" module::Type => Variant,`
+            let module = head.strip_prefix('"')?.rsplit(' ').next()?;
+            let is_name = !module.is_empty()
+                && module.chars().all(|c| c.is_ascii_lowercase() || c == '_');
             (is_name && rest.contains("=>")).then(|| format!("verify::{module}"))
         })
         .collect();
@@ -482,4 +484,35 @@ fn scheme_families_are_self_contained() {
             }
         }
     }
+}
+
+/// A build script that depends on `hookgen` builds no web server, database or async runtime:
+/// those belong to the `cargo-hookgen` crate.
+#[test]
+fn the_generator_library_builds_no_server() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "-p",
+            "hookgen",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--offline",
+        ])
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let crates: BTreeSet<&str> = tree.lines().filter_map(|l| l.split(' ').next()).collect();
+    for server in ["axum", "sqlx", "tokio", "clap", "hyper", "reqwest"] {
+        assert!(!crates.contains(server), "hookgen depends on {server}");
+    }
+    assert!(crates.contains("hookgen-runtime"), "{tree}");
 }

@@ -367,7 +367,11 @@ fn every_name_generated_modules_import_is_reserved() {
             for statement in statements {
                 let names = match statement.find('{') {
                     Some(open) => statement[open + 1..].trim_end_matches('}').to_string(),
-                    None => statement.rsplit("::").next().unwrap_or_default().to_string(),
+                    None => statement
+                        .rsplit("::")
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
                 };
                 for name in names.split(',') {
                     let name = name.trim().rsplit(" as ").next().unwrap_or_default();

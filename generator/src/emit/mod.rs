@@ -407,6 +407,8 @@ struct TemplateContext {
     version: String,
     spec_name: String,
     runtime_dependency: String,
+    /// The runtime features the crate turns on: its scheme family's, and `client`.
+    runtime_features: Vec<String>,
     has_client: bool,
     scheme_summary: String,
     example: String,
@@ -424,6 +426,14 @@ fn template_context(api: &Api, options: &CrateOptions, has_client: bool) -> Temp
         version: api.version.clone(),
         spec_name: api.spec_name.clone(),
         runtime_dependency: options.runtime_dependency.clone(),
+        runtime_features: api
+            .signature
+            .as_ref()
+            .and_then(|s| s.scheme.feature())
+            .into_iter()
+            .chain(has_client.then_some("client"))
+            .map(String::from)
+            .collect(),
         has_client,
         scheme_summary: match &api.signature {
             Some(s) => format!("verifies `{}` signatures over the raw body, then decodes.", scheme_label(&s.scheme)),

@@ -1,3 +1,4 @@
+#![cfg_attr(not(feature = "all-schemes"), allow(dead_code))]
 //! Signature verification: one [`Verifier`] over a declared [`Scheme`].
 //!
 //! Policy, decided here once for every generated crate:
@@ -9,6 +10,7 @@
 mod code;
 mod error;
 mod family;
+#[cfg(any(feature = "jwt", feature = "public-key"))]
 mod pem;
 pub mod presets;
 mod primitives;
@@ -28,18 +30,24 @@ use family::{Delivery, Family, Message, Prepared, Unverified};
 /// Default replay window: the reference libraries accept ±300 s.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
-/// The registry of scheme families: each line is a family's file, its declaration type and its
-/// `Scheme` variant (whose kebab-case name is the `scheme:` of `x-webhook-signature`). A new
-/// family is a new file and one line here.
+/// The registry of scheme families: each line is a family's cargo feature, its file, its
+/// declaration type and its `Scheme` variant (whose kebab-case name is the `scheme:` of
+/// `x-webhook-signature`). A new family is a new file, one line here, and its feature in
+/// `Cargo.toml`.
 macro_rules! families {
-    ($($(#[$doc:meta])* $module:ident :: $family:ident => $variant:ident,)*) => {
-        $(mod $module; pub use $module::*;)*
+    ($($(#[doc = $doc:literal])* $feature:literal $module:ident :: $family:ident => $variant:ident,)*) => {
+        $(#[cfg(feature = $feature)] mod $module; #[cfg(feature = $feature)] pub use $module::*;)*
 
         /// How a vendor signs its deliveries. Deserializes from the `x-webhook-signature` spec extension.
+        ///
+        /// Each family is behind the runtime feature of its name (all on by default); a
+        /// generated crate turns on only its vendor's.
         #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
         #[serde(tag = "scheme", rename_all = "kebab-case")]
+        // Built once per verifier; boxing a variant would only cost a pointer chase.
+        #[allow(clippy::large_enum_variant)]
         pub enum Scheme {
-            $($(#[$doc])* $variant($family),)*
+            $($(#[doc = $doc])* #[cfg(feature = $feature)] $variant($family),)*
             /// No verification at all. Only reachable through an explicit opt-in.
             None,
         }
@@ -47,7 +55,7 @@ macro_rules! families {
         impl Scheme {
             fn family(&self) -> Option<&dyn Family> {
                 match self {
-                    $(Scheme::$variant(f) => Some(f),)*
+                    $(#[cfg(feature = $feature)] Scheme::$variant(f) => Some(f),)*
                     Scheme::None => None,
                 }
             }
@@ -55,30 +63,42 @@ macro_rules! families {
             /// The variant's name, as generated code writes it: `Hmac` in `Scheme::Hmac(..)`.
             pub fn variant_name(&self) -> &'static str {
                 match self {
-                    $(Scheme::$variant(_) => stringify!($variant),)*
+                    $(#[cfg(feature = $feature)] Scheme::$variant(_) => stringify!($variant),)*
                     Scheme::None => "None",
                 }
             }
+
+            /// The runtime feature this scheme's family is behind (`hmac`), which a generated
+            /// crate turns on; `None` for [`Scheme::None`].
+            pub fn feature(&self) -> Option<&'static str> {
+                match self {
+                    $(#[cfg(feature = $feature)] Scheme::$variant(_) => Some($feature),)*
+                    Scheme::None => None,
+                }
+            }
         }
+
+        /// Every family's feature name, in registry order.
+        pub const FAMILY_FEATURES: &[&str] = &[$($feature),*];
     };
 }
 
 families! {
     /// [Standard Webhooks](https://www.standardwebhooks.com/): `webhook-id`, `webhook-timestamp`, `webhook-signature`.
-    standard::StandardWebhooks => StandardWebhooks,
+    "standard-webhooks" standard::StandardWebhooks => StandardWebhooks,
     /// An HMAC over a template of the body, headers and timestamp (GitHub, Stripe, Slack, ROOMZ, ...).
-    hmac_scheme::HmacScheme => Hmac,
+    "hmac" hmac_scheme::HmacScheme => Hmac,
     /// An HMAC inside the JSON body over some of its fields (Dropbox Sign, Adyen).
-    body_scheme::BodySignatureScheme => BodySignature,
+    "body-signature" body_scheme::BodySignatureScheme => BodySignature,
     /// A signed JWT in a header, optionally bound to the body (Vonage).
-    jwt_scheme::JwtScheme => Jwt,
+    "jwt" jwt_scheme::JwtScheme => Jwt,
     /// A signature made with the vendor's private key: ECDSA P-256, RSA or Ed25519 (SendGrid).
-    public_key::PublicKeyScheme => PublicKey,
+    "public-key" public_key::PublicKeyScheme => PublicKey,
     /// A secret sent back verbatim, in a header, the body or Basic credentials (Figma,
     /// Chargebee, AssemblyAI). Authenticates the sender; does not cover the body.
-    shared_secret::SharedSecretScheme => SharedSecret,
+    "shared-secret" shared_secret::SharedSecretScheme => SharedSecret,
     /// A token in a header, encrypted under the shared secret (Roomle). Does not cover the body.
-    token::TokenScheme => EncryptedToken,
+    "encrypted-token" token::TokenScheme => EncryptedToken,
 }
 
 impl Scheme {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use hookgen_runtime::Verifier;
 
-use crate::ir::Api;
+use hookgen::ir::Api;
 
 pub struct Outcome {
     pub status: u16,

@@ -5,8 +5,8 @@ use codespan_reporting::files::SimpleFiles;
 use codespan_reporting::term::termcolor::{ColorChoice, StandardStream};
 use codespan_reporting::term::{self, Config};
 
-use crate::diag::{Diagnostic, Severity};
-use crate::Analysis;
+use hookgen::diag::{Diagnostic, Severity};
+use hookgen::Analysis;
 
 pub fn render_diagnostics(analysis: &Analysis, diags: &[&Diagnostic]) {
     let mut files = SimpleFiles::new();

@@ -28,8 +28,8 @@ use hookgen_runtime::{Scheme, Verifier};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
-use crate::ir::Api;
 pub use analyze::Analysis;
+use hookgen::ir::Api;
 use store::{Forward, Record, Store};
 
 /// Bodies above this are refused (413) and recorded as such, never buffered further.

@@ -7,7 +7,7 @@ use hookgen_runtime::Scheme;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ir::{Api, Event};
+use hookgen::ir::{Api, Event};
 
 /// A field that does not fit, by JSON pointer into the body.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -71,7 +71,7 @@ pub fn analyze(
         Ok(event) => {
             analysis.event_type = Some(event.name.clone());
             let mut found = Vec::new();
-            crate::lint::validate(&api.types, &event.payload, &value, "", &mut found);
+            hookgen::lint::validate(&api.types, &event.payload, &value, "", &mut found);
             analysis.problems = found
                 .into_iter()
                 .map(|m| Problem {
@@ -143,8 +143,8 @@ fn parse(api: &Api, headers: &HeaderMap, body: &[u8]) -> Result<(Value, Identifi
         .zip(&api.identity.loose)
         .map(|(p, loose)| {
             let part = match p {
-                crate::ir::IdentityPart::Header(h) => IdentityPart::Header(h),
-                crate::ir::IdentityPart::Body(b) => IdentityPart::Body(b),
+                hookgen::ir::IdentityPart::Header(h) => IdentityPart::Header(h),
+                hookgen::ir::IdentityPart::Body(b) => IdentityPart::Body(b),
             };
             (
                 part,
@@ -214,7 +214,7 @@ fn identify<'a>(
         .copied()
         .filter(|e| {
             let mut p = Vec::new();
-            crate::lint::validate(&api.types, &e.payload, value, "", &mut p);
+            hookgen::lint::validate(&api.types, &e.payload, value, "", &mut p);
             p.is_empty()
         })
         .collect();

@@ -11,9 +11,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::diag::Diagnostic;
-use crate::emit::{CrateOptions, RuntimeSource};
-use crate::{analyze, Analysis};
+use hookgen::diag::Diagnostic;
+use hookgen::emit::{CrateOptions, RuntimeSource};
+use hookgen::{analyze, Analysis};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -340,7 +340,7 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
             let report = serde_json::json!({
                 "spec": spec.display().to_string(),
                 "events": analysis.api.events.iter().map(|e| serde_json::json!({
-                    "name": e.name, "variant": e.variant, "payload": crate::emit::type_display(&analysis.api, &e.payload),
+                    "name": e.name, "variant": e.variant, "payload": hookgen::emit::type_display(&analysis.api, &e.payload),
                     "webhook": e.webhook_key, "identity": e.identity,
                 })).collect::<Vec<_>>(),
                 "operations": analysis.api.operations.iter().map(|o| serde_json::json!({
@@ -369,7 +369,7 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
                     out,
                     "  {:<32} {:<36} {}",
                     e.name,
-                    crate::emit::type_display(api, &e.payload),
+                    hookgen::emit::type_display(api, &e.payload),
                     identity_values(&e.identity)
                 );
             }
@@ -387,7 +387,7 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
             let scheme = api
                 .signature
                 .as_ref()
-                .map(|s| format!("{} ({})", crate::emit::scheme_label(&s.scheme), s.source));
+                .map(|s| format!("{} ({})", hookgen::emit::scheme_label(&s.scheme), s.source));
             let _ = writeln!(
                 out,
                 "\nsignature: {}",
@@ -406,7 +406,7 @@ fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitC
 }
 
 /// `header X-GitHub-Event + body /action (inferred from the spec)`.
-fn identity_text(api: &crate::Api) -> String {
+fn identity_text(api: &hookgen::Api) -> String {
     let source = api
         .identity
         .declared_in
@@ -427,23 +427,25 @@ fn identity_values(values: &[Option<String>]) -> String {
         .join(" + ")
 }
 
-fn identity_json(api: &crate::Api) -> serde_json::Value {
+fn identity_json(api: &hookgen::Api) -> serde_json::Value {
     let parts: Vec<serde_json::Value> = api
         .identity
         .parts
         .iter()
         .zip(&api.identity.loose)
         .map(|(p, loose)| match p {
-            crate::ir::IdentityPart::Header(h) => serde_json::json!({"header": h, "loose": loose}),
-            crate::ir::IdentityPart::Body(b) => serde_json::json!({"body": b, "loose": loose}),
+            hookgen::ir::IdentityPart::Header(h) => {
+                serde_json::json!({"header": h, "loose": loose})
+            }
+            hookgen::ir::IdentityPart::Body(b) => serde_json::json!({"body": b, "loose": loose}),
         })
         .collect();
     serde_json::json!({"parts": parts, "declared_in": api.identity.declared_in})
 }
 
 /// `webhook operations: 54 declared, 54 generated (54 events); API operations: ...`.
-fn completeness_text(api: &crate::Api) -> String {
-    use crate::ir::Coverage;
+fn completeness_text(api: &hookgen::Api) -> String {
+    use hookgen::ir::Coverage;
     let (hooks, hooks_ok, hooks_lost) = Coverage::tally(&api.coverage.webhooks);
     let (ops, ops_ok, ops_lost) = Coverage::tally(&api.coverage.operations);
     let excluded = ops - ops_ok - ops_lost;
@@ -456,15 +458,15 @@ fn completeness_text(api: &crate::Api) -> String {
         text.push_str(&format!(", {excluded} left out by configuration"));
     }
     for d in api.coverage.lost() {
-        if let crate::ir::Outcome::Lost(why) = &d.outcome {
+        if let hookgen::ir::Outcome::Lost(why) = &d.outcome {
             text.push_str(&format!("\n  lost: {} ({})", d.label, why));
         }
     }
     text
 }
 
-fn completeness_json(api: &crate::Api) -> serde_json::Value {
-    use crate::ir::{Coverage, Declared, Outcome};
+fn completeness_json(api: &hookgen::Api) -> serde_json::Value {
+    use hookgen::ir::{Coverage, Declared, Outcome};
     let part = |items: &[Declared], generated: usize| {
         let (declared, ok, lost) = Coverage::tally(items);
         serde_json::json!({
@@ -491,7 +493,7 @@ fn events(spec: &Path) -> Result<ExitCode, String> {
     let scheme = api
         .signature
         .as_ref()
-        .map(|s| crate::emit::scheme_label(&s.scheme))
+        .map(|s| hookgen::emit::scheme_label(&s.scheme))
         .unwrap_or_else(|| "none".into());
     println!("event identity: {}\n", identity_text(api));
     println!(
@@ -510,7 +512,7 @@ fn events(spec: &Path) -> Result<ExitCode, String> {
         println!(
             "{:<32} {:<36} {:<28} {:<20} {}",
             e.name,
-            crate::emit::type_display(api, &e.payload),
+            hookgen::emit::type_display(api, &e.payload),
             identity_values(&e.identity),
             scheme,
             if links.is_empty() {
@@ -546,8 +548,8 @@ fn runtime_for(
                 .map(|p| RuntimeSource::Path(spec_dir.join(p)))
         })
         .or_else(|| config.runtime_version.clone().map(RuntimeSource::Version))
-        .or_else(|| crate::emit::enclosing_runtime(out).map(RuntimeSource::Path))
-        .unwrap_or_else(|| RuntimeSource::Version(crate::emit::RUNTIME_VERSION.to_string()))
+        .or_else(|| hookgen::emit::enclosing_runtime(out).map(RuntimeSource::Path))
+        .unwrap_or_else(|| RuntimeSource::Version(hookgen::emit::RUNTIME_VERSION.to_string()))
 }
 
 fn generate(
@@ -593,11 +595,11 @@ fn generate(
         let out = out.unwrap_or_else(|| generated.join(&analysis.api.crate_name));
         let options = CrateOptions::for_output(&out, &runtime_for(runtime, &analysis, &spec, &out));
         let files =
-            crate::emit::crate_files_with(&analysis.api, &options).map_err(|e| e.to_string())?;
+            hookgen::emit::crate_files_with(&analysis.api, &options).map_err(|e| e.to_string())?;
         if check {
-            stale.extend(crate::emit::stale_files(&out, &files));
+            stale.extend(hookgen::emit::stale_files(&out, &files));
         } else {
-            crate::emit::write_files(&out, &files)
+            hookgen::emit::write_files(&out, &files)
                 .map_err(|e| format!("{}: {e}", out.display()))?;
         }
         eprintln!(
@@ -657,7 +659,7 @@ fn verify(
 }
 
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {
-    use crate::codes::Code;
+    use hookgen::codes::Code;
     let Some(name) = code else {
         for c in Code::ALL {
             println!("{:<28} {}", c.as_str(), c.summary());
@@ -686,7 +688,7 @@ fn schemes() -> ExitCode {
             "{:<18} {:<30} {:<44} {}",
             p.name,
             p.vendor,
-            crate::emit::scheme_label(&p.scheme()),
+            hookgen::emit::scheme_label(&p.scheme()),
             p.docs
         );
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use hookgen_runtime::reexports::http::{HeaderMap, HeaderName, HeaderValue};
 use hookgen_runtime::{Scheme, Verifier, WebhookError};
 
-use crate::ir::Api;
+use hookgen::ir::Api;
 
 /// What the delivery consists of, as given on the command line.
 pub struct Delivery<'a> {
@@ -44,7 +44,7 @@ pub fn verify(scheme: &Scheme, delivery: &Delivery<'_>) -> Result<String, String
     match result {
         Ok(()) => Ok(format!(
             "verified: {} over {} body bytes",
-            crate::emit::scheme_label(scheme),
+            hookgen::emit::scheme_label(scheme),
             delivery.body.len()
         )),
         Err(e) => Err(explain(

@@ -6,5 +6,5 @@ fn main() -> std::process::ExitCode {
     if args.get(1).is_some_and(|a| a == "hookgen") {
         args.remove(1);
     }
-    hookgen::cli::run(args)
+    cargo_hookgen::cli::run(args)
 }
