@@ -455,8 +455,8 @@ fn scheme_families_are_self_contained() {
             let (head, rest) = l.trim().split_once("::")?;
             // `"feature" module::Type => Variant,`
             let module = head.strip_prefix('"')?.rsplit(' ').next()?;
-            let is_name = !module.is_empty()
-                && module.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            let is_name =
+                !module.is_empty() && module.chars().all(|c| c.is_ascii_lowercase() || c == '_');
             (is_name && rest.contains("=>")).then(|| format!("verify::{module}"))
         })
         .collect();

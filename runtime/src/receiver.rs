@@ -128,6 +128,20 @@ impl<W: WebhookVerifier> Receiver<W> {
         self
     }
 
+    /// Publish each stored delivery to a stream, exactly once, before the handler runs
+    /// ([`crate::inbox::handoff`]: NATS JetStream, Redis Streams).
+    pub fn handoff(mut self, handoff: Arc<dyn crate::inbox::handoff::Handoff>) -> Self {
+        self.workers.handoff = Some(handoff);
+        self
+    }
+
+    /// With [`Receiver::handoff`]: the hand-off instead of local handlers (a published
+    /// delivery is done; the handler given to `spawn` never runs).
+    pub fn handoff_only(mut self, only: bool) -> Self {
+        self.workers.handoff_only = only;
+        self
+    }
+
     /// When failed events run again, and when they are given up on (`dead`).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.workers.retry = policy;

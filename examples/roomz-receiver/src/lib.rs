@@ -45,3 +45,19 @@ pub async fn serve(mut running: Running, addr: &str) -> Result<(), Box<dyn std::
     Ok(())
 }
 // README:END
+
+/// The hand-off a `--publish` URL names: NATS JetStream (`nats://...`, stream `stream` on
+/// subjects `hookgen.roomz.>`) or Redis Streams (`redis://...`, stream key `stream`).
+pub async fn handoff(
+    url: &str,
+    stream: &str,
+) -> Result<std::sync::Arc<dyn inbox::handoff::Handoff>, Box<dyn std::error::Error>> {
+    if url.starts_with("redis://") {
+        return Ok(std::sync::Arc::new(
+            inbox::handoff::RedisStream::connect(url, stream).await?,
+        ));
+    }
+    Ok(std::sync::Arc::new(
+        inbox::handoff::JetStream::connect(url, stream, "hookgen.roomz").await?,
+    ))
+}

@@ -106,6 +106,7 @@ fn stored(id: i64, new: &NewDelivery) -> Delivery {
         lease_owner: None,
         lease_expires_at: None,
         last_error: new.error.clone(),
+        published_at: None,
     }
 }
 
@@ -169,6 +170,20 @@ impl Inbox for MemoryInbox {
             .filter(|r| r.state == State::Leased && r.lease_owner.as_deref() == Some(owner));
         let extended = held.map(|row| row.lease_expires_at = Some(until)).is_some();
         Box::pin(async move { Ok(extended) })
+    }
+
+    fn mark_published<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        let mut rows = self.rows();
+        let held = rows
+            .get_mut(&id)
+            .filter(|r| r.state == State::Leased && r.lease_owner.as_deref() == Some(owner));
+        let marked = held.map(|row| row.published_at = Some(at)).is_some();
+        Box::pin(async move { Ok(marked) })
     }
 
     fn list<'a>(

@@ -18,6 +18,7 @@
 //! only: **a crash loses everything in it**). [`open`] picks one from a URL.
 
 mod group_commit;
+pub mod handoff;
 mod memory;
 mod model;
 mod retry;

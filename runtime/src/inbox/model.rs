@@ -133,6 +133,8 @@ pub struct Delivery {
     pub lease_expires_at: Option<SystemTime>,
     /// The last handler error, panic or decode error.
     pub last_error: Option<String>,
+    /// When a hand-off published it (and its engine acknowledged), if one did.
+    pub published_at: Option<SystemTime>,
 }
 
 impl fmt::Debug for Delivery {
@@ -213,6 +215,9 @@ pub enum InboxError {
     /// The store is closed (shutting down).
     #[error("the inbox is closed")]
     Closed,
+    /// This store cannot do what was asked.
+    #[error("this inbox does not support {0}")]
+    Unsupported(&'static str),
     /// A stored row could not be read back.
     #[error("corrupt inbox row {id}: {reason}")]
     Corrupt {
@@ -273,6 +278,18 @@ pub trait Inbox: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<bool, InboxError>> {
         let _ = (id, owner, until);
         Box::pin(async { Ok(false) })
+    }
+
+    /// Record that leased row `id` was handed off at `at`, so that a later attempt does not
+    /// publish it again; `false` when `owner` no longer holds the lease.
+    fn mark_published<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        let _ = (id, owner, at);
+        Box::pin(async { Err(InboxError::Unsupported("hand-off")) })
     }
 
     /// Make rows pending and due now, with their attempts reset; returns how many.

@@ -41,7 +41,7 @@ pub struct SqlInbox {
 }
 
 const COLUMNS: &str = "id, source, delivery_key, body, headers, event_type, ordering_key, state, \
-     attempts, received_at, next_run_at, lease_owner, lease_expires_at, last_error";
+     attempts, received_at, next_run_at, lease_owner, lease_expires_at, last_error, published_at";
 
 /// The PostgreSQL channel inserts and replays notify, so idle replicas wake at once.
 #[cfg(feature = "postgres")]
@@ -84,7 +84,8 @@ fn migrations(backend: Backend) -> Vec<String> {
         .replace("{id}", id)
         .replace("{bytes}", bytes)
         .replace("{int}", int);
-    vec![table, EXPIRED_LEASES_INDEX.to_string()]
+    let published = format!("ALTER TABLE hookgen_inbox ADD COLUMN published_at {int}");
+    vec![table, EXPIRED_LEASES_INDEX.to_string(), published]
 }
 
 impl SqlInbox {
@@ -162,7 +163,12 @@ impl SqlInbox {
         order.sort_by(|a, b| {
             (&batch[*a].source, &batch[*a].key).cmp(&(&batch[*b].source, &batch[*b].key))
         });
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        // A 202 stands behind this commit: it is fsynced whatever an earlier relaxed write
+        // (lease, outcome, heartbeat) left this connection at, even one cancelled between
+        // relaxing and restoring.
+        self.relax_sync(&mut conn, false).await?;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let mut results = vec![Inserted::Duplicate; batch.len()];
         for i in order {
             let d = &batch[i];
@@ -288,6 +294,22 @@ impl SqlInbox {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn published(&self, id: i64, owner: &str, at: SystemTime) -> Result<bool, InboxError> {
+        let mut conn = self.pool.acquire().await?;
+        self.relax_sync(&mut conn, true).await?;
+        let done = sqlx::query(
+            "UPDATE hookgen_inbox SET published_at = $1 \
+             WHERE id = $2 AND state = 'leased' AND lease_owner = $3",
+        )
+        .bind(to_millis(at))
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *conn)
+        .await;
+        self.relax_sync(&mut conn, false).await?;
+        Ok(done?.rows_affected() == 1)
     }
 
     async fn extend(&self, id: i64, owner: &str, until: SystemTime) -> Result<bool, InboxError> {
@@ -515,6 +537,9 @@ fn read_row(row: &AnyRow) -> Result<Delivery, InboxError> {
             .try_get::<Option<i64>, _>("lease_expires_at")?
             .map(from_millis),
         last_error: row.try_get("last_error")?,
+        published_at: row
+            .try_get::<Option<i64>, _>("published_at")?
+            .map(from_millis),
     })
 }
 
@@ -554,6 +579,15 @@ impl Inbox for SqlInbox {
         Box::pin(self.extend(id, owner, until))
     }
 
+    fn mark_published<'a>(
+        &'a self,
+        id: i64,
+        owner: &'a str,
+        at: SystemTime,
+    ) -> BoxFuture<'a, Result<bool, InboxError>> {
+        Box::pin(self.published(id, owner, at))
+    }
+
     fn list<'a>(
         &'a self,
         filter: &'a ListFilter,
@@ -591,5 +625,52 @@ impl Inbox for SqlInbox {
             }
             self.release_all_leases().await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: lease, outcome and heartbeat writes relax the one SQLite connection to
+    /// `synchronous=NORMAL` and restore it after; a heartbeat aborted in between left it relaxed,
+    /// so later inserts (the ones a 202 stands behind) were not fsynced.
+    #[tokio::test]
+    async fn an_insert_is_fsynced_whatever_a_cancelled_relaxed_write_left() {
+        let dir = std::env::temp_dir().join(format!("hookgen-sync-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite:{}", dir.join("inbox.db").display());
+        let inbox = SqlInbox::open(&url).await.unwrap();
+        let level = |inbox: &SqlInbox| {
+            let pool = inbox.pool.clone();
+            async move {
+                let mut conn = pool.acquire().await.unwrap();
+                sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap()
+            }
+        };
+        {
+            // Relaxed, then dropped without restoring: what the aborted heartbeat left.
+            let mut conn = inbox.pool.acquire().await.unwrap();
+            inbox.relax_sync(&mut conn, true).await.unwrap();
+        }
+        assert_eq!(level(&inbox).await, 1, "the connection is left at NORMAL");
+        let delivery = NewDelivery {
+            source: "t".into(),
+            key: "k".into(),
+            body: b"{}".to_vec(),
+            headers: vec![],
+            event_type: None,
+            ordering_key: None,
+            state: State::Pending,
+            error: None,
+            received_at: SystemTime::now(),
+        };
+        inbox.insert_batch(&[delivery]).await.unwrap();
+        assert_eq!(level(&inbox).await, 2, "the insert ran at synchronous=FULL");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

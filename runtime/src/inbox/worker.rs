@@ -12,6 +12,7 @@ use http::HeaderMap;
 use tokio::sync::{Notify, Semaphore};
 use tracing::Instrument;
 
+use super::handoff::{Handoff, Outgoing, PUBLISH_RETRY_CAP};
 use super::model::{Delivery, Finish, Inbox};
 use super::retry::{HandlerError, RetryPolicy};
 use crate::DecodeError;
@@ -23,7 +24,7 @@ pub type Handle<E> =
     Arc<dyn Fn(E) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>> + Send + Sync>;
 
 /// How workers run.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct WorkerOptions {
     /// Names this process's leases (default: host, process id and a random part).
     pub owner: String,
@@ -42,6 +43,26 @@ pub struct WorkerOptions {
     pub retention: Duration,
     /// How often done rows past the retention are pruned (default hourly).
     pub prune_every: Duration,
+    /// Publish each row to a stream before (or instead of) the handler: see [`super::handoff`].
+    pub handoff: Option<Arc<dyn Handoff>>,
+    /// With a hand-off: a published row is done, and no local handler runs.
+    pub handoff_only: bool,
+}
+
+impl std::fmt::Debug for WorkerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkerOptions")
+            .field("owner", &self.owner)
+            .field("concurrency", &self.concurrency)
+            .field("lease_for", &self.lease_for)
+            .field("poll", &self.poll)
+            .field("retry", &self.retry)
+            .field("retention", &self.retention)
+            .field("prune_every", &self.prune_every)
+            .field("handoff", &self.handoff.as_ref().map(|_| "configured"))
+            .field("handoff_only", &self.handoff_only)
+            .finish()
+    }
 }
 
 impl Default for WorkerOptions {
@@ -54,6 +75,8 @@ impl Default for WorkerOptions {
             retry: RetryPolicy::default(),
             retention: Duration::from_secs(7 * 24 * 3600),
             prune_every: Duration::from_secs(3600),
+            handoff: None,
+            handoff_only: false,
         }
     }
 }
@@ -88,6 +111,10 @@ pub struct WorkerStats {
     pub store_errors: AtomicU64,
     /// Done rows pruned after the retention period.
     pub pruned: AtomicU64,
+    /// Rows a hand-off published (acknowledged by its engine).
+    pub published: AtomicU64,
+    /// Publishes that failed (retried).
+    pub publish_errors: AtomicU64,
 }
 
 /// Running workers; [`Workers::shutdown`] stops leasing and waits for running handlers.
@@ -150,6 +177,17 @@ async fn lease_loop<E: Send + 'static>(
     stop: Arc<Notify>,
 ) {
     let concurrency = cx.options.concurrency.max(1);
+    if let Some(handoff) = &cx.options.handoff {
+        let longest_wait = cx.options.lease_for + PUBLISH_RETRY_CAP;
+        if handoff.dedup_window() < longest_wait {
+            tracing::warn!(
+                window = ?handoff.dedup_window(),
+                ?longest_wait,
+                "hand-off: the stream's duplicate window is shorter than a lease plus a publish \
+                 retry; a worker that dies after publishing may publish that delivery twice"
+            );
+        }
+    }
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut last_prune: Option<Instant> = None;
     // A predecessor that died holding leases: its rows run now, not after their lease.
@@ -292,7 +330,42 @@ fn outcome_name(f: &Finish) -> &'static str {
     }
 }
 
+/// Publish the row if a hand-off is configured and it has not been published yet; `Some` is
+/// the row's outcome when it must stop here (a failed publish, or hand-off only).
+async fn hand_off<E>(cx: &Context<E>, row: &Delivery) -> Option<Finish> {
+    let handoff = cx.options.handoff.as_ref()?;
+    if row.published_at.is_none() {
+        if let Err(error) = handoff.publish(Outgoing::of(row)).await {
+            cx.stats.publish_errors.fetch_add(1, Ordering::SeqCst);
+            // Retried well inside the engine's duplicate window.
+            let failure = HandlerError::new(error.to_string());
+            return Some(failed(cx, row, failure, Some(PUBLISH_RETRY_CAP)));
+        }
+        cx.stats.published.fetch_add(1, Ordering::SeqCst);
+        match cx
+            .inbox
+            .mark_published(row.id, &cx.options.owner, SystemTime::now())
+            .await
+        {
+            Ok(true) => {}
+            // Another worker has it now; its publish is a duplicate the engine drops.
+            Ok(false) => tracing::warn!(row = row.id, "inbox: lease lost during the hand-off"),
+            Err(error) => {
+                let failure = HandlerError::new(format!("marking the hand-off: {error}"));
+                return Some(failed(cx, row, failure, Some(PUBLISH_RETRY_CAP)));
+            }
+        }
+    }
+    cx.options.handoff_only.then_some(Finish::Done)
+}
+
 async fn run<E: Send + 'static>(cx: &Context<E>, row: &Delivery) -> Finish {
+    if let Some(outcome) = hand_off(cx, row).await {
+        if outcome == Finish::Done {
+            cx.stats.processed.fetch_add(1, Ordering::SeqCst);
+        }
+        return outcome;
+    }
     let event = match (cx.decode)(&stored_header_map(&row.headers), &row.body) {
         Ok(event) => event,
         Err(error) => {
@@ -314,11 +387,23 @@ async fn run<E: Send + 'static>(cx: &Context<E>, row: &Delivery) -> Finish {
             HandlerError::new(format!("handler panicked: {}", panic_message(joined)))
         }
     };
+    failed(cx, row, failure, None)
+}
+
+/// A failed attempt's outcome: retried after the policy's delay (or the handler's, or at
+/// most `cap`), or dead when the policy gives up.
+fn failed<E>(
+    cx: &Context<E>,
+    row: &Delivery,
+    failure: HandlerError,
+    cap: Option<Duration>,
+) -> Finish {
     let policy_delay = cx.options.retry.delay_after(row.attempts);
     match policy_delay {
         Some(delay) => {
             cx.stats.retried.fetch_add(1, Ordering::SeqCst);
             let delay = failure.requested_delay().unwrap_or(delay);
+            let delay = cap.map_or(delay, |cap| delay.min(cap));
             Finish::Retry {
                 at: super::model::later(SystemTime::now(), delay),
                 error: failure.message().to_string(),
