@@ -311,6 +311,13 @@ pub trait Inbox: Send + Sync + 'static {
     fn reclaim_dead_leases(&self) -> BoxFuture<'_, Result<u64, InboxError>> {
         Box::pin(async { Ok(0) })
     }
+
+    /// Announce a worker `owner` before it leases anything, so that its death can be told
+    /// from a slow handler (PostgreSQL: a liveness lock held on its own connection).
+    fn register_worker<'a>(&'a self, owner: &'a str) -> BoxFuture<'a, Result<(), InboxError>> {
+        let _ = owner;
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Milliseconds since the epoch, as stored.

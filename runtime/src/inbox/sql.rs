@@ -38,7 +38,19 @@ pub struct SqlInbox {
     /// process dies, however it dies, so a receiver that gets it knows every lease in the file
     /// belongs to a dead process.
     workers_lock: std::sync::Mutex<Option<std::fs::File>>,
+    /// PostgreSQL: the URL, for each worker's own liveness connection.
+    #[cfg(feature = "postgres")]
+    url: String,
+    /// PostgreSQL: one connection per registered worker, holding that worker's advisory lock
+    /// for as long as this process lives. The server releases it when the connection drops,
+    /// however the process dies, so a free lock means a dead worker.
+    #[cfg(feature = "postgres")]
+    liveness: tokio::sync::Mutex<Vec<(String, sqlx::postgres::PgConnection)>>,
 }
+
+/// The advisory-lock class of worker liveness locks (the second key is the owner's hash).
+#[cfg(feature = "postgres")]
+const LIVENESS_LOCK: i32 = 4242002;
 
 const COLUMNS: &str = "id, source, delivery_key, body, headers, event_type, ordering_key, state, \
      attempts, received_at, next_run_at, lease_owner, lease_expires_at, last_error, published_at";
@@ -85,7 +97,10 @@ fn migrations(backend: Backend) -> Vec<String> {
         .replace("{bytes}", bytes)
         .replace("{int}", int);
     let published = format!("ALTER TABLE hookgen_inbox ADD COLUMN published_at {int}");
-    vec![table, EXPIRED_LEASES_INDEX.to_string(), published]
+    let workers = format!(
+        "CREATE TABLE hookgen_inbox_workers (owner TEXT PRIMARY KEY, started_at {int} NOT NULL)"
+    );
+    vec![table, EXPIRED_LEASES_INDEX.to_string(), published, workers]
 }
 
 impl SqlInbox {
@@ -116,6 +131,10 @@ impl SqlInbox {
                 .then(|| sqlite_file(url))
                 .flatten(),
             workers_lock: std::sync::Mutex::new(None),
+            #[cfg(feature = "postgres")]
+            url: url.to_string(),
+            #[cfg(feature = "postgres")]
+            liveness: tokio::sync::Mutex::new(Vec::new()),
         };
         inbox.migrate().await?;
         Ok(inbox)
@@ -465,6 +484,81 @@ impl SqlInbox {
         }
     }
 
+    /// Hold `owner`'s liveness lock on a connection of its own, and record the owner, before
+    /// it leases anything.
+    #[cfg(feature = "postgres")]
+    async fn register_liveness(&self, owner: &str) -> Result<(), InboxError> {
+        use sqlx::Connection;
+        let mut conn = sqlx::postgres::PgConnection::connect(&self.url).await?;
+        sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+            .bind(LIVENESS_LOCK)
+            .bind(owner)
+            .execute(&mut conn)
+            .await?;
+        sqlx::query(
+            "INSERT INTO hookgen_inbox_workers (owner, started_at) VALUES ($1, $2) \
+             ON CONFLICT (owner) DO NOTHING",
+        )
+        .bind(owner)
+        .bind(to_millis(SystemTime::now()))
+        .execute(&self.pool)
+        .await?;
+        self.liveness.lock().await.push((owner.to_string(), conn));
+        Ok(())
+    }
+
+    /// Registered workers whose liveness lock can be taken are dead: their leases become
+    /// pending now, and they leave the register. A live worker holds its lock, so a slow
+    /// handler's lease is never taken from it.
+    #[cfg(feature = "postgres")]
+    async fn release_dead_workers(&self) -> Result<u64, InboxError> {
+        let own: Vec<String> = self
+            .liveness
+            .lock()
+            .await
+            .iter()
+            .map(|(o, _)| o.clone())
+            .collect();
+        let owners: Vec<String> = sqlx::query_scalar("SELECT owner FROM hookgen_inbox_workers")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut released = 0;
+        let mut conn = self.pool.acquire().await?;
+        for owner in owners.iter().filter(|o| !own.contains(o)) {
+            let free: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext($2))")
+                .bind(LIVENESS_LOCK)
+                .bind(owner)
+                .fetch_one(&mut *conn)
+                .await?;
+            if !free {
+                continue;
+            }
+            let done = sqlx::query(
+                "UPDATE hookgen_inbox SET state = 'pending', lease_owner = NULL, \
+                 lease_expires_at = NULL WHERE state = 'leased' AND lease_owner = $1",
+            )
+            .bind(owner)
+            .execute(&mut *conn)
+            .await;
+            sqlx::query("DELETE FROM hookgen_inbox_workers WHERE owner = $1")
+                .bind(owner)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+                .bind(LIVENESS_LOCK)
+                .bind(owner)
+                .execute(&mut *conn)
+                .await?;
+            released += done?.rows_affected();
+        }
+        if released > 0 {
+            sqlx::query("NOTIFY hookgen_inbox")
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(released)
+    }
+
     async fn release_all_leases(&self) -> Result<u64, InboxError> {
         let done = sqlx::query(
             "UPDATE hookgen_inbox SET state = 'pending', lease_owner = NULL, \
@@ -616,14 +710,29 @@ impl Inbox for SqlInbox {
     }
 
     /// SQLite: the process that gets the workers' lock knows every lease in the file is a dead
-    /// process's and releases them. PostgreSQL replicas share one database and cannot know:
-    /// nothing is released, leases expire.
+    /// process's and releases them. PostgreSQL: the leases of every registered worker whose
+    /// liveness lock is free (its connection, and so its process, is gone) are released.
     fn reclaim_dead_leases(&self) -> BoxFuture<'_, Result<u64, InboxError>> {
         Box::pin(async move {
-            if self.backend != Backend::Sqlite || !self.take_workers_lock() {
-                return Ok(0);
+            match self.backend {
+                Backend::Sqlite if self.take_workers_lock() => self.release_all_leases().await,
+                Backend::Sqlite => Ok(0),
+                #[cfg(feature = "postgres")]
+                Backend::Postgres => self.release_dead_workers().await,
+                #[cfg(not(feature = "postgres"))]
+                Backend::Postgres => Ok(0),
             }
-            self.release_all_leases().await
+        })
+    }
+
+    fn register_worker<'a>(&'a self, owner: &'a str) -> BoxFuture<'a, Result<(), InboxError>> {
+        Box::pin(async move {
+            #[cfg(feature = "postgres")]
+            if self.backend == Backend::Postgres {
+                return self.register_liveness(owner).await;
+            }
+            let _ = owner;
+            Ok(())
         })
     }
 }

@@ -47,6 +47,8 @@ pub struct WorkerOptions {
     pub handoff: Option<Arc<dyn Handoff>>,
     /// With a hand-off: a published row is done, and no local handler runs.
     pub handoff_only: bool,
+    /// How often to look for workers that died holding leases (default 2 s).
+    pub reclaim_every: Duration,
 }
 
 impl std::fmt::Debug for WorkerOptions {
@@ -61,6 +63,7 @@ impl std::fmt::Debug for WorkerOptions {
             .field("prune_every", &self.prune_every)
             .field("handoff", &self.handoff.as_ref().map(|_| "configured"))
             .field("handoff_only", &self.handoff_only)
+            .field("reclaim_every", &self.reclaim_every)
             .finish()
     }
 }
@@ -77,6 +80,7 @@ impl Default for WorkerOptions {
             prune_every: Duration::from_secs(3600),
             handoff: None,
             handoff_only: false,
+            reclaim_every: Duration::from_secs(2),
         }
     }
 }
@@ -190,13 +194,17 @@ async fn lease_loop<E: Send + 'static>(
     }
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut last_prune: Option<Instant> = None;
-    // A predecessor that died holding leases: its rows run now, not after their lease.
-    match cx.inbox.reclaim_dead_leases().await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(rows = n, "inbox: took back the leases of a dead worker"),
-        Err(error) => tracing::warn!(%error, "inbox: could not take back dead leases"),
+    if let Err(error) = cx.inbox.register_worker(&cx.options.owner).await {
+        tracing::warn!(%error, "inbox: could not register this worker; its death will be seen only when its leases expire");
     }
+    let mut last_reclaim: Option<Instant> = None;
     while !stopping.load(Ordering::SeqCst) {
+        // A worker that died holding leases (a predecessor on SQLite, another replica on
+        // PostgreSQL): its rows run now, not after their lease.
+        if last_reclaim.is_none_or(|t| t.elapsed() >= cx.options.reclaim_every) {
+            reclaim(&cx).await;
+            last_reclaim = Some(Instant::now());
+        }
         if last_prune.is_none_or(|t| t.elapsed() >= cx.options.prune_every) {
             prune(&cx).await;
             last_prune = Some(Instant::now());
@@ -249,6 +257,14 @@ async fn lease_loop<E: Send + 'static>(
     }
     // Wait for the handlers still running.
     let _ = permits.acquire_many(concurrency as u32).await;
+}
+
+async fn reclaim<E>(cx: &Context<E>) {
+    match cx.inbox.reclaim_dead_leases().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(rows = n, "inbox: took back the leases of a dead worker"),
+        Err(error) => tracing::warn!(%error, "inbox: could not take back dead leases"),
+    }
 }
 
 async fn prune<E>(cx: &Context<E>) {
