@@ -30,13 +30,13 @@ use family::{Delivery, Family, Message, Prepared, Unverified};
 /// Default replay window: the reference libraries accept ±300 s.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 
-/// The registry of scheme families: each line is a family's cargo feature, its file, its
-/// declaration type and its `Scheme` variant (whose kebab-case name is the `scheme:` of
-/// `x-webhook-signature`). A new family is a new file, one line here, and its feature in
-/// `Cargo.toml`.
+/// The registry of scheme families: each line is a family's cargo feature (optional: a family
+/// without one is always compiled), its file, its declaration type and its `Scheme` variant
+/// (whose kebab-case name is the `scheme:` of `x-webhook-signature`). A new family is a new
+/// file and one line here; a feature in `Cargo.toml` only if it brings dependencies of its own.
 macro_rules! families {
-    ($($(#[doc = $doc:literal])* $feature:literal $module:ident :: $family:ident => $variant:ident,)*) => {
-        $(#[cfg(feature = $feature)] mod $module; #[cfg(feature = $feature)] pub use $module::*;)*
+    ($($(#[doc = $doc:literal])* $($feature:literal)? $module:ident :: $family:ident => $variant:ident,)*) => {
+        $($(#[cfg(feature = $feature)])? mod $module; $(#[cfg(feature = $feature)])? pub use $module::*;)*
 
         /// How a vendor signs its deliveries. Deserializes from the `x-webhook-signature` spec extension.
         ///
@@ -47,7 +47,7 @@ macro_rules! families {
         // Built once per verifier; boxing a variant would only cost a pointer chase.
         #[allow(clippy::large_enum_variant)]
         pub enum Scheme {
-            $($(#[doc = $doc])* #[cfg(feature = $feature)] $variant($family),)*
+            $($(#[doc = $doc])* $(#[cfg(feature = $feature)])? $variant($family),)*
             /// No verification at all. Only reachable through an explicit opt-in.
             None,
         }
@@ -55,7 +55,7 @@ macro_rules! families {
         impl Scheme {
             fn family(&self) -> Option<&dyn Family> {
                 match self {
-                    $(#[cfg(feature = $feature)] Scheme::$variant(f) => Some(f),)*
+                    $($(#[cfg(feature = $feature)])? Scheme::$variant(f) => Some(f),)*
                     Scheme::None => None,
                 }
             }
@@ -63,7 +63,7 @@ macro_rules! families {
             /// The variant's name, as generated code writes it: `Hmac` in `Scheme::Hmac(..)`.
             pub fn variant_name(&self) -> &'static str {
                 match self {
-                    $(#[cfg(feature = $feature)] Scheme::$variant(_) => stringify!($variant),)*
+                    $($(#[cfg(feature = $feature)])? Scheme::$variant(_) => stringify!($variant),)*
                     Scheme::None => "None",
                 }
             }
@@ -72,15 +72,17 @@ macro_rules! families {
             /// crate turns on; `None` for [`Scheme::None`].
             pub fn feature(&self) -> Option<&'static str> {
                 match self {
-                    $(#[cfg(feature = $feature)] Scheme::$variant(_) => Some($feature),)*
+                    $($(#[cfg(feature = $feature)])? Scheme::$variant(_) => families!(@feature $($feature)?),)*
                     Scheme::None => None,
                 }
             }
         }
 
-        /// Every family's feature name, in registry order.
-        pub const FAMILY_FEATURES: &[&str] = &[$($feature),*];
+        /// The features of the families behind one, in registry order.
+        pub const FAMILY_FEATURES: &[&str] = &[$($($feature,)?)*];
     };
+    (@feature $feature:literal) => { Some($feature) };
+    (@feature) => { None };
 }
 
 families! {
