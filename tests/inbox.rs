@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use hookgen_runtime::inbox::{
     self, Finish, GroupCommit, HandlerError, Inbox, Inserted, ListFilter, NewDelivery, Replay,
-    RetryPolicy, State, WorkerOptions, Workers,
+    RetrySchedule, State, WorkerOptions, Workers,
 };
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::DecodeError;
@@ -361,7 +361,7 @@ fn quick_workers() -> WorkerOptions {
     WorkerOptions {
         concurrency: 4,
         poll: Duration::from_millis(20),
-        retry: RetryPolicy::quick(Duration::from_millis(20), 3),
+        retry: RetrySchedule::quick(Duration::from_millis(20), 3),
         ..WorkerOptions::default()
     }
 }

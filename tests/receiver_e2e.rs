@@ -548,7 +548,7 @@ async fn a_failing_or_panicking_handler_is_retried_until_it_succeeds() {
     let store = Arc::new(hookgen_runtime::inbox::MemoryInbox::new());
     let mut running =
         Receiver::with_inbox(roomz_webhooks::Webhook::new("s").unwrap(), store.clone())
-            .retry_policy(hookgen_runtime::inbox::RetryPolicy::quick(
+            .retry_schedule(hookgen_runtime::inbox::RetrySchedule::quick(
                 Duration::from_millis(20),
                 5,
             ))

@@ -31,7 +31,7 @@ use tracing::Instrument;
 pub use crate::serve::{serve, serve_with_shutdown, Limits};
 
 use crate::inbox::{
-    GroupCommit, HandlerOutcome, Inbox, Inserted, MemoryInbox, NewDelivery, RetryPolicy,
+    GroupCommit, HandlerOutcome, Inbox, Inserted, MemoryInbox, NewDelivery, RetrySchedule,
     State as RowState, WorkerOptions, WorkerStats, Workers,
 };
 use crate::{DecodeError, WebhookError, WebhookVerifier};
@@ -143,9 +143,15 @@ impl<W: WebhookVerifier> Receiver<W> {
     }
 
     /// When failed events run again, and when they are given up on (`dead`).
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.workers.retry = policy;
+    pub fn retry_schedule(mut self, schedule: RetrySchedule) -> Self {
+        self.workers.retry = schedule;
         self
+    }
+
+    /// [`Receiver::retry_schedule`] under its old name.
+    #[deprecated(note = "renamed `retry_schedule`")]
+    pub fn retry_policy(self, schedule: RetrySchedule) -> Self {
+        self.retry_schedule(schedule)
     }
 
     /// How long handled deliveries are remembered to catch redeliveries (default 7 days).

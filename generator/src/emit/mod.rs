@@ -41,7 +41,10 @@ pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
         .iter()
         .map(|a| {
             a.parse::<TokenStream>()
-                .map_err(|e| EmitError(format!("type attribute `{a}`: {e}")))
+                .map_err(|e| EmitError::TypeAttribute {
+                    attribute: a.to_string(),
+                    reason: e.to_string(),
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Modules {
@@ -66,8 +69,7 @@ pub fn header(api: &Api) -> String {
 
 /// Format tokens as a Rust file (prettyplease: no rustfmt needed at build time).
 pub fn format_file(tokens: TokenStream) -> Result<String, EmitError> {
-    let file: syn::File = syn::parse2(tokens)
-        .map_err(|e| EmitError(format!("generated code does not parse: {e}")))?;
+    let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Unparsable(e.to_string()))?;
     Ok(prettyplease::unparse(&file))
 }
 
@@ -107,9 +109,20 @@ fn space_items(code: &str) -> String {
     out
 }
 
+/// Why emission failed: each is a bug in hookgen or a bad builder option, never the spec's
+/// fault (the IR has already absorbed the spec's defects).
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct EmitError(pub String);
+pub enum EmitError {
+    /// A `Builder::type_attribute` that is not an attribute.
+    #[error("type attribute `{attribute}`: {reason}")]
+    TypeAttribute { attribute: String, reason: String },
+    /// The generated tokens are not a Rust file.
+    #[error("generated code does not parse: {0}")]
+    Unparsable(String),
+    /// A crate-file template failed to render.
+    #[error("template {template}: {reason}")]
+    Template { template: String, reason: String },
+}
 
 /// Crate-level docs and re-exports, shared by the crate's `lib.rs` and the single-file output.
 fn crate_docs(api: &Api) -> TokenStream {
@@ -459,11 +472,14 @@ fn template_context(api: &Api, options: &CrateOptions, has_client: bool) -> Temp
 fn render(name: &str, template: &str, context: &TemplateContext) -> Result<String, EmitError> {
     let mut env = minijinja::Environment::new();
     env.set_keep_trailing_newline(true);
-    env.add_template(name, template)
-        .map_err(|e| EmitError(e.to_string()))?;
+    let failed = |e: minijinja::Error| EmitError::Template {
+        template: name.to_string(),
+        reason: e.to_string(),
+    };
+    env.add_template(name, template).map_err(failed)?;
     env.get_template(name)
         .and_then(|t| t.render(context))
-        .map_err(|e| EmitError(format!("{name}: {e}")))
+        .map_err(failed)
 }
 
 /// The README's usage example (also compiled as a doctest of the README when included).

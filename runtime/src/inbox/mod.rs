@@ -30,7 +30,11 @@ use std::sync::Arc;
 pub use group_commit::GroupCommit;
 pub use memory::MemoryInbox;
 pub use model::*;
-pub use retry::{HandlerError, HandlerOutcome, RetryPolicy};
+pub use retry::{HandlerError, HandlerOutcome, RetrySchedule};
+
+/// The inbox's retry schedule under its old name, which the client's `RetryPolicy` shares.
+#[deprecated(note = "renamed `RetrySchedule`: `client::RetryPolicy` is the HTTP client's")]
+pub type RetryPolicy = RetrySchedule;
 pub use sql::SqlInbox;
 pub use worker::{stored_header_map, WorkerOptions, WorkerStats, Workers};
 

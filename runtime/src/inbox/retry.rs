@@ -77,7 +77,7 @@ impl<E: Into<HandlerError> + Send + 'static> HandlerOutcome for Result<(), E> {
 /// 12 hours, 18 attempts) span about 3 days, as long as the senders keep retrying (Stripe: 3
 /// days; Standard Webhooks: about 75 hours).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
+pub struct RetrySchedule {
     /// The delay before the first retry.
     pub initial: Duration,
     /// Each further delay is this many times the previous one.
@@ -91,9 +91,9 @@ pub struct RetryPolicy {
     pub jitter: f64,
 }
 
-impl Default for RetryPolicy {
+impl Default for RetrySchedule {
     fn default() -> Self {
-        RetryPolicy {
+        RetrySchedule {
             initial: Duration::from_secs(10),
             factor: 2.0,
             max_delay: Duration::from_secs(12 * 3600),
@@ -103,10 +103,10 @@ impl Default for RetryPolicy {
     }
 }
 
-impl RetryPolicy {
+impl RetrySchedule {
     /// Quick retries for tests: `initial` doubling, no jitter, `max_attempts` in all.
     pub fn quick(initial: Duration, max_attempts: u32) -> Self {
-        RetryPolicy {
+        RetrySchedule {
             initial,
             factor: 2.0,
             max_delay: initial * 64,
@@ -151,14 +151,14 @@ mod tests {
 
     #[test]
     fn default_policy_spans_about_three_days() {
-        let span = RetryPolicy::default().total_span();
+        let span = RetrySchedule::default().total_span();
         let days = span.as_secs_f64() / 86_400.0;
         assert!((2.5..=3.5).contains(&days), "{days} days");
     }
 
     #[test]
     fn delays_double_then_cap_then_stop() {
-        let p = RetryPolicy::quick(Duration::from_secs(1), 10);
+        let p = RetrySchedule::quick(Duration::from_secs(1), 10);
         assert_eq!(p.delay_after(1), Some(Duration::from_secs(1)));
         assert_eq!(p.delay_after(2), Some(Duration::from_secs(2)));
         assert_eq!(p.delay_after(9), Some(Duration::from_secs(64)));
@@ -167,7 +167,7 @@ mod tests {
 
     #[test]
     fn jitter_only_shortens_within_its_fraction() {
-        let p = RetryPolicy::default();
+        let p = RetrySchedule::default();
         for _ in 0..200 {
             let d = p.delay_after(3).unwrap();
             assert!(

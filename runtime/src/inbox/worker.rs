@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use super::handoff::{Handoff, Outgoing, PUBLISH_RETRY_CAP};
 use super::model::{Delivery, Finish, Inbox};
-use super::retry::{HandlerError, RetryPolicy};
+use super::retry::{HandlerError, RetrySchedule};
 use crate::DecodeError;
 
 /// Decodes a stored delivery from its headers and body.
@@ -37,7 +37,7 @@ pub struct WorkerOptions {
     /// How often to look for due rows when nothing wakes the worker (default 1 s).
     pub poll: Duration,
     /// Retries and when to give up.
-    pub retry: RetryPolicy,
+    pub retry: RetrySchedule,
     /// How long done rows are kept to catch redeliveries (default 7 days, longer than any
     /// sender's retry window).
     pub retention: Duration,
@@ -75,7 +75,7 @@ impl Default for WorkerOptions {
             concurrency: 64,
             lease_for: Duration::from_secs(300),
             poll: Duration::from_secs(1),
-            retry: RetryPolicy::default(),
+            retry: RetrySchedule::default(),
             retention: Duration::from_secs(7 * 24 * 3600),
             prune_every: Duration::from_secs(3600),
             handoff: None,
