@@ -9,6 +9,10 @@
 //! was processed exactly once and no duplicate was processed.
 //!
 //! `cargo run --release --manifest-path bench/Cargo.toml --bin receiver_load [requests]`
+//!
+//! With `HOOKGEN_BENCH_NATS=nats://127.0.0.1:4222`, a fourth run puts SQLite behind a NATS
+//! JetStream hand-off (each delivery published once, beside the handler) and reports its cost
+//! as a ratio to SQLite alone, and how long the stream took to hold every delivery.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -46,7 +50,10 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let mut inboxes = vec![
         ("memory".to_string(), "memory".to_string()),
-        ("sqlite".to_string(), format!("sqlite:{}", dir.join("inbox.db").display())),
+        (
+            "sqlite".to_string(),
+            format!("sqlite:{}", dir.join("inbox.db").display()),
+        ),
     ];
     let pg = std::env::var("HOOKGEN_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
@@ -58,9 +65,24 @@ async fn main() {
     for (label, url) in &inboxes {
         println!("\n== {label}");
         let inbox = inbox::open(url).await.expect("open the inbox");
-        reports.push((label.clone(), run(inbox, requests).await));
+        reports.push((label.clone(), run(inbox, requests, None).await));
     }
-    println!("\n| inbox | requests/s | ratio to memory | ack p50 | ack p99 |\n|---|---|---|---|---|");
+    if let Ok(nats) = std::env::var("HOOKGEN_BENCH_NATS") {
+        println!("\n== sqlite + JetStream hand-off");
+        let stream = format!("HOOKGEN_BENCH_{}", std::process::id());
+        let prefix = format!("hookgen.bench{}", std::process::id());
+        let handoff = inbox::handoff::JetStream::connect(&nats, &stream, &prefix)
+            .await
+            .expect("connect to NATS");
+        let url = format!("sqlite:{}", dir.join("handoff.db").display());
+        let inbox = inbox::open(&url).await.expect("open the inbox");
+        let report = run(inbox, requests, Some(Arc::new(handoff))).await;
+        reports.push(("sqlite + JetStream".to_string(), report));
+    }
+    println!(
+        "\n| inbox | requests/s | ratio to memory | ack p50 | ack p99 |\n|---|---|---|---|---|"
+    );
+    // The hand-off's cost is its row's ratio to the `sqlite` row.
     let base = reports[0].1.rps;
     for (label, r) in &reports {
         println!(
@@ -81,28 +103,44 @@ async fn fresh_postgres(url: &str) -> Result<String, String> {
         .purge_done_before(std::time::SystemTime::now() + Duration::from_secs(3600))
         .await
         .map_err(|e| e.to_string())?;
-    let left: u64 = inbox.counts().await.map_err(|e| e.to_string())?.iter().map(|c| c.1).sum();
+    let left: u64 = inbox
+        .counts()
+        .await
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|c| c.1)
+        .sum();
     if left > 0 {
-        return Err(format!("its hookgen_inbox table holds {left} unfinished rows; use an empty database"));
+        return Err(format!(
+            "its hookgen_inbox table holds {left} unfinished rows; use an empty database"
+        ));
     }
     Ok(url.to_string())
 }
 
-async fn run(inbox: Arc<dyn Inbox>, requests: usize) -> Report {
+async fn run(
+    inbox: Arc<dyn Inbox>,
+    requests: usize,
+    handoff: Option<Arc<dyn inbox::handoff::Handoff>>,
+) -> Report {
     let processed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let p = processed.clone();
-    let mut running = Receiver::with_inbox(Webhook::new("load-secret").unwrap(), inbox)
-        .concurrency(requests)
-        .spawn(move |e: Event| {
-            let p = p.clone();
-            async move {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                *p.lock()
-                    .unwrap()
-                    .entry(e.id().unwrap_or_default())
-                    .or_default() += 1;
-            }
-        });
+    let mut receiver =
+        Receiver::with_inbox(Webhook::new("load-secret").unwrap(), inbox).concurrency(requests);
+    let handing_off = handoff.is_some();
+    if let Some(handoff) = handoff {
+        receiver = receiver.handoff(handoff);
+    }
+    let mut running = receiver.spawn(move |e: Event| {
+        let p = p.clone();
+        async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            *p.lock()
+                .unwrap()
+                .entry(e.id().unwrap_or_default())
+                .or_default() += 1;
+        }
+    });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let app = running.router("/hook");
@@ -166,6 +204,22 @@ async fn run(inbox: Arc<dyn Inbox>, requests: usize) -> Report {
     while running.stats.processed() < count(202) as u64 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    if handing_off {
+        let published = running
+            .stats
+            .workers
+            .published
+            .load(std::sync::atomic::Ordering::SeqCst);
+        println!(
+            "published          {published} (on the stream {:.1?} after the first request)",
+            started.elapsed()
+        );
+        assert_eq!(
+            published,
+            count(202) as u64,
+            "every accepted delivery is on the stream once"
+        );
+    }
     running.shutdown().await;
     server.abort();
 
@@ -199,8 +253,16 @@ async fn run(inbox: Arc<dyn Inbox>, requests: usize) -> Report {
     // A run full of 503s or timeouts measures nothing: every request is answered, the new
     // deliveries with 202 and the re-sent ones (every 10th) with 200.
     let resent = (0..requests).filter(|i| i % 10 == 9).count();
-    assert_eq!(results.len(), requests, "every request was sent within the time limit");
-    assert_eq!(count(202), requests - resent, "every new delivery is acknowledged with 202");
+    assert_eq!(
+        results.len(),
+        requests,
+        "every request was sent within the time limit"
+    );
+    assert_eq!(
+        count(202),
+        requests - resent,
+        "every new delivery is acknowledged with 202"
+    );
     assert_eq!(count(200), resent, "every re-sent delivery is answered 200");
     println!("ok: no accepted event lost, none processed twice");
     Report {

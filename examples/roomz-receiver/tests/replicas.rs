@@ -65,8 +65,10 @@ async fn replicas_process_each_delivery_once_and_finish_a_dead_replicas_events()
         .map(|i| dir.join(format!("replica{i}.log")))
         .collect();
     let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    // Handlers take 300 ms; leases last 2 minutes, which the survivors must not wait out.
-    let extra = ["--work-ms", "300", "--lease-secs", "120"];
+    // Handlers take 1.5 s, so that replica 0 still holds leases once phase 2's posts are all
+    // answered, however slow the machine; leases last 2 minutes, which the survivors must not
+    // wait out.
+    let extra = ["--work-ms", "1500", "--lease-secs", "120"];
     let mut replicas: Vec<Option<ReceiverProcess>> = ports
         .iter()
         .zip(&logs)
