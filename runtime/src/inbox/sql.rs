@@ -316,33 +316,34 @@ impl SqlInbox {
     }
 
     async fn published(&self, id: i64, owner: &str, at: SystemTime) -> Result<bool, InboxError> {
-        let mut conn = self.pool.acquire().await?;
-        self.relax_sync(&mut conn, true).await?;
-        let done = sqlx::query(
-            "UPDATE hookgen_inbox SET published_at = $1 \
-             WHERE id = $2 AND state = 'leased' AND lease_owner = $3",
-        )
-        .bind(to_millis(at))
-        .bind(id)
-        .bind(owner)
-        .execute(&mut *conn)
-        .await;
-        self.relax_sync(&mut conn, false).await?;
-        Ok(done?.rows_affected() == 1)
+        self.update_held("published_at", id, owner, at).await
     }
 
     async fn extend(&self, id: i64, owner: &str, until: SystemTime) -> Result<bool, InboxError> {
+        self.update_held("lease_expires_at", id, owner, until).await
+    }
+
+    /// Set one time column of a row `owner` still holds, with `synchronous=NORMAL` (no 202
+    /// stands behind it); `false` when the lease has passed to another worker.
+    async fn update_held(
+        &self,
+        column: &'static str,
+        id: i64,
+        owner: &str,
+        at: SystemTime,
+    ) -> Result<bool, InboxError> {
         let mut conn = self.pool.acquire().await?;
         self.relax_sync(&mut conn, true).await?;
-        let done = sqlx::query(
-            "UPDATE hookgen_inbox SET lease_expires_at = $1 \
-             WHERE id = $2 AND state = 'leased' AND lease_owner = $3",
-        )
-        .bind(to_millis(until))
-        .bind(id)
-        .bind(owner)
-        .execute(&mut *conn)
-        .await;
+        let sql = format!(
+            "UPDATE hookgen_inbox SET {column} = $1 \
+             WHERE id = $2 AND state = 'leased' AND lease_owner = $3"
+        );
+        let done = sqlx::query(&sql)
+            .bind(to_millis(at))
+            .bind(id)
+            .bind(owner)
+            .execute(&mut *conn)
+            .await;
         self.relax_sync(&mut conn, false).await?;
         Ok(done?.rows_affected() == 1)
     }

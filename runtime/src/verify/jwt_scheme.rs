@@ -261,6 +261,7 @@ impl JwtScheme {
         Ok(headers)
     }
 }
+
 impl SchemeFamily for JwtScheme {
     type Key = JwtKey;
 
