@@ -90,8 +90,9 @@ mod roomz {
             e.data.presence_status,
             Some(PresenceStatus::Unknown("busy".into()))
         );
+        // An open enum writes an unknown value back as it came.
         assert_eq!(
-            serde_json::to_value(&e).unwrap()["data"]["presenceStatus"],
+            serde_json::to_value(&e.data.presence_status).unwrap(),
             "busy"
         );
     }

@@ -99,6 +99,13 @@ impl Builder {
         self
     }
 
+    /// Whether events and their payload types implement `Serialize` (default: as
+    /// `hookgen.toml`'s `serialize_events` says, else no: deliveries are only decoded).
+    pub fn serialize_events(mut self, yes: bool) -> Self {
+        self.options.serialize_events = Some(yes);
+        self
+    }
+
     /// Whether to emit the follow-up API client (default: as `hookgen.toml` says, else yes).
     pub fn emit_client(mut self, yes: bool) -> Self {
         self.options.emit_client = Some(yes);

@@ -42,6 +42,10 @@ pub struct Config {
     /// Emit the follow-up API client (default true).
     #[serde(default = "yes")]
     pub client: bool,
+    /// Events and their payload types implement `Serialize` too (default false: deliveries
+    /// are only decoded, and the raw body is kept for whoever needs the JSON again).
+    #[serde(default)]
+    pub serialize_events: bool,
 }
 
 fn yes() -> bool {
@@ -63,6 +67,7 @@ impl Default for Config {
             runtime_path: None,
             runtime_version: None,
             client: true,
+            serialize_events: false,
         }
     }
 }

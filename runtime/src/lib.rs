@@ -17,6 +17,8 @@ pub mod guard;
 pub mod identity;
 #[cfg(feature = "inbox")]
 pub mod inbox;
+#[doc(hidden)]
+pub mod open_enum;
 #[cfg(feature = "axum")]
 pub mod receiver;
 pub mod redact;
@@ -58,5 +60,6 @@ macro_rules! client_module {
 /// Re-exports used by generated code, so generated crates agree on versions.
 pub mod reexports {
     pub use http;
+    pub use serde;
     pub use uuid;
 }

@@ -8,7 +8,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|e| e.path())
         .collect();
     fixtures.sort();
-    let mut builder = hookgen::Builder::new().quiet(true);
+    // The fixtures round-trip their payloads, so their events serialize too.
+    let mut builder = hookgen::Builder::new().quiet(true).serialize_events(true);
     for f in fixtures {
         builder = builder.spec(f);
     }

@@ -7,7 +7,6 @@
 use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPart};
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::{DecodeError, UnknownEvent};
-use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
 use super::types::*;
@@ -168,27 +167,6 @@ impl Event {
             Self::OnairGuestRsvp(_) => "onair.guest.rsvp",
             Self::OnairGuestAdded(_) => "onair.guest.added",
             Self::Unknown(e) => e.event_type.as_deref().unwrap_or_default(),
-        }
-    }
-}
-
-impl Serialize for Event {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::ChatMessageDm(payload) => payload.serialize(serializer),
-            Self::ChatMessageChannel(payload) => payload.serialize(serializer),
-            Self::ChatMessageMention(payload) => payload.serialize(serializer),
-            Self::ChatMessageReaction(payload) => payload.serialize(serializer),
-            Self::RecordingSaved(payload) => payload.serialize(serializer),
-            Self::TranscriptSaved(payload) => payload.serialize(serializer),
-            Self::LobbyBooked(payload) => payload.serialize(serializer),
-            Self::UserStatusUpdate(payload) => payload.serialize(serializer),
-            Self::OnairEventCreated(payload) => payload.serialize(serializer),
-            Self::OnairEventUpdated(payload) => payload.serialize(serializer),
-            Self::OnairEventCanceled(payload) => payload.serialize(serializer),
-            Self::OnairGuestRsvp(payload) => payload.serialize(serializer),
-            Self::OnairGuestAdded(payload) => payload.serialize(serializer),
-            Self::Unknown(e) => e.payload.serialize(serializer),
         }
     }
 }

@@ -5,97 +5,36 @@
 //! Types of the payloads and API bodies, from the spec's schemas.
 #![allow(deprecated)]
 
-use std::fmt;
-use std::str::FromStr;
 use std::collections::BTreeMap;
 use hookgen_runtime::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 /// `ChatMessageDmEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:dm/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatMessageDmEvent {
     /// The event type.
-    pub r#type: ChatMessageDmEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: ChatMessage,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/chat:message:dm/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChatMessageDmEventType {
-    /// `chat:message:dm`
-    ChatMessageDm,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl ChatMessageDmEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ChatMessageDm => "chat:message:dm",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ChatMessageDmEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ChatMessageDmEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "chat:message:dm" => Self::ChatMessageDm,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for ChatMessageDmEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ChatMessageDmEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A chat message. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/ChatMessage`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ChatMessage {
     /// Message id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Chat (DM or group) id.
-    #[serde(rename = "chatId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "chatId")]
     pub chat_id: Option<String>,
     /// Id of the sender.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sender: Option<String>,
     /// Message text.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// When the message was sent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -105,217 +44,51 @@ pub struct ChatMessage {
 /// `ChatMessageChannelEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:channel/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatMessageChannelEvent {
     /// The event type.
-    pub r#type: ChatMessageChannelEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: ChatMessage,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/chat:message:channel/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChatMessageChannelEventType {
-    /// `chat:message:channel`
-    ChatMessageChannel,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl ChatMessageChannelEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ChatMessageChannel => "chat:message:channel",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ChatMessageChannelEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ChatMessageChannelEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "chat:message:channel" => Self::ChatMessageChannel,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for ChatMessageChannelEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ChatMessageChannelEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// `ChatMessageMentionEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:mention/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatMessageMentionEvent {
     /// The event type.
-    pub r#type: ChatMessageMentionEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: ChatMessage,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/chat:message:mention/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChatMessageMentionEventType {
-    /// `chat:message:mention`
-    ChatMessageMention,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl ChatMessageMentionEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ChatMessageMention => "chat:message:mention",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ChatMessageMentionEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ChatMessageMentionEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "chat:message:mention" => Self::ChatMessageMention,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for ChatMessageMentionEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ChatMessageMentionEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// `ChatMessageReactionEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:reaction/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatMessageReactionEvent {
     /// The event type.
-    pub r#type: ChatMessageReactionEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: ChatReaction,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/chat:message:reaction/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ChatMessageReactionEventType {
-    /// `chat:message:reaction`
-    ChatMessageReaction,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl ChatMessageReactionEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ChatMessageReaction => "chat:message:reaction",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ChatMessageReactionEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ChatMessageReactionEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "chat:message:reaction" => Self::ChatMessageReaction,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for ChatMessageReactionEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ChatMessageReactionEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// An emoji reaction on a message. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/ChatReaction`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct ChatReaction {
     /// The message reacted to.
-    #[serde(rename = "messageId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "messageId")]
     pub message_id: Option<String>,
     /// `chatId` (optional).
-    #[serde(rename = "chatId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "chatId")]
     pub chat_id: Option<String>,
     /// Reaction code, e.g. `thumbsup`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     /// Who reacted.
-    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "userId")]
     pub user_id: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -325,82 +98,26 @@ pub struct ChatReaction {
 /// `RecordingSavedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/recording:saved/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct RecordingSavedEvent {
     /// The event type.
-    pub r#type: RecordingSavedEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: Recording,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/recording:saved/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RecordingSavedEventType {
-    /// `recording:saved`
-    RecordingSaved,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl RecordingSavedEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::RecordingSaved => "recording:saved",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for RecordingSavedEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RecordingSavedEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "recording:saved" => Self::RecordingSaved,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for RecordingSavedEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for RecordingSavedEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A meeting recording that is ready. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Recording`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Recording {
     /// `recordingId` (optional).
-    #[serde(rename = "recordingId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "recordingId")]
     pub recording_id: Option<String>,
     /// `meetingId` (optional).
-    #[serde(rename = "meetingId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "meetingId")]
     pub meeting_id: Option<String>,
     /// Where to download it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -410,79 +127,24 @@ pub struct Recording {
 /// `TranscriptSavedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/transcript:saved/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct TranscriptSavedEvent {
     /// The event type.
-    pub r#type: TranscriptSavedEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: Transcript,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/transcript:saved/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum TranscriptSavedEventType {
-    /// `transcript:saved`
-    TranscriptSaved,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl TranscriptSavedEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TranscriptSaved => "transcript:saved",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for TranscriptSavedEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TranscriptSavedEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "transcript:saved" => Self::TranscriptSaved,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for TranscriptSavedEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for TranscriptSavedEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A meeting transcript (Magic Minutes). Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Transcript`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Transcript {
     /// `transcriptId` (optional).
-    #[serde(rename = "transcriptId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "transcriptId")]
     pub transcript_id: Option<String>,
     /// `meetingId` (optional).
-    #[serde(rename = "meetingId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "meetingId")]
     pub meeting_id: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -492,73 +154,18 @@ pub struct Transcript {
 /// `LobbyBookedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/lobby:booked/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LobbyBookedEvent {
     /// The event type.
-    pub r#type: LobbyBookedEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: Box<LobbyBooking>,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/lobby:booked/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LobbyBookedEventType {
-    /// `lobby:booked`
-    LobbyBooked,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl LobbyBookedEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::LobbyBooked => "lobby:booked",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for LobbyBookedEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for LobbyBookedEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "lobby:booked" => Self::LobbyBooked,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for LobbyBookedEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for LobbyBookedEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A booking made through a Roam lobby (shape published by Roam).
 ///
 /// Schema: `#/components/schemas/LobbyBooking`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LobbyBooking {
     /// Booking id.
     pub id: String,
@@ -569,38 +176,31 @@ pub struct LobbyBooking {
     /// Booking status.
     pub status: String,
     /// IANA time zone of the booking.
-    #[serde(rename = "timeZone", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "timeZone")]
     pub time_zone: Option<String>,
     /// `notes` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
     /// `created` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
     /// `hosts` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hosts: Option<Vec<Person>>,
     /// `invitees` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invitees: Option<Vec<Person>>,
     /// `responses` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responses: Option<Vec<BTreeMap<String, serde_json::Value>>>,
     /// Link to join the meeting.
-    #[serde(rename = "meetingLink", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "meetingLink")]
     pub meeting_link: Option<String>,
 }
 
 /// A host or invitee. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
-/// Schema: `#/components/schemas/Person`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Schema: `#/components/schemas/Person`, and one other schema of the same shape.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Person {
     /// `email` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `name` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -610,79 +210,23 @@ pub struct Person {
 /// `UserStatusUpdateEvent` from the spec.
 ///
 /// Schema: `#/webhooks/user:status:update/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct UserStatusUpdateEvent {
     /// The event type.
-    pub r#type: UserStatusUpdateEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: UserStatus,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/user:status:update/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum UserStatusUpdateEventType {
-    /// `user:status:update`
-    UserStatusUpdate,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl UserStatusUpdateEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::UserStatusUpdate => "user:status:update",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for UserStatusUpdateEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for UserStatusUpdateEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "user:status:update" => Self::UserStatusUpdate,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for UserStatusUpdateEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for UserStatusUpdateEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A user checked in or out of the Roam. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/UserStatus`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct UserStatus {
     /// `userId` (optional).
-    #[serde(rename = "userId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "userId")]
     pub user_id: Option<String>,
     /// Check-in status as Roam names it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -692,85 +236,26 @@ pub struct UserStatus {
 /// `OnairEventCreatedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.event.created/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OnairEventCreatedEvent {
     /// The event type.
-    pub r#type: OnairEventCreatedEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: OnAirEvent,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/onair.event.created/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OnairEventCreatedEventType {
-    /// `onair.event.created`
-    OnairEventCreated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl OnairEventCreatedEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnairEventCreated => "onair.event.created",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for OnairEventCreatedEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OnairEventCreatedEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "onair.event.created" => Self::OnairEventCreated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for OnairEventCreatedEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for OnairEventCreatedEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// An On-Air event. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirEvent`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct OnAirEvent {
     /// On-Air event id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `title` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// `start` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Timestamp>,
     /// `end` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<Timestamp>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -780,214 +265,48 @@ pub struct OnAirEvent {
 /// `OnairEventUpdatedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.event.updated/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OnairEventUpdatedEvent {
     /// The event type.
-    pub r#type: OnairEventUpdatedEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: OnAirEvent,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/onair.event.updated/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OnairEventUpdatedEventType {
-    /// `onair.event.updated`
-    OnairEventUpdated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl OnairEventUpdatedEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnairEventUpdated => "onair.event.updated",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for OnairEventUpdatedEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OnairEventUpdatedEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "onair.event.updated" => Self::OnairEventUpdated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for OnairEventUpdatedEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for OnairEventUpdatedEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// `OnairEventCanceledEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.event.canceled/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OnairEventCanceledEvent {
     /// The event type.
-    pub r#type: OnairEventCanceledEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: OnAirEvent,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/onair.event.canceled/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OnairEventCanceledEventType {
-    /// `onair.event.canceled`
-    OnairEventCanceled,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl OnairEventCanceledEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnairEventCanceled => "onair.event.canceled",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for OnairEventCanceledEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OnairEventCanceledEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "onair.event.canceled" => Self::OnairEventCanceled,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for OnairEventCanceledEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for OnairEventCanceledEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// `OnairGuestRsvpEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.guest.rsvp/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OnairGuestRsvpEvent {
     /// The event type.
-    pub r#type: OnairGuestRsvpEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: OnAirGuestRsvp,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/onair.guest.rsvp/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OnairGuestRsvpEventType {
-    /// `onair.guest.rsvp`
-    OnairGuestRsvp,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl OnairGuestRsvpEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnairGuestRsvp => "onair.guest.rsvp",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for OnairGuestRsvpEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OnairGuestRsvpEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "onair.guest.rsvp" => Self::OnairGuestRsvp,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for OnairGuestRsvpEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for OnairGuestRsvpEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A guest's RSVP changed. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirGuestRsvp`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct OnAirGuestRsvp {
     /// `eventId` (optional).
-    #[serde(rename = "eventId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "eventId")]
     pub event_id: Option<String>,
     /// `guestId` (optional).
-    #[serde(rename = "guestId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "guestId")]
     pub guest_id: Option<String>,
     /// RSVP status as Roam names it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -997,96 +316,24 @@ pub struct OnAirGuestRsvp {
 /// `OnairGuestAddedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.guest.added/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct OnairGuestAddedEvent {
     /// The event type.
-    pub r#type: OnairGuestAddedEventType,
+    pub r#type: String,
     /// `data` (required).
     pub data: OnAirGuestsAdded,
-}
-
-/// The event type.
-///
-/// Schema: `#/webhooks/onair.guest.added/post/requestBody/content/application~1json/schema/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OnairGuestAddedEventType {
-    /// `onair.guest.added`
-    OnairGuestAdded,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl OnairGuestAddedEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OnairGuestAdded => "onair.guest.added",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for OnairGuestAddedEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OnairGuestAddedEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "onair.guest.added" => Self::OnairGuestAdded,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for OnairGuestAddedEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for OnairGuestAddedEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// Guests were added to an On-Air event. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirGuestsAdded`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct OnAirGuestsAdded {
     /// `eventId` (optional).
-    #[serde(rename = "eventId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "eventId")]
     pub event_id: Option<String>,
     /// `guests` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guests: Option<Vec<OnAirGuestsAddedGuestsItem>>,
-    /// Properties beyond the declared ones.
-    #[serde(flatten)]
-    pub additional_properties: BTreeMap<String, serde_json::Value>,
-}
-
-/// `OnAirGuestsAddedGuestsItem` from the spec.
-///
-/// Schema: `#/components/schemas/OnAirGuestsAdded/properties/guests/items`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct OnAirGuestsAddedGuestsItem {
-    /// `email` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    /// `name` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub guests: Option<Vec<Person>>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
     pub additional_properties: BTreeMap<String, serde_json::Value>,
@@ -1095,120 +342,51 @@ pub struct OnAirGuestsAddedGuestsItem {
 /// `SubscribeRequest` from the spec.
 ///
 /// Schema: `#/components/schemas/SubscribeRequest`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubscribeRequest {
     /// Your HTTPS endpoint.
     pub url: String,
     /// `event` (required).
     pub event: EventName,
     /// `filter` (optional).
-    #[serde(default, skip_serializing_if = "Filter::is_absent")]
+    #[serde(skip_serializing_if = "Filter::is_absent")]
     pub filter: Option<Filter>,
     /// Events API version, e.g. `v0`.
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "apiVersion", skip_serializing_if = "Option::is_none")]
     pub api_version: Option<String>,
 }
 
-/// An event type of the Events API v0.
-///
-/// Schema: `#/components/schemas/EventName`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EventName {
-    /// `chat:message:dm`
-    ChatMessageDm,
-    /// `chat:message:channel`
-    ChatMessageChannel,
-    /// `chat:message:mention`
-    ChatMessageMention,
-    /// `chat:message:reaction`
-    ChatMessageReaction,
-    /// `recording:saved`
-    RecordingSaved,
-    /// `transcript:saved`
-    TranscriptSaved,
-    /// `lobby:booked`
-    LobbyBooked,
-    /// `user:status:update`
-    UserStatusUpdate,
-    /// `onair.event.created`
-    OnairEventCreated,
-    /// `onair.event.updated`
-    OnairEventUpdated,
-    /// `onair.event.canceled`
-    OnairEventCanceled,
-    /// `onair.guest.rsvp`
-    OnairGuestRsvp,
-    /// `onair.guest.added`
-    OnairGuestAdded,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl EventName {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::ChatMessageDm => "chat:message:dm",
-            Self::ChatMessageChannel => "chat:message:channel",
-            Self::ChatMessageMention => "chat:message:mention",
-            Self::ChatMessageReaction => "chat:message:reaction",
-            Self::RecordingSaved => "recording:saved",
-            Self::TranscriptSaved => "transcript:saved",
-            Self::LobbyBooked => "lobby:booked",
-            Self::UserStatusUpdate => "user:status:update",
-            Self::OnairEventCreated => "onair.event.created",
-            Self::OnairEventUpdated => "onair.event.updated",
-            Self::OnairEventCanceled => "onair.event.canceled",
-            Self::OnairGuestRsvp => "onair.guest.rsvp",
-            Self::OnairGuestAdded => "onair.guest.added",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for EventName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventName {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "chat:message:dm" => Self::ChatMessageDm,
-                "chat:message:channel" => Self::ChatMessageChannel,
-                "chat:message:mention" => Self::ChatMessageMention,
-                "chat:message:reaction" => Self::ChatMessageReaction,
-                "recording:saved" => Self::RecordingSaved,
-                "transcript:saved" => Self::TranscriptSaved,
-                "lobby:booked" => Self::LobbyBooked,
-                "user:status:update" => Self::UserStatusUpdate,
-                "onair.event.created" => Self::OnairEventCreated,
-                "onair.event.updated" => Self::OnairEventUpdated,
-                "onair.event.canceled" => Self::OnairEventCanceled,
-                "onair.guest.rsvp" => Self::OnairGuestRsvp,
-                "onair.guest.added" => Self::OnairGuestAdded,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for EventName {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for EventName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// An event type of the Events API v0.
+    ///
+    /// Schema: `#/components/schemas/EventName`.
+    pub enum EventName {
+        /// `chat:message:dm`
+        ChatMessageDm = "chat:message:dm",
+        /// `chat:message:channel`
+        ChatMessageChannel = "chat:message:channel",
+        /// `chat:message:mention`
+        ChatMessageMention = "chat:message:mention",
+        /// `chat:message:reaction`
+        ChatMessageReaction = "chat:message:reaction",
+        /// `recording:saved`
+        RecordingSaved = "recording:saved",
+        /// `transcript:saved`
+        TranscriptSaved = "transcript:saved",
+        /// `lobby:booked`
+        LobbyBooked = "lobby:booked",
+        /// `user:status:update`
+        UserStatusUpdate = "user:status:update",
+        /// `onair.event.created`
+        OnairEventCreated = "onair.event.created",
+        /// `onair.event.updated`
+        OnairEventUpdated = "onair.event.updated",
+        /// `onair.event.canceled`
+        OnairEventCanceled = "onair.event.canceled",
+        /// `onair.guest.rsvp`
+        OnairGuestRsvp = "onair.guest.rsvp",
+        /// `onair.guest.added`
+        OnairGuestAdded = "onair.guest.added",
     }
 }
 
@@ -1219,16 +397,16 @@ impl<'de> Deserialize<'de> for EventName {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Filter {
     /// `lobbyId` (optional).
-    #[serde(rename = "lobbyId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "lobbyId", skip_serializing_if = "Option::is_none")]
     pub lobby_id: Option<String>,
     /// `codes` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<String>>,
     /// `eventId` (optional).
-    #[serde(rename = "eventId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     /// `status` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
@@ -1248,7 +426,7 @@ impl Filter {
 /// A webhook subscription. Subscribing again with the same event and url updates the filter.
 ///
 /// Schema: `#/components/schemas/Subscription`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Subscription {
     /// `id` (required).
     pub id: String,
@@ -1257,38 +435,30 @@ pub struct Subscription {
     /// `url` (required).
     pub url: String,
     /// `filter` (optional).
-    #[serde(default, skip_serializing_if = "Filter::is_absent")]
     pub filter: Option<Filter>,
     /// Created through the API (true) or configured statically (false).
     pub dynamic: bool,
     /// `created` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created: Option<Timestamp>,
     /// `lastSuccessAt` (optional).
-    #[serde(rename = "lastSuccessAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "lastSuccessAt")]
     pub last_success_at: Option<Timestamp>,
     /// `failStreakStartedAt` (optional).
-    #[serde(
-        rename = "failStreakStartedAt",
-        default,
-        skip_serializing_if = "Option::is_none",
-    )]
+    #[serde(rename = "failStreakStartedAt")]
     pub fail_streak_started_at: Option<Timestamp>,
     /// `disabledAt` (optional).
-    #[serde(rename = "disabledAt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "disabledAt")]
     pub disabled_at: Option<Timestamp>,
 }
 
 /// An error answer.
 ///
 /// Schema: `#/components/schemas/Error`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Error {
     /// Machine-readable code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What went wrong.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -1298,7 +468,7 @@ pub struct Error {
 /// `UnsubscribeRequest` from the spec.
 ///
 /// Schema: `#/components/schemas/UnsubscribeRequest`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct UnsubscribeRequest {
     /// Subscription id.
     pub id: String,

@@ -7,7 +7,6 @@
 use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPart};
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::{DecodeError, UnknownEvent};
-use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
 use super::types::*;
@@ -99,18 +98,6 @@ impl Event {
             Self::EmailShareConfigurationAr(_) => "email.shareConfigurationAR",
             Self::Email3dExportAsset(_) => "email.3DExportAsset",
             Self::Unknown(e) => e.event_type.as_deref().unwrap_or_default(),
-        }
-    }
-}
-
-impl Serialize for Event {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::EmailSavedConfiguration(payload) => payload.serialize(serializer),
-            Self::EmailShareConfiguration(payload) => payload.serialize(serializer),
-            Self::EmailShareConfigurationAr(payload) => payload.serialize(serializer),
-            Self::Email3dExportAsset(payload) => payload.serialize(serializer),
-            Self::Unknown(e) => e.payload.serialize(serializer),
         }
     }
 }

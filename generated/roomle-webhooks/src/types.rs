@@ -5,94 +5,33 @@
 //! Types of the payloads and API bodies, from the spec's schemas.
 #![allow(deprecated)]
 
-use std::fmt;
-use std::str::FromStr;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Deserialize;
 
 /// Sent when a user saves a draft with an email in the configurator.
 ///
 /// Schema: `#/components/schemas/SavedConfigurationEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SavedConfigurationEvent {
-    /// `event` (required).
-    pub event: SavedConfigurationEventEvent,
+    /// `email.savedConfiguration`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: EmailForwarding,
-}
-
-/// `SavedConfigurationEventEvent` from the spec.
-///
-/// Schema: `#/components/schemas/SavedConfigurationEvent/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SavedConfigurationEventEvent {
-    /// `email.savedConfiguration`
-    EmailSavedConfiguration,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl SavedConfigurationEventEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::EmailSavedConfiguration => "email.savedConfiguration",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for SavedConfigurationEventEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for SavedConfigurationEventEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "email.savedConfiguration" => Self::EmailSavedConfiguration,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for SavedConfigurationEventEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for SavedConfigurationEventEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// What every email-forwarding event carries in `data`.
 ///
 /// Schema: `#/components/schemas/EmailForwarding`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct EmailForwarding {
     /// The result of the processing in the Roomle API.
     pub success: bool,
     /// The email the user entered, to which to send the email.
     pub email: String,
     /// The configuration id, if it is a configuration.
-    #[serde(
-        rename = "configurationId",
-        default,
-        skip_serializing_if = "Option::is_none",
-    )]
+    #[serde(rename = "configurationId")]
     pub configuration_id: Option<String>,
     /// The item id, if it is an item.
-    #[serde(rename = "itemId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "itemId")]
     pub item_id: Option<String>,
     /// The configurator the share originated from.
     #[serde(rename = "configuratorId")]
@@ -100,204 +39,39 @@ pub struct EmailForwarding {
     /// The link to the requested content.
     pub url: String,
     /// The link to the 3D asset.
-    #[serde(rename = "resultUrl", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "resultUrl")]
     pub result_url: Option<String>,
 }
 
 /// Sent when a user shares a configuration.
 ///
 /// Schema: `#/components/schemas/ShareConfigurationEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ShareConfigurationEvent {
-    /// `event` (required).
-    pub event: ShareConfigurationEventEvent,
+    /// `email.shareConfiguration`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: EmailForwarding,
-}
-
-/// `ShareConfigurationEventEvent` from the spec.
-///
-/// Schema: `#/components/schemas/ShareConfigurationEvent/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ShareConfigurationEventEvent {
-    /// `email.shareConfiguration`
-    EmailShareConfiguration,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl ShareConfigurationEventEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::EmailShareConfiguration => "email.shareConfiguration",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ShareConfigurationEventEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ShareConfigurationEventEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "email.shareConfiguration" => Self::EmailShareConfiguration,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for ShareConfigurationEventEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ShareConfigurationEventEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// Sent when a user requests an AR link to be sent to an email.
 ///
 /// Schema: `#/components/schemas/ShareConfigurationArEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ShareConfigurationArEvent {
-    /// `event` (required).
-    pub event: ShareConfigurationArEventEvent,
+    /// `email.shareConfigurationAR`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: EmailForwarding,
-}
-
-/// `ShareConfigurationArEventEvent` from the spec.
-///
-/// Schema: `#/components/schemas/ShareConfigurationArEvent/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ShareConfigurationArEventEvent {
-    /// `email.shareConfigurationAR`
-    EmailShareConfigurationAr,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl ShareConfigurationArEventEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::EmailShareConfigurationAr => "email.shareConfigurationAR",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ShareConfigurationArEventEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ShareConfigurationArEventEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "email.shareConfigurationAR" => Self::EmailShareConfigurationAr,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for ShareConfigurationArEventEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ShareConfigurationArEventEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// Sent when a user requests a 3D export.
 ///
 /// Schema: `#/components/schemas/ExportAssetEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ExportAssetEvent {
-    /// `event` (required).
-    pub event: ExportAssetEventEvent,
+    /// `email.3DExportAsset`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: EmailForwarding,
-}
-
-/// `ExportAssetEventEvent` from the spec.
-///
-/// Schema: `#/components/schemas/ExportAssetEvent/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ExportAssetEventEvent {
-    /// `email.3DExportAsset`
-    Email3dExportAsset,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl ExportAssetEventEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Email3dExportAsset => "email.3DExportAsset",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for ExportAssetEventEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ExportAssetEventEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "email.3DExportAsset" => Self::Email3dExportAsset,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for ExportAssetEventEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for ExportAssetEventEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }

@@ -8,7 +8,6 @@ use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPar
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::{DecodeError, UnknownEvent};
 use hookgen_runtime::Timestamp;
-use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
 use super::types::*;
@@ -209,25 +208,6 @@ impl Event {
             Self::WorkspaceUpdated(e) => Some(&e.timestamp),
             Self::WorkspaceStatusUpdated(e) => Some(&e.timestamp),
             Self::Unknown(_) => None,
-        }
-    }
-}
-
-impl Serialize for Event {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::WorkspacePresenceChanged(payload) => payload.serialize(serializer),
-            Self::BuildingCreated(payload) => payload.serialize(serializer),
-            Self::BuildingDeleted(payload) => payload.serialize(serializer),
-            Self::BuildingUpdated(payload) => payload.serialize(serializer),
-            Self::FloorCreated(payload) => payload.serialize(serializer),
-            Self::FloorDeleted(payload) => payload.serialize(serializer),
-            Self::FloorUpdated(payload) => payload.serialize(serializer),
-            Self::WorkspaceCreated(payload) => payload.serialize(serializer),
-            Self::WorkspaceDeleted(payload) => payload.serialize(serializer),
-            Self::WorkspaceUpdated(payload) => payload.serialize(serializer),
-            Self::WorkspaceStatusUpdated(payload) => payload.serialize(serializer),
-            Self::Unknown(e) => e.payload.serialize(serializer),
         }
     }
 }

@@ -5,161 +5,57 @@
 //! Types of the payloads and API bodies, from the spec's schemas.
 #![allow(deprecated)]
 
-use std::fmt;
-use std::str::FromStr;
 use hookgen_runtime::reexports::uuid::Uuid;
 use hookgen_runtime::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::Deserialize;
 
 /// `WebhookEvent` from the spec.
 ///
 /// Schema: `#/components/schemas/WebhookEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WebhookEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
     /// The type of change that occurred for a resource.
-    pub r#type: WebhookEventType,
+    pub r#type: String,
     /// `timestamp` (required).
     pub timestamp: Timestamp,
     /// `apiVersion` (optional).
-    #[serde(rename = "apiVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "apiVersion")]
     pub api_version: Option<String>,
     /// `data` (required).
     pub data: WorkspacePresenceChangedEvent,
 }
 
-/// The type of change that occurred for a resource.
-///
-/// Schema: `#/components/schemas/WebhookEvent/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WebhookEventType {
-    /// `workspace.presence.changed`
-    WorkspacePresenceChanged,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl WebhookEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::WorkspacePresenceChanged => "workspace.presence.changed",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for WebhookEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WebhookEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "workspace.presence.changed" => Self::WorkspacePresenceChanged,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for WebhookEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for WebhookEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
-}
-
 /// `WorkspacePresenceChangedEvent` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspacePresenceChangedEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkspacePresenceChangedEvent {
     /// `workspaceId` (required).
     #[serde(rename = "workspaceId")]
     pub workspace_id: Uuid,
     /// `presenceStatus` (optional).
-    #[serde(rename = "presenceStatus", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "presenceStatus")]
     pub presence_status: Option<PresenceStatus>,
 }
 
-/// `PresenceStatus` from the spec.
-///
-/// Schema: `#/components/schemas/PresenceStatus`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PresenceStatus {
-    /// `Free`
-    Free,
-    /// `Busy`
-    Busy,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl PresenceStatus {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Free => "Free",
-            Self::Busy => "Busy",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for PresenceStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PresenceStatus {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "Free" => Self::Free,
-                "Busy" => Self::Busy,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for PresenceStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for PresenceStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// `PresenceStatus` from the spec.
+    ///
+    /// Schema: `#/components/schemas/PresenceStatus`.
+    pub enum PresenceStatus {
+        /// `Free`
+        Free = "Free",
+        /// `Busy`
+        Busy = "Busy",
     }
 }
 
 /// A building changed; fetch it with `GET /v1/buildings/{id}`.
 ///
 /// Schema: `#/components/schemas/LegacyBuildingEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LegacyBuildingEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
@@ -172,73 +68,24 @@ pub struct LegacyBuildingEvent {
     pub building_id: Uuid,
 }
 
-/// The type of change that occurred for a resource.
-///
-/// Schema: `#/components/schemas/LegacyBuildingEvent/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LegacyBuildingEventType {
-    /// `building.created`
-    BuildingCreated,
-    /// `building.deleted`
-    BuildingDeleted,
-    /// `building.updated`
-    BuildingUpdated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl LegacyBuildingEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BuildingCreated => "building.created",
-            Self::BuildingDeleted => "building.deleted",
-            Self::BuildingUpdated => "building.updated",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for LegacyBuildingEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for LegacyBuildingEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "building.created" => Self::BuildingCreated,
-                "building.deleted" => Self::BuildingDeleted,
-                "building.updated" => Self::BuildingUpdated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for LegacyBuildingEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for LegacyBuildingEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// The type of change that occurred for a resource.
+    ///
+    /// Schema: `#/components/schemas/LegacyBuildingEvent/properties/type`.
+    pub enum LegacyBuildingEventType {
+        /// `building.created`
+        BuildingCreated = "building.created",
+        /// `building.deleted`
+        BuildingDeleted = "building.deleted",
+        /// `building.updated`
+        BuildingUpdated = "building.updated",
     }
 }
 
 /// A floor changed; fetch it with `GET /v1/floors/{id}`.
 ///
 /// Schema: `#/components/schemas/LegacyFloorEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LegacyFloorEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
@@ -251,73 +98,24 @@ pub struct LegacyFloorEvent {
     pub floor_id: Uuid,
 }
 
-/// The type of change that occurred for a resource.
-///
-/// Schema: `#/components/schemas/LegacyFloorEvent/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LegacyFloorEventType {
-    /// `floor.created`
-    FloorCreated,
-    /// `floor.deleted`
-    FloorDeleted,
-    /// `floor.updated`
-    FloorUpdated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl LegacyFloorEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::FloorCreated => "floor.created",
-            Self::FloorDeleted => "floor.deleted",
-            Self::FloorUpdated => "floor.updated",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for LegacyFloorEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for LegacyFloorEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "floor.created" => Self::FloorCreated,
-                "floor.deleted" => Self::FloorDeleted,
-                "floor.updated" => Self::FloorUpdated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for LegacyFloorEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for LegacyFloorEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// The type of change that occurred for a resource.
+    ///
+    /// Schema: `#/components/schemas/LegacyFloorEvent/properties/type`.
+    pub enum LegacyFloorEventType {
+        /// `floor.created`
+        FloorCreated = "floor.created",
+        /// `floor.deleted`
+        FloorDeleted = "floor.deleted",
+        /// `floor.updated`
+        FloorUpdated = "floor.updated",
     }
 }
 
 /// A workspace or its status changed; fetch it with `GET /v1/workspaces/{id}` or `/status`.
 ///
 /// Schema: `#/components/schemas/LegacyWorkspaceEvent`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct LegacyWorkspaceEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
@@ -330,77 +128,26 @@ pub struct LegacyWorkspaceEvent {
     pub workspace_id: Uuid,
 }
 
-/// The type of change that occurred for a resource.
-///
-/// Schema: `#/components/schemas/LegacyWorkspaceEvent/properties/type`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LegacyWorkspaceEventType {
-    /// `workspace.created`
-    WorkspaceCreated,
-    /// `workspace.deleted`
-    WorkspaceDeleted,
-    /// `workspace.updated`
-    WorkspaceUpdated,
-    /// `workspace.status.updated`
-    WorkspaceStatusUpdated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl LegacyWorkspaceEventType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::WorkspaceCreated => "workspace.created",
-            Self::WorkspaceDeleted => "workspace.deleted",
-            Self::WorkspaceUpdated => "workspace.updated",
-            Self::WorkspaceStatusUpdated => "workspace.status.updated",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for LegacyWorkspaceEventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for LegacyWorkspaceEventType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "workspace.created" => Self::WorkspaceCreated,
-                "workspace.deleted" => Self::WorkspaceDeleted,
-                "workspace.updated" => Self::WorkspaceUpdated,
-                "workspace.status.updated" => Self::WorkspaceStatusUpdated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for LegacyWorkspaceEventType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for LegacyWorkspaceEventType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// The type of change that occurred for a resource.
+    ///
+    /// Schema: `#/components/schemas/LegacyWorkspaceEvent/properties/type`.
+    pub enum LegacyWorkspaceEventType {
+        /// `workspace.created`
+        WorkspaceCreated = "workspace.created",
+        /// `workspace.deleted`
+        WorkspaceDeleted = "workspace.deleted",
+        /// `workspace.updated`
+        WorkspaceUpdated = "workspace.updated",
+        /// `workspace.status.updated`
+        WorkspaceStatusUpdated = "workspace.status.updated",
     }
 }
 
 /// `BuildingsViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/BuildingsViewModel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BuildingsViewModel {
     /// `buildings` (required).
     pub buildings: Vec<BuildingViewModel>,
@@ -409,7 +156,7 @@ pub struct BuildingsViewModel {
 /// `BuildingViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/BuildingViewModel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BuildingViewModel {
     /// `id` (required).
     pub id: Uuid,
@@ -420,7 +167,7 @@ pub struct BuildingViewModel {
 /// `FloorsViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/FloorsViewModel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FloorsViewModel {
     /// `floors` (required).
     pub floors: Vec<FloorViewModel>,
@@ -429,21 +176,20 @@ pub struct FloorsViewModel {
 /// `FloorViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/FloorViewModel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FloorViewModel {
     /// `id` (required).
     pub id: Uuid,
     /// `name` (required).
     pub name: String,
     /// `level` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub level: Option<i64>,
 }
 
 /// `WorkspacesViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspacesViewModel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkspacesViewModel {
     /// `workspaces` (required).
     pub workspaces: Vec<WorkspaceViewModel>,
@@ -452,7 +198,7 @@ pub struct WorkspacesViewModel {
 /// `WorkspaceViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspaceViewModel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkspaceViewModel {
     /// `id` (required).
     pub id: Uuid,
@@ -465,77 +211,26 @@ pub struct WorkspaceViewModel {
     pub workspace_status: WorkspaceStatusViewModel,
 }
 
-/// `WorkspaceType` from the spec.
-///
-/// Schema: `#/components/schemas/WorkspaceType`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WorkspaceType {
-    /// `Room`
-    Room,
-    /// `Desk`
-    Desk,
-    /// `Huddle`
-    Huddle,
-    /// `ParkingSpace`
-    ParkingSpace,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl WorkspaceType {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Room => "Room",
-            Self::Desk => "Desk",
-            Self::Huddle => "Huddle",
-            Self::ParkingSpace => "ParkingSpace",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for WorkspaceType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WorkspaceType {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "Room" => Self::Room,
-                "Desk" => Self::Desk,
-                "Huddle" => Self::Huddle,
-                "ParkingSpace" => Self::ParkingSpace,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for WorkspaceType {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for WorkspaceType {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// `WorkspaceType` from the spec.
+    ///
+    /// Schema: `#/components/schemas/WorkspaceType`.
+    pub enum WorkspaceType {
+        /// `Room`
+        Room = "Room",
+        /// `Desk`
+        Desk = "Desk",
+        /// `Huddle`
+        Huddle = "Huddle",
+        /// `ParkingSpace`
+        ParkingSpace = "ParkingSpace",
     }
 }
 
 /// `WorkspaceStatusViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspaceStatusViewModel`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkspaceStatusViewModel {
     /// Status of the booking system resource linked to the workspace. The status will be none if no resource is linked to the workspace.
     #[serde(rename = "bookingSystem")]
@@ -546,144 +241,40 @@ pub struct WorkspaceStatusViewModel {
     pub workspace: WorkspaceStatus,
 }
 
-/// `FreeBusyStatus` from the spec.
-///
-/// Schema: `#/components/schemas/FreeBusyStatus`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum FreeBusyStatus {
-    /// `None`
-    None,
-    /// `Undefined`
-    Undefined,
-    /// `Free`
-    Free,
-    /// `Busy`
-    Busy,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl FreeBusyStatus {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "None",
-            Self::Undefined => "Undefined",
-            Self::Free => "Free",
-            Self::Busy => "Busy",
-            Self::Unknown(other) => other,
-        }
+hookgen_runtime::open_enum! {
+    /// `FreeBusyStatus` from the spec.
+    ///
+    /// Schema: `#/components/schemas/FreeBusyStatus`.
+    pub enum FreeBusyStatus {
+        /// `None`
+        None = "None",
+        /// `Undefined`
+        Undefined = "Undefined",
+        /// `Free`
+        Free = "Free",
+        /// `Busy`
+        Busy = "Busy",
     }
 }
 
-impl fmt::Display for FreeBusyStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for FreeBusyStatus {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "None" => Self::None,
-                "Undefined" => Self::Undefined,
-                "Free" => Self::Free,
-                "Busy" => Self::Busy,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for FreeBusyStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for FreeBusyStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
-}
-
-/// - Free: The workspace is free.
-/// - Busy: The workspace is busy.
-/// - Used: The workspace is warm.
-/// - None: The workspace has no status, likely to have no sensor and no booking system resource.
-/// - Undefined: The workspace status is undefined, likely due to a sensor or booking system resource issue.
-///
-/// Schema: `#/components/schemas/WorkspaceStatus`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum WorkspaceStatus {
-    /// `None`
-    None,
-    /// `Undefined`
-    Undefined,
-    /// `Free`
-    Free,
-    /// `Busy`
-    Busy,
-    /// `Used`
-    Used,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl WorkspaceStatus {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::None => "None",
-            Self::Undefined => "Undefined",
-            Self::Free => "Free",
-            Self::Busy => "Busy",
-            Self::Used => "Used",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for WorkspaceStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for WorkspaceStatus {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "None" => Self::None,
-                "Undefined" => Self::Undefined,
-                "Free" => Self::Free,
-                "Busy" => Self::Busy,
-                "Used" => Self::Used,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for WorkspaceStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for WorkspaceStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// - Free: The workspace is free.
+    /// - Busy: The workspace is busy.
+    /// - Used: The workspace is warm.
+    /// - None: The workspace has no status, likely to have no sensor and no booking system resource.
+    /// - Undefined: The workspace status is undefined, likely due to a sensor or booking system resource issue.
+    ///
+    /// Schema: `#/components/schemas/WorkspaceStatus`.
+    pub enum WorkspaceStatus {
+        /// `None`
+        None = "None",
+        /// `Undefined`
+        Undefined = "Undefined",
+        /// `Free`
+        Free = "Free",
+        /// `Busy`
+        Busy = "Busy",
+        /// `Used`
+        Used = "Used",
     }
 }

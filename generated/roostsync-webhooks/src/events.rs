@@ -8,7 +8,6 @@ use hookgen_runtime::identity::{Delivery, EventIdentity, Comparison, IdentityPar
 use hookgen_runtime::reexports::http::HeaderMap;
 use hookgen_runtime::{DecodeError, UnknownEvent};
 use hookgen_runtime::Timestamp;
-use serde::{Serialize, Serializer};
 
 #[allow(unused_imports)]
 use super::types::*;
@@ -148,23 +147,6 @@ impl Event {
             Self::InventoryLow(e) => Some(&e.timestamp),
             Self::PaymentReceived(e) => Some(&e.timestamp),
             Self::Unknown(_) => None,
-        }
-    }
-}
-
-impl Serialize for Event {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::BookingCreated(payload) => payload.serialize(serializer),
-            Self::BookingUpdated(payload) => payload.serialize(serializer),
-            Self::BookingCancelled(payload) => payload.serialize(serializer),
-            Self::GuestCheckin(payload) => payload.serialize(serializer),
-            Self::GuestCheckout(payload) => payload.serialize(serializer),
-            Self::OrderCreated(payload) => payload.serialize(serializer),
-            Self::OrderCompleted(payload) => payload.serialize(serializer),
-            Self::InventoryLow(payload) => payload.serialize(serializer),
-            Self::PaymentReceived(payload) => payload.serialize(serializer),
-            Self::Unknown(e) => e.payload.serialize(serializer),
         }
     }
 }

@@ -5,11 +5,9 @@
 //! Types of the payloads and API bodies, from the spec's schemas.
 #![allow(deprecated)]
 
-use std::fmt;
-use std::str::FromStr;
 use std::collections::BTreeMap;
 use hookgen_runtime::Timestamp;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every RoostSync webhook, selected by `event`.
 ///
@@ -19,7 +17,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
     " Selected by `", "event",
     "`; an unknown value decodes into `Unknown` with the payload kept."
 )]
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
+#[derive(Serialize)]
 #[serde(untagged)]
 #[non_exhaustive]
 pub enum RoostSyncEvent {
@@ -109,65 +108,10 @@ pub struct BookingCreated {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: BookingCreatedEvent,
+    /// `booking.created`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: Box<Booking>,
-}
-
-/// `BookingCreatedEvent` from the spec.
-///
-/// Schema: `#/components/schemas/BookingCreated/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BookingCreatedEvent {
-    /// `booking.created`
-    BookingCreated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl BookingCreatedEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BookingCreated => "booking.created",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for BookingCreatedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for BookingCreatedEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "booking.created" => Self::BookingCreated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for BookingCreatedEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for BookingCreatedEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A booking, as in the published `booking.created` example.
@@ -178,28 +122,28 @@ pub struct Booking {
     /// `booking_id` (required).
     pub booking_id: String,
     /// `guest_name` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_name: Option<String>,
     /// `room` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub room: Option<Room>,
     /// Arrival date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub check_in: Option<String>,
     /// Departure date.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub check_out: Option<String>,
     /// `nights` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nights: Option<i64>,
     /// Total price in the property's currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// Booking channel, e.g. `direct`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Booking status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<BookingStatus>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -214,70 +158,21 @@ pub struct Room {
     /// `id` (required).
     pub id: String,
     /// `name` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
-/// Booking status.
-///
-/// Schema: `#/components/schemas/Booking/properties/status`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BookingStatus {
-    /// `confirmed`
-    Confirmed,
-    /// `pending`
-    Pending,
-    /// `cancelled`
-    Cancelled,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl BookingStatus {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Confirmed => "confirmed",
-            Self::Pending => "pending",
-            Self::Cancelled => "cancelled",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for BookingStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for BookingStatus {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "confirmed" => Self::Confirmed,
-                "pending" => Self::Pending,
-                "cancelled" => Self::Cancelled,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for BookingStatus {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for BookingStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
+hookgen_runtime::open_enum! {
+    /// Booking status.
+    ///
+    /// Schema: `#/components/schemas/Booking/properties/status`.
+    pub enum BookingStatus {
+        /// `confirmed`
+        Confirmed = "confirmed",
+        /// `pending`
+        Pending = "pending",
+        /// `cancelled`
+        Cancelled = "cancelled",
     }
 }
 
@@ -290,65 +185,10 @@ pub struct BookingUpdated {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: BookingUpdatedEvent,
+    /// `booking.updated`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: Box<Booking>,
-}
-
-/// `BookingUpdatedEvent` from the spec.
-///
-/// Schema: `#/components/schemas/BookingUpdated/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BookingUpdatedEvent {
-    /// `booking.updated`
-    BookingUpdated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl BookingUpdatedEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BookingUpdated => "booking.updated",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for BookingUpdatedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for BookingUpdatedEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "booking.updated" => Self::BookingUpdated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for BookingUpdatedEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for BookingUpdatedEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// Booking is cancelled.
@@ -360,65 +200,10 @@ pub struct BookingCancelled {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: BookingCancelledEvent,
+    /// `booking.cancelled`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: Box<Booking>,
-}
-
-/// `BookingCancelledEvent` from the spec.
-///
-/// Schema: `#/components/schemas/BookingCancelled/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum BookingCancelledEvent {
-    /// `booking.cancelled`
-    BookingCancelled,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl BookingCancelledEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::BookingCancelled => "booking.cancelled",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for BookingCancelledEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for BookingCancelledEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "booking.cancelled" => Self::BookingCancelled,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for BookingCancelledEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for BookingCancelledEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// Guest checks in.
@@ -430,65 +215,10 @@ pub struct GuestCheckin {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: GuestCheckinEvent,
+    /// `guest.checkin`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: GuestStay,
-}
-
-/// `GuestCheckinEvent` from the spec.
-///
-/// Schema: `#/components/schemas/GuestCheckin/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum GuestCheckinEvent {
-    /// `guest.checkin`
-    GuestCheckin,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl GuestCheckinEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::GuestCheckin => "guest.checkin",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for GuestCheckinEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for GuestCheckinEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "guest.checkin" => Self::GuestCheckin,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for GuestCheckinEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for GuestCheckinEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A guest arriving or leaving. Shape not published; modelled minimally.
@@ -497,13 +227,13 @@ impl<'de> Deserialize<'de> for GuestCheckinEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GuestStay {
     /// `booking_id` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<String>,
     /// `guest_name` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_name: Option<String>,
     /// `room` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub room: Option<Room>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -519,65 +249,10 @@ pub struct GuestCheckout {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: GuestCheckoutEvent,
+    /// `guest.checkout`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: GuestStay,
-}
-
-/// `GuestCheckoutEvent` from the spec.
-///
-/// Schema: `#/components/schemas/GuestCheckout/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum GuestCheckoutEvent {
-    /// `guest.checkout`
-    GuestCheckout,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl GuestCheckoutEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::GuestCheckout => "guest.checkout",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for GuestCheckoutEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for GuestCheckoutEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "guest.checkout" => Self::GuestCheckout,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for GuestCheckoutEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for GuestCheckoutEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// POS order is placed.
@@ -589,65 +264,10 @@ pub struct OrderCreated {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: OrderCreatedEvent,
+    /// `order.created`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: Order,
-}
-
-/// `OrderCreatedEvent` from the spec.
-///
-/// Schema: `#/components/schemas/OrderCreated/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OrderCreatedEvent {
-    /// `order.created`
-    OrderCreated,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl OrderCreatedEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OrderCreated => "order.created",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for OrderCreatedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrderCreatedEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "order.created" => Self::OrderCreated,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for OrderCreatedEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for OrderCreatedEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A point-of-sale order. Shape not published; modelled minimally.
@@ -656,13 +276,13 @@ impl<'de> Deserialize<'de> for OrderCreatedEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Order {
     /// `order_id` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// `total` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
     /// `status` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -678,65 +298,10 @@ pub struct OrderCompleted {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: OrderCompletedEvent,
+    /// `order.completed`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: Order,
-}
-
-/// `OrderCompletedEvent` from the spec.
-///
-/// Schema: `#/components/schemas/OrderCompleted/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum OrderCompletedEvent {
-    /// `order.completed`
-    OrderCompleted,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl OrderCompletedEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::OrderCompleted => "order.completed",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for OrderCompletedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrderCompletedEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "order.completed" => Self::OrderCompleted,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for OrderCompletedEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for OrderCompletedEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// Item falls below reorder level.
@@ -748,65 +313,10 @@ pub struct InventoryLow {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: InventoryLowEvent,
+    /// `inventory.low`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: InventoryItem,
-}
-
-/// `InventoryLowEvent` from the spec.
-///
-/// Schema: `#/components/schemas/InventoryLow/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum InventoryLowEvent {
-    /// `inventory.low`
-    InventoryLow,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl InventoryLowEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::InventoryLow => "inventory.low",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for InventoryLowEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for InventoryLowEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "inventory.low" => Self::InventoryLow,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for InventoryLowEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for InventoryLowEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// An inventory item below its reorder level. Shape not published; modelled minimally.
@@ -815,16 +325,16 @@ impl<'de> Deserialize<'de> for InventoryLowEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InventoryItem {
     /// `item_id` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
     /// `name` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `quantity` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
     /// `reorder_level` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reorder_level: Option<i64>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -840,65 +350,10 @@ pub struct PaymentReceived {
     pub timestamp: Timestamp,
     /// The property the event belongs to.
     pub property_id: String,
-    /// `event` (required).
-    pub event: PaymentReceivedEvent,
+    /// `payment.received`: it names this event.
+    pub event: String,
     /// `data` (required).
     pub data: Payment,
-}
-
-/// `PaymentReceivedEvent` from the spec.
-///
-/// Schema: `#/components/schemas/PaymentReceived/properties/event`.
-///
-/// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum PaymentReceivedEvent {
-    /// `payment.received`
-    PaymentReceived,
-    /// A value this SDK does not know; the string is kept as sent.
-    Unknown(String),
-}
-
-impl PaymentReceivedEvent {
-    /// The value as it appears on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PaymentReceived => "payment.received",
-            Self::Unknown(other) => other,
-        }
-    }
-}
-
-impl fmt::Display for PaymentReceivedEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PaymentReceivedEvent {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(
-            match s {
-                "payment.received" => Self::PaymentReceived,
-                other => Self::Unknown(other.to_owned()),
-            },
-        )
-    }
-}
-
-impl Serialize for PaymentReceivedEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for PaymentReceivedEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-        Ok(s.parse().unwrap_or_else(|never| match never {}))
-    }
 }
 
 /// A processed payment. Shape not published; modelled minimally.
@@ -907,16 +362,16 @@ impl<'de> Deserialize<'de> for PaymentReceivedEvent {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
     /// `payment_id` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<String>,
     /// `booking_id` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<String>,
     /// `amount` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<f64>,
     /// `method` (optional).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]

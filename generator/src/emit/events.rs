@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 use super::rust_types::{doc_attrs, ident, rust_type};
 use crate::ir::{Api, Event, IdentityPart, TypeRef};
 
-pub fn events_module(api: &Api) -> TokenStream {
+pub fn events_module(api: &Api, serialize_events: bool) -> TokenStream {
     let variants = api.events.iter().map(|e| variant(api, e));
     let names: Vec<&str> = api.events.iter().map(|e| e.name.as_str()).collect();
     let vendor_doc = format!(" A webhook event from {}.", api.vendor);
@@ -26,12 +26,18 @@ pub fn events_module(api: &Api) -> TokenStream {
     );
     let (timestamp, _) = timestamp;
     let identity_imports = identity_imports(api);
+    let serde_imports = serialize_events.then(|| {
+        quote!(
+            use serde::{Serialize, Serializer};
+        )
+    });
+    let serialize = serialize_events.then(|| serialize_impl(&idents));
     quote! {
         #identity_imports
         use hookgen_runtime::reexports::http::HeaderMap;
         use hookgen_runtime::{DecodeError, UnknownEvent};
         #imports
-        use serde::{Serialize, Serializer};
+        #serde_imports
 
         #[allow(unused_imports)]
         use super::types::*;
@@ -66,6 +72,13 @@ pub fn events_module(api: &Api) -> TokenStream {
             #timestamp
         }
 
+        #serialize
+    }
+}
+
+/// `Serialize` for `Event` writes the payload as the vendor would send it (`serialize_events`).
+fn serialize_impl(idents: &[proc_macro2::Ident]) -> TokenStream {
+    quote! {
         impl Serialize for Event {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 match self {

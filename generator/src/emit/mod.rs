@@ -9,7 +9,7 @@ mod webhook;
 use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 use serde::Serialize;
 
 use crate::ir::Api;
@@ -33,6 +33,8 @@ pub struct EmitOptions {
     pub type_attributes: Vec<String>,
     /// Emit the API client; `None` follows the spec's `hookgen.toml`.
     pub emit_client: Option<bool>,
+    /// Events implement `Serialize`; `None` follows the spec's `hookgen.toml`.
+    pub serialize_events: Option<bool>,
 }
 
 pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
@@ -48,11 +50,15 @@ pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Modules {
-        types: types::types_module(&api.types, &attributes),
-        events: events::events_module(api),
+        types: types::types_module(&api.types, &attributes, serializes_events(api, options)),
+        events: events::events_module(api, serializes_events(api, options)),
         webhook: webhook::webhook_module(api),
         client: wants_client(api, options).then(|| client::client_module(api)),
     })
+}
+
+fn serializes_events(api: &Api, options: &EmitOptions) -> bool {
+    options.serialize_events.unwrap_or(api.serialize_events)
 }
 
 fn wants_client(api: &Api, options: &EmitOptions) -> bool {
@@ -68,9 +74,87 @@ pub fn header(api: &Api) -> String {
 }
 
 /// Format tokens as a Rust file (prettyplease: no rustfmt needed at build time).
+///
+/// prettyplease prints a macro's input as one run of tokens. The item macros hookgen emits
+/// (`open_enum!`, `client_module!`) hold Rust items, so their bodies are formatted as items
+/// too: each is swapped for a marker, formatted on its own, and put back indented.
 pub fn format_file(tokens: TokenStream) -> Result<String, EmitError> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Unparsable(e.to_string()))?;
-    Ok(prettyplease::unparse(&file))
+    let mut file: syn::File =
+        syn::parse2(tokens).map_err(|e| EmitError::Unparsable(e.to_string()))?;
+    let mut bodies = Vec::new();
+    take_macro_bodies(&mut file.items, &mut bodies);
+    let mut code = prettyplease::unparse(&file);
+    for (i, body) in bodies.into_iter().enumerate() {
+        let body = format_file(body)?;
+        code = put_back(&code, &body_marker(i), &body);
+    }
+    Ok(code)
+}
+
+fn body_marker(i: usize) -> String {
+    format!("__hookgen_macro_body_{i}")
+}
+
+/// Replace the body of every braced item macro whose input parses as items with a marker.
+fn take_macro_bodies(items: &mut [syn::Item], bodies: &mut Vec<TokenStream>) {
+    for item in items {
+        match item {
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &mut m.content {
+                    take_macro_bodies(inner, bodies);
+                }
+            }
+            syn::Item::Macro(m)
+                if matches!(m.mac.delimiter, syn::MacroDelimiter::Brace(_))
+                    && !m.mac.tokens.is_empty()
+                    && syn::parse2::<syn::File>(m.mac.tokens.clone()).is_ok() =>
+            {
+                let marker = format_ident!("{}", body_marker(bodies.len()));
+                bodies.push(std::mem::replace(&mut m.mac.tokens, quote!(#marker)));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Put a formatted body where its marker was, indented one level past the marker's line.
+fn put_back(code: &str, marker: &str, body: &str) -> String {
+    let mut out = String::with_capacity(code.len() + body.len());
+    for line in code.lines() {
+        let Some(at) = line.find(marker) else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        // prettyplease prints `name! { marker }` on one line, or the marker on its own line.
+        let (head, tail) = (
+            line[..at].trim_end(),
+            line[at + marker.len()..].trim_start(),
+        );
+        let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+        let (open, body_indent) = if head.trim().is_empty() {
+            (None, indent.clone())
+        } else {
+            (Some(head), format!("{indent}    "))
+        };
+        if let Some(open) = open {
+            out.push_str(open);
+            out.push('\n');
+        }
+        for body_line in body.lines() {
+            if !body_line.is_empty() {
+                out.push_str(&body_indent);
+                out.push_str(body_line);
+            }
+            out.push('\n');
+        }
+        if !tail.is_empty() {
+            out.push_str(&indent);
+            out.push_str(tail);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 fn rust_file(api: &Api, tokens: TokenStream) -> Result<String, EmitError> {
@@ -155,18 +239,13 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
         webhook,
         client,
     } = modules(api, options)?;
-    // The client's items go inside `client_module!` (which names the runtime feature when it is
-    // off). prettyplease leaves macro input unformatted, so they are formatted on their own and
-    // put in place of the empty invocation.
-    let client_items = client
-        .as_ref()
-        .map(|c| format_file(c.clone()))
-        .transpose()?;
-    let client = client.map(|_| {
+    // The client's items go inside `client_module!`, which names the runtime feature when it
+    // is off.
+    let client = client.map(|client| {
         quote! {
             /// The follow-up API client (needs hookgen-runtime's `client` feature).
             #[allow(dead_code, deprecated, clippy::result_large_err)]
-            pub mod client { hookgen_runtime::client_module! {} }
+            pub mod client { hookgen_runtime::client_module! { #client } }
             #[allow(unused_imports)]
             pub use client::Client;
         }
@@ -187,27 +266,7 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
         pub use webhook::Webhook;
         #client
     };
-    let file = rust_file(api, tokens)?;
-    Ok(match client_items {
-        Some(items) => {
-            let indented: String = items
-                .lines()
-                .map(|l| {
-                    if l.is_empty() {
-                        "\n".to_string()
-                    } else {
-                        format!("        {l}\n")
-                    }
-                })
-                .collect();
-            file.replacen(
-                "    hookgen_runtime::client_module! {}\n",
-                &format!("    hookgen_runtime::client_module! {{\n{indented}    }}\n"),
-                1,
-            )
-        }
-        None => file,
-    })
+    rust_file(api, tokens)
 }
 
 /// One generated file: path relative to the crate root, and contents.

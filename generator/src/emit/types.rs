@@ -7,48 +7,40 @@ use super::rust_types::{doc_attrs, ident, rust_type};
 use crate::ir::{EnumValue, Field, TypeDef, TypeKind, TypeRef, TypeSpace, Variant};
 
 /// Every named type of the type space, in a stable order.
-pub fn types_module(types: &TypeSpace, attributes: &[TokenStream]) -> TokenStream {
+pub fn types_module(
+    types: &TypeSpace,
+    attributes: &[TokenStream],
+    serialize_events: bool,
+) -> TokenStream {
     let items = types.types.iter().map(|t| {
-        let def = type_def(types, t);
+        let def = type_def(types, t, attributes, serialize_events);
         match t.kind {
-            TypeKind::Alias(_) => def,
+            // Aliases take no attributes; an open enum's go inside its declaration.
+            TypeKind::Alias(_) | TypeKind::StringEnum { .. } => def,
             _ => quote!(#(#attributes)* #def),
         }
     });
     let imports = super::rust_types::imports(types.types.iter().flat_map(type_refs_of));
-    let has_enum = types
-        .types
-        .iter()
-        .any(|t| matches!(t.kind, TypeKind::StringEnum { .. }));
-    let has_tagged = types
-        .types
-        .iter()
-        .any(|t| matches!(t.kind, TypeKind::Tagged { .. }));
-    let enum_imports = has_enum.then(|| {
-        quote!(
-            use std::fmt;
-            use std::str::FromStr;
-        )
-    });
-    // Aliases (`pub type`) derive nothing: a spec whose schemas are all free-form needs no serde.
-    let derives = types
-        .types
-        .iter()
-        .any(|t| !matches!(t.kind, TypeKind::Alias(_)));
-    let serde_imports = match (has_enum, has_tagged, derives) {
-        (true, _, _) => quote!(
-            use serde::{Deserialize, Deserializer, Serialize, Serializer};
-        ),
-        (false, true, _) => quote!(
-            use serde::{Deserialize, Deserializer, Serialize};
-        ),
-        (false, false, true) => quote!(
-            use serde::{Deserialize, Serialize};
-        ),
-        (false, false, false) => quote!(),
+    // Aliases (`pub type`) derive nothing, and open enums bring their own impls: a spec whose
+    // schemas are all free-form or enums needs no serde import.
+    let derived = || {
+        types
+            .types
+            .iter()
+            .filter(|t| !matches!(t.kind, TypeKind::Alias(_) | TypeKind::StringEnum { .. }))
     };
+    let mut serde_names = Vec::new();
+    if derived().any(|t| t.direction.decoded) {
+        serde_names.push(quote!(Deserialize));
+    }
+    if derived().any(|t| t.direction.decoded && matches!(t.kind, TypeKind::Tagged { .. })) {
+        serde_names.push(quote!(Deserializer));
+    }
+    if derived().any(|t| t.direction.encodes(serialize_events)) {
+        serde_names.push(quote!(Serialize));
+    }
+    let serde_imports = (!serde_names.is_empty()).then(|| quote!(use serde::{#(#serde_names),*};));
     quote! {
-        #enum_imports
         #imports
         #serde_imports
 
@@ -56,13 +48,28 @@ pub fn types_module(types: &TypeSpace, attributes: &[TokenStream]) -> TokenStrea
     }
 }
 
-fn type_def(types: &TypeSpace, t: &TypeDef) -> TokenStream {
+fn type_def(
+    types: &TypeSpace,
+    t: &TypeDef,
+    attributes: &[TokenStream],
+    serialize_events: bool,
+) -> TokenStream {
+    let encodes = t.direction.encodes(serialize_events);
     let name = format_ident!("{}", t.name);
     let mut doc = t
         .doc
         .clone()
         .unwrap_or_else(|| format!("`{}` from the spec.", t.name));
-    doc.push_str(&format!("\n\nSchema: `#{}`.", t.pointer.replace('`', "'")));
+    let pointer = t.pointer.replace('`', "'");
+    match t.copies {
+        0 => doc.push_str(&format!("\n\nSchema: `#{pointer}`.")),
+        1 => doc.push_str(&format!(
+            "\n\nSchema: `#{pointer}`, and one other schema of the same shape."
+        )),
+        n => doc.push_str(&format!(
+            "\n\nSchema: `#{pointer}`, and {n} other schemas of the same shape."
+        )),
+    }
     let docs = doc_attrs(Some(&doc));
     let deprecated = t.deprecated.then(|| quote!(#[deprecated]));
     match &t.kind {
@@ -72,15 +79,23 @@ fn type_def(types: &TypeSpace, t: &TypeDef) -> TokenStream {
             omit_when_empty,
             ..
         } => {
-            let def = struct_def(types, &name, docs, deprecated, fields, additional.as_ref());
+            let def = struct_def(
+                types,
+                t,
+                encodes,
+                docs,
+                deprecated,
+                fields,
+                additional.as_ref(),
+            );
             let empty = omit_when_empty.then(|| is_empty_impl(&name, fields));
             quote!(#def #empty)
         }
-        TypeKind::StringEnum { values } => string_enum(&name, docs, values),
+        TypeKind::StringEnum { values } => string_enum(&name, docs, attributes, values),
         TypeKind::Tagged { property, variants } => {
-            tagged_union(types, &name, docs, property, variants)
+            tagged_union(types, t, encodes, docs, property, variants)
         }
-        TypeKind::Untagged { variants } => untagged_union(types, &name, docs, variants),
+        TypeKind::Untagged { variants } => untagged_union(types, t, encodes, docs, variants),
         TypeKind::Alias(inner) => {
             let inner = rust_type(types, inner);
             quote! { #docs pub type #name = #inner; }
@@ -101,12 +116,14 @@ fn field_type(types: &TypeSpace, f: &Field) -> TokenStream {
 
 fn struct_def(
     types: &TypeSpace,
-    name: &proc_macro2::Ident,
+    t: &TypeDef,
+    encoded: bool,
     docs: TokenStream,
     deprecated: Option<TokenStream>,
     fields: &[Field],
     additional: Option<&TypeRef>,
 ) -> TokenStream {
+    let name = format_ident!("{}", t.name);
     let fields_tokens = fields.iter().map(|f| {
         let fname = ident(&f.name);
         let ty = field_type(types, f);
@@ -135,8 +152,10 @@ fn struct_def(
             Some(t) if !f.boxed => format!("{t}::is_absent"),
             _ => "Option::is_none".to_string(),
         };
+        // A missing `Option` field decodes as `None` without `default`; only encoding needs
+        // to be told to leave it out.
         let optional = if !f.required {
-            Some(quote!(default, skip_serializing_if = #skip,))
+            encoded.then(|| quote!(skip_serializing_if = #skip,))
         } else {
             f.absent_is_default.then(|| quote!(default,))
         };
@@ -157,11 +176,13 @@ fn struct_def(
     });
     // All-optional structs (filters, options) are built field by field: `..Default::default()`.
     let all_optional = fields.iter().all(|f| !f.required || f.nullable);
-    let derives = if all_optional {
-        quote!(#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)])
-    } else {
-        quote!(#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)])
-    };
+    let mut derives = vec![quote!(Debug), quote!(Clone)];
+    if all_optional {
+        derives.push(quote!(Default));
+    }
+    derives.push(quote!(PartialEq));
+    derives.extend(serde_derives(encoded, t.direction.decoded));
+    let derives = quote!(#[derive(#(#derives),*)]);
     quote! {
         #docs
         #deprecated
@@ -173,61 +194,37 @@ fn struct_def(
     }
 }
 
-fn string_enum(name: &proc_macro2::Ident, docs: TokenStream, values: &[EnumValue]) -> TokenStream {
-    let variants: Vec<_> = values
-        .iter()
-        .map(|v| format_ident!("{}", v.variant))
-        .collect();
-    let wires: Vec<&str> = values.iter().map(|v| v.wire.as_str()).collect();
-    let variant_docs = wires.iter().map(|w| format!(" `{w}`"));
+/// The serde derives a type needs: `Serialize` to be encoded, `Deserialize` to be decoded.
+fn serde_derives(encoded: bool, decoded: bool) -> Vec<TokenStream> {
+    let mut derives = Vec::new();
+    if encoded {
+        derives.push(quote!(Serialize));
+    }
+    if decoded {
+        derives.push(quote!(Deserialize));
+    }
+    derives
+}
+
+/// An open enum is one `open_enum!` declaration: the runtime writes its methods and serde impls.
+fn string_enum(
+    name: &proc_macro2::Ident,
+    docs: TokenStream,
+    attributes: &[TokenStream],
+    values: &[EnumValue],
+) -> TokenStream {
+    let variants = values.iter().map(|v| format_ident!("{}", v.variant));
+    let wires = values.iter().map(|v| v.wire.as_str());
+    let variant_docs = values.iter().map(|v| match &v.doc {
+        Some(doc) => format!(" `{}`: {doc}", v.wire),
+        None => format!(" `{}`", v.wire),
+    });
     quote! {
-        #docs
-        ///
-        /// Open: a value this SDK does not know decodes into `Unknown` with the string kept.
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[non_exhaustive]
-        pub enum #name {
-            #(#[doc = #variant_docs] #variants,)*
-            /// A value this SDK does not know; the string is kept as sent.
-            Unknown(String),
-        }
-
-        impl #name {
-            /// The value as it appears on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(Self::#variants => #wires,)*
-                    Self::Unknown(other) => other,
-                }
-            }
-        }
-
-        impl fmt::Display for #name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for #name {
-            type Err = std::convert::Infallible;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Ok(match s {
-                    #(#wires => Self::#variants,)*
-                    other => Self::Unknown(other.to_owned()),
-                })
-            }
-        }
-
-        impl Serialize for #name {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
-                Ok(s.parse().unwrap_or_else(|never| match never {}))
+        hookgen_runtime::open_enum! {
+            #docs
+            #(#attributes)*
+            pub enum #name {
+                #(#[doc = #variant_docs] #variants = #wires,)*
             }
         }
     }
@@ -244,11 +241,20 @@ fn variant_type(types: &TypeSpace, v: &Variant) -> TokenStream {
 
 fn tagged_union(
     types: &TypeSpace,
-    name: &proc_macro2::Ident,
+    t: &TypeDef,
+    encoded: bool,
     docs: TokenStream,
     property: &str,
     variants: &[Variant],
 ) -> TokenStream {
+    let name = format_ident!("{}", t.name);
+    // Encoding writes the variant's own shape; decoding reads the tag first (below).
+    let encode = encoded.then(|| {
+        quote! {
+            #[derive(Serialize)]
+            #[serde(untagged)]
+        }
+    });
     let names: Vec<_> = variants
         .iter()
         .map(|v| format_ident!("{}", v.name))
@@ -266,12 +272,26 @@ fn tagged_union(
             quote!(Self::#n)
         }
     });
+    let decode = t.direction.decoded.then(|| {
+        quote! {
+            impl<'de> Deserialize<'de> for #name {
+                fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    let value = serde_json::Value::deserialize(deserializer)?;
+                    let tag = value.get(#property).and_then(serde_json::Value::as_str);
+                    match tag {
+                        #(Some(#tags) => serde_json::from_value(value).map(#constructors).map_err(serde::de::Error::custom),)*
+                        _ => Ok(Self::Unknown(value)),
+                    }
+                }
+            }
+        }
+    });
     quote! {
         #docs
         ///
         #[doc = concat!(" Selected by `", #property, "`; an unknown value decodes into `Unknown` with the payload kept.")]
-        #[derive(Debug, Clone, PartialEq, Serialize)]
-        #[serde(untagged)]
+        #[derive(Debug, Clone, PartialEq)]
+        #encode
         #[non_exhaustive]
         pub enum #name {
             #(#[doc = #variant_docs] #names(#tys),)*
@@ -279,25 +299,20 @@ fn tagged_union(
             Unknown(serde_json::Value),
         }
 
-        impl<'de> Deserialize<'de> for #name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = serde_json::Value::deserialize(deserializer)?;
-                let tag = value.get(#property).and_then(serde_json::Value::as_str);
-                match tag {
-                    #(Some(#tags) => serde_json::from_value(value).map(#constructors).map_err(serde::de::Error::custom),)*
-                    _ => Ok(Self::Unknown(value)),
-                }
-            }
-        }
+        #decode
     }
 }
 
 fn untagged_union(
     types: &TypeSpace,
-    name: &proc_macro2::Ident,
+    t: &TypeDef,
+    encoded: bool,
     docs: TokenStream,
     variants: &[Variant],
 ) -> TokenStream {
+    let name = format_ident!("{}", t.name);
+    let mut derives = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
+    derives.extend(serde_derives(encoded, t.direction.decoded));
     let names: Vec<_> = variants
         .iter()
         .map(|v| format_ident!("{}", v.name))
@@ -315,7 +330,7 @@ fn untagged_union(
         #docs
         ///
         /// Untagged: the first variant that decodes wins, most specific first.
-        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[derive(#(#derives),*)]
         #[serde(untagged)]
         pub enum #name {
             #(#[doc = #vdocs] #names(#tys),)*

@@ -2,10 +2,11 @@
 
 use serde_json::Value;
 
+use super::dedup::{merge_identical, remap, set_directions};
 use super::events::build_events;
 use super::model::{
-    AccessorField, Api, Coverage, Declared, Event, Link, LinkArgument, Operation, Outcome,
-    ParamLocation, TypeRef, TypeSpace,
+    AccessorField, Api, Coverage, Declared, Event, Identity, IdentityPart, Link, LinkArgument,
+    Operation, Outcome, ParamLocation, TypeKind, TypeRef, TypeSpace,
 };
 use super::names::field_name;
 use super::operations::{build_operations, excluded_operations, security_schemes};
@@ -32,9 +33,12 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
     };
     tb.box_recursive_fields();
     tb.box_large_fields();
+    let mut events = outcome.events;
+    let mut operations = operations;
+    event_names_as_strings(&mut tb, &events, &outcome.identity);
+    merge_identical_types(&mut tb, &mut events, &mut operations);
     let mut diags = std::mem::take(&mut tb.diags);
     let types = std::mem::take(&mut tb.space);
-    let mut events = outcome.events;
     attach_accessors(&mut events, &types);
     attach_links(doc, &mut events, &operations, &types, &mut diags);
     let security_schemes = security_schemes(doc, &mut diags);
@@ -96,10 +100,117 @@ pub fn build(doc: &Document) -> (Api, Vec<Diagnostic>) {
         operations,
         signature,
         emit_client: doc.config.client,
+        serialize_events: doc.config.serialize_events,
         form_payloads: outcome.form_payloads,
         coverage,
     };
     (api, diags)
+}
+
+/// One type per shape (`dedup`): an event's payload type keeps its name, and every reference
+/// the events and operations hold follows the merge.
+fn merge_identical_types(tb: &mut TypeBuilder, events: &mut [Event], operations: &mut [Operation]) {
+    let mut pinned = Vec::new();
+    for event in events.iter_mut() {
+        visit_named(&mut event.payload, &mut |id| pinned.push(*id));
+    }
+    let mut roots = pinned.clone();
+    for_each_operation_ref(operations, &mut |r| {
+        visit_named(r, &mut |id| roots.push(*id))
+    });
+    let mut space = std::mem::take(&mut tb.space);
+    let map = merge_identical(&mut space, &pinned, &roots, |n| tb.name_taken(n));
+    tb.space = space;
+    for event in events.iter_mut() {
+        remap(&mut event.payload, &map);
+    }
+    for_each_operation_ref(operations, &mut |r| remap(r, &map));
+    set_type_directions(&mut tb.space, events, operations);
+}
+
+/// Payloads and responses are decoded; request bodies and parameters are encoded.
+fn set_type_directions(space: &mut TypeSpace, events: &mut [Event], operations: &mut [Operation]) {
+    let (mut payloads, mut responses, mut requests) = (Vec::new(), Vec::new(), Vec::new());
+    for event in events.iter_mut() {
+        visit_named(&mut event.payload, &mut |id| payloads.push(*id));
+    }
+    for op in operations.iter_mut() {
+        for p in &mut op.params {
+            visit_named(&mut p.ty, &mut |id| requests.push(*id));
+        }
+        if let Some(body) = &mut op.body {
+            visit_named(&mut body.ty, &mut |id| requests.push(*id));
+        }
+        for r in op.responses.iter_mut().filter_map(|r| r.ty.as_mut()) {
+            visit_named(r, &mut |id| responses.push(*id));
+        }
+    }
+    set_directions(space, &payloads, &responses, &requests);
+}
+
+fn visit_named(r: &mut TypeRef, f: &mut impl FnMut(&mut usize)) {
+    match r {
+        TypeRef::Named(id) => f(id),
+        TypeRef::Vec(inner) | TypeRef::Map(inner) => visit_named(inner, f),
+        _ => {}
+    }
+}
+
+fn for_each_operation_ref(operations: &mut [Operation], f: &mut impl FnMut(&mut TypeRef)) {
+    for op in operations {
+        op.params.iter_mut().for_each(|p| f(&mut p.ty));
+        if let Some(body) = &mut op.body {
+            f(&mut body.ty);
+        }
+        op.responses
+            .iter_mut()
+            .filter_map(|r| r.ty.as_mut())
+            .for_each(&mut *f);
+    }
+}
+
+/// A payload field that names the event, typed by an enum of that one value, is a plain
+/// string: the event's identity already says its value, and a type per event that only
+/// repeats it would be most of a small SDK's enums.
+fn event_names_as_strings(tb: &mut TypeBuilder, events: &[Event], identity: &Identity) {
+    for event in events {
+        let parts = identity
+            .parts
+            .iter()
+            .zip(&identity.loose)
+            .zip(&event.identity);
+        for ((part, &loose), value) in parts {
+            let (IdentityPart::Body(pointer), Some(value)) = (part, value) else {
+                continue;
+            };
+            let path = split_pointer(pointer);
+            let space = &mut tb.space;
+            let Some(TypeRef::Named(id)) = space.field_at(&event.payload, &path).map(|f| &f.ty)
+            else {
+                continue;
+            };
+            let same = |wire: &str| match loose {
+                true => {
+                    hookgen_runtime::identity::loose(wire)
+                        == hookgen_runtime::identity::loose(value)
+                }
+                false => wire == value,
+            };
+            let names_the_event = matches!(
+                &space.types[*id].kind,
+                TypeKind::StringEnum { values } if matches!(values.as_slice(), [only] if same(&only.wire))
+            );
+            if let Some(field) = space
+                .field_at_mut(&event.payload, &path)
+                .filter(|_| names_the_event)
+            {
+                field.ty = TypeRef::String;
+                field
+                    .doc
+                    .get_or_insert_with(|| format!("`{value}`: it names this event."));
+            }
+        }
+    }
 }
 
 /// A spec folder is named after its vendor; a lone file (`openapi.yaml`) is not, so its

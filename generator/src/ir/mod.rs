@@ -5,6 +5,7 @@
 //! never this module, so the files form no cycle.
 
 mod build;
+mod dedup;
 mod events;
 pub mod identity;
 mod model;

@@ -102,6 +102,34 @@ pub struct TypeDef {
     /// Where the schema is, for diagnostics and docs.
     pub pointer: String,
     pub deprecated: bool,
+    /// How many other schemas of the same shape this one type stands for (`ir::dedup`).
+    pub copies: usize,
+    /// Which ways the type crosses the wire, so that it derives only what it needs.
+    pub direction: Direction,
+}
+
+/// Which ways a type crosses the wire: decoded (a payload, a response) or encoded (a request
+/// body, a parameter). A type whose use is not known does both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Direction {
+    pub decoded: bool,
+    pub encoded: bool,
+    /// Part of an event's payload, which is encoded too when the crate serializes events
+    /// (`serialize_events`).
+    pub in_payload: bool,
+}
+
+impl Direction {
+    pub const BOTH: Direction = Direction {
+        decoded: true,
+        encoded: true,
+        in_payload: false,
+    };
+
+    /// Whether the type implements `Serialize`.
+    pub fn encodes(self, serialize_events: bool) -> bool {
+        self.encoded || (self.in_payload && serialize_events)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -123,6 +151,36 @@ impl TypeSpace {
                 _ => &[],
             },
             _ => &[],
+        }
+    }
+
+    /// [`TypeSpace::field_at`], to change the field.
+    pub fn field_at_mut(&mut self, ty: &TypeRef, path: &[String]) -> Option<&mut Field> {
+        let (first, rest) = path.split_first()?;
+        let id = self.struct_behind(ty)?;
+        let index = self
+            .fields_of(&TypeRef::Named(id))
+            .iter()
+            .position(|f| &f.wire == first)?;
+        if !rest.is_empty() {
+            let next = self.fields_of(&TypeRef::Named(id))[index].ty.clone();
+            return self.field_at_mut(&next, rest);
+        }
+        match &mut self.types[id].kind {
+            TypeKind::Struct { fields, .. } => fields.get_mut(index),
+            _ => None,
+        }
+    }
+
+    /// The struct a reference names, following aliases.
+    fn struct_behind(&self, ty: &TypeRef) -> Option<TypeId> {
+        match ty {
+            TypeRef::Named(id) => match &self.types[*id].kind {
+                TypeKind::Struct { .. } => Some(*id),
+                TypeKind::Alias(inner) => self.struct_behind(inner),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -410,6 +468,9 @@ pub struct Api {
     pub operations: Vec<Operation>,
     pub signature: Option<SignatureScheme>,
     pub emit_client: bool,
+    /// Events implement `Serialize` (`serialize_events` in `hookgen.toml`): their payload
+    /// types derive it, although deliveries are only ever decoded.
+    pub serialize_events: bool,
     /// Some webhook posts `application/x-www-form-urlencoded` bodies: `Event::from_slice`
     /// reads a form as a JSON object of its fields.
     pub form_payloads: bool,

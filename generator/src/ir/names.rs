@@ -167,6 +167,10 @@ impl NameScope {
         self.taken.insert(name.to_string());
     }
 
+    pub fn is_taken(&self, name: &str) -> bool {
+        self.taken.contains(name)
+    }
+
     /// Returns the name and whether it had to be changed.
     pub fn unique(&mut self, wanted: &str) -> (String, bool) {
         if self.taken.insert(wanted.to_string()) {

@@ -7,7 +7,9 @@ use openapiv3::{AdditionalProperties, ReferenceOr, Schema, SchemaKind, Type};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::model::{EnumValue, Field, TypeDef, TypeId, TypeKind, TypeRef, TypeSpace, Variant};
+use super::model::{
+    Direction, EnumValue, Field, TypeDef, TypeId, TypeKind, TypeRef, TypeSpace, Variant,
+};
 use super::names::{field_name, type_name, NameScope};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
@@ -462,6 +464,8 @@ impl<'a> TypeBuilder<'a> {
             kind: TypeKind::Alias(TypeRef::Json),
             pointer: at.to_string(),
             deprecated: v.deprecated,
+            copies: 0,
+            direction: Direction::BOTH,
         });
         self.by_pointer.insert(at.to_string(), id);
         let kind = self.kind_of(v, &name, at);
@@ -1026,6 +1030,12 @@ impl<'a> TypeBuilder<'a> {
 }
 
 impl TypeBuilder<'_> {
+    /// Whether a type name is already used (by a schema type, an options struct or a name the
+    /// crate's own modules define).
+    pub fn name_taken(&self, name: &str) -> bool {
+        self.names.is_taken(name)
+    }
+
     /// A type name for something the emitter defines (options structs), unique among schema types.
     pub fn unique_type_name(&mut self, wanted: &str) -> String {
         self.names.unique(&type_name(wanted)).0
