@@ -10,8 +10,8 @@
 # maximum resident set, the largest compiler process) and the debug rlib's size.
 #   --release     also a release build of each of this checkout's crates (GitHub's took 19 min
 #                 at the baseline; that figure is not re-run);
-#   --progenitor  also progenitor's client for PagerDuty (`cargo install cargo-progenitor`),
-#                 measured the same way;
+#   --progenitor  also progenitor's client for PagerDuty (`cargo install cargo-progenitor`)
+#                 beside hookgen's, both from the same trimmed spec (scripts/progenitor-trim.py);
 #   --only NAME   only these of github, pagerduty, lithic.
 # Prints a Markdown table; work files go to $BENCH_DIR (default /tmp/hookgen-bench-build).
 # Out of CI: it takes about 20 minutes without --release on a 2-core machine.
@@ -111,17 +111,32 @@ for vendor in "${VENDORS[@]}"; do
 done
 
 if [ "$PROGENITOR" = 1 ]; then
+  # progenitor 0.15 cannot read PagerDuty as published: scripts/progenitor-trim.py lists each
+  # trim, and hookgen reads the same trimmed file for this comparison.
   command -v cargo-progenitor >/dev/null || cargo install cargo-progenitor --locked >&2
-  out=$WORK/crates/progenitor/pagerduty
-  rm -rf "$out"
-  cargo progenitor -i "${SPEC[pagerduty]}" -o "$out" -n pagerduty-progenitor -v 0.1.0 >&2
-  R[progenitor,lines]=$(lines_of "$out")
-  for step in check build; do
-    read -r secs mb < <(measure "$out" "$WORK/target-progenitor" "$step")
-    R[progenitor,$step]=$secs R[progenitor,$step-mb]=$mb
-    echo "progenitor pagerduty $step: ${secs}s ${mb} MB" >&2
+  trimmed=$WORK/pagerduty-trimmed.json
+  python3 scripts/progenitor-trim.py "${SPEC[pagerduty]}" "$trimmed"
+  for side in progenitor hookgen; do
+    out=$WORK/crates/trimmed/$side
+    rm -rf "$out"
+    if [ "$side" = progenitor ]; then
+      cargo progenitor -i "$trimmed" -o "$out" -n pagerduty-progenitor -v 0.1.0 >/dev/null 2>&1
+    else
+      "$CLI_current" generate "$trimmed" --out "$out" --runtime-path "$RUNTIME_current" >&2
+    fi
+    R[trimmed,$side,lines]=$(lines_of "$out")
+    R[trimmed,$side,dir]=$out
   done
-  R[progenitor,rlib]=$(rlib_mb "$WORK/target-progenitor" debug pagerduty-progenitor)
+  for step in check build; do
+    for side in progenitor hookgen; do
+      read -r secs mb < <(measure "${R[trimmed,$side,dir]}" "$WORK/target-trimmed-$side" "$step")
+      R[trimmed,$side,$step]=$secs R[trimmed,$side,$step-mb]=$mb
+      echo "trimmed pagerduty $side $step: ${secs}s ${mb} MB" >&2
+    done
+  done
+  for side in progenitor hookgen; do
+    R[trimmed,$side,rlib]=$(rlib_mb "$WORK/target-trimmed-$side" debug "$(package_of "${R[trimmed,$side,dir]}")")
+  done
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
@@ -137,5 +152,8 @@ for vendor in "${VENDORS[@]}"; do
   echo "| $vendor | current/baseline | $(ratio "${R[$vendor,current,lines]}" "${R[$vendor,baseline,lines]}") | $(ratio "${R[$vendor,current,check]}" "${R[$vendor,baseline,check]}") | $(ratio "${R[$vendor,current,build]}" "${R[$vendor,baseline,build]}") | $(ratio "${R[$vendor,current,build-mb]}" "${R[$vendor,baseline,build-mb]}") | | |"
 done
 if [ "$PROGENITOR" = 1 ]; then
-  echo "| pagerduty | progenitor | ${R[progenitor,lines]} | ${R[progenitor,check]} s | ${R[progenitor,build]} s | ${R[progenitor,build-mb]} MB | ${R[progenitor,rlib]} MB | - |"
+  for side in progenitor hookgen; do
+    echo "| pagerduty (trimmed) | $side | ${R[trimmed,$side,lines]} | ${R[trimmed,$side,check]} s | ${R[trimmed,$side,build]} s | ${R[trimmed,$side,build-mb]} MB | ${R[trimmed,$side,rlib]} MB | - |"
+  done
+  echo "| pagerduty (trimmed) | hookgen/progenitor | $(ratio "${R[trimmed,hookgen,lines]}" "${R[trimmed,progenitor,lines]}") | $(ratio "${R[trimmed,hookgen,check]}" "${R[trimmed,progenitor,check]}") | $(ratio "${R[trimmed,hookgen,build]}" "${R[trimmed,progenitor,build]}") | $(ratio "${R[trimmed,hookgen,build-mb]}" "${R[trimmed,progenitor,build-mb]}") | | |"
 fi

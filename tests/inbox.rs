@@ -764,7 +764,14 @@ async fn a_sqlite_receiver_takes_back_a_dead_predecessors_leases_at_once() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let second_store = inbox::open(&url).await.unwrap();
     let second = counting_workers(second_store, slow_runs.clone(), Duration::ZERO);
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    // Until the slow handler has run (bounded: a loaded machine starts workers late), and a
+    // while longer, in which a second run would show.
+    let waiting = std::time::Instant::now();
+    let ran_slow = || slow_runs.lock().unwrap().iter().any(|b| b.contains("slow"));
+    while !ran_slow() && waiting.elapsed() < Duration::from_secs(15) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     first.shutdown().await;
     second.shutdown().await;
     let slow: Vec<String> = slow_runs.lock().unwrap().clone();

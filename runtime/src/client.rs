@@ -186,6 +186,53 @@ impl Request {
             error_statuses: &[],
         }
     }
+
+    /// Accept these credentials.
+    pub fn auth(mut self, schemes: &'static [AuthScheme]) -> Self {
+        self.auth = schemes;
+        self
+    }
+
+    /// These statuses are documented errors with a body of the operation's error type.
+    pub fn errors(mut self, statuses: &'static [&'static str]) -> Self {
+        self.error_statuses = statuses;
+        self
+    }
+
+    /// Add a query parameter ([`query_param`]); `None` (null) adds nothing.
+    pub fn query<T: Serialize + ?Sized>(mut self, name: &str, value: &T, explode: bool) -> Self {
+        query_param(&mut self.query, name, value, explode);
+        self
+    }
+
+    /// Add a header parameter ([`header_param`]); `None` (null) adds nothing.
+    pub fn header<T: Serialize + ?Sized>(mut self, name: &'static str, value: &T) -> Self {
+        if !serde_json::to_value(value).is_ok_and(|v| v.is_null()) {
+            self.headers.push((name, header_param(value)));
+        }
+        self
+    }
+
+    /// A JSON body; `None` (null) sends none.
+    pub fn json<T: Serialize + ?Sized, E>(mut self, body: &T) -> Result<Self, ClientError<E>> {
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        if bytes != b"null" {
+            self.body = Some(Body::Json(bytes));
+        }
+        Ok(self)
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`); `None` sends none.
+    pub fn form<T: Serialize + ?Sized, E>(mut self, body: &T) -> Result<Self, ClientError<E>> {
+        if serde_json::to_value(body).is_ok_and(|v| v.is_null()) {
+            return Ok(self);
+        }
+        let text = serde_urlencoded::to_string(body)
+            .map_err(|e| ClientError::InvalidRequest(e.to_string()))?;
+        self.body = Some(Body::Form(text));
+        Ok(self)
+    }
 }
 
 const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC

@@ -5,7 +5,7 @@
 #![allow(deprecated, clippy::result_large_err)]
 
 use hookgen_runtime::client::{
-    AuthScheme, Body, ClientError, Credentials, HttpClient, Request, RetryPolicy,
+    AuthScheme, ClientError, Credentials, HttpClient, Request, RetryPolicy,
 };
 
 use hookgen_runtime::reexports::http::Method;
@@ -65,14 +65,10 @@ impl Client {
         &self,
         body: &SubscribeRequest,
     ) -> Result<Subscription, ClientError<Error>> {
-        let mut request = Request {
-            auth: &[AuthScheme::Bearer],
-            error_statuses: &["400", "401", "404", "429", "500"],
-            ..Request::new(Method::POST, "/webhook.subscribe".to_string())
-        };
-        request.body = Some(
-            Body::json(body).map_err(|e| ClientError::InvalidRequest(e.to_string()))?,
-        );
+        let request = Request::new(Method::POST, "/webhook.subscribe".to_string())
+            .auth(&[AuthScheme::Bearer])
+            .errors(&["400", "401", "404", "429", "500"])
+            .json(&body)?;
         self.http.call(request).await
     }
     /// Remove a webhook subscription.
@@ -84,14 +80,10 @@ impl Client {
         &self,
         body: &UnsubscribeRequest,
     ) -> Result<(), ClientError<Error>> {
-        let mut request = Request {
-            auth: &[AuthScheme::Bearer],
-            error_statuses: &["400", "401", "404", "429", "500"],
-            ..Request::new(Method::POST, "/webhook.unsubscribe".to_string())
-        };
-        request.body = Some(
-            Body::form(body).map_err(|e| ClientError::InvalidRequest(e.to_string()))?,
-        );
+        let request = Request::new(Method::POST, "/webhook.unsubscribe".to_string())
+            .auth(&[AuthScheme::Bearer])
+            .errors(&["400", "401", "404", "429", "500"])
+            .form(&body)?;
         self.http.call(request).await
     }
     /// List webhook subscriptions.
@@ -100,11 +92,9 @@ impl Client {
     pub async fn list_subscriptions(
         &self,
     ) -> Result<Vec<Subscription>, ClientError<Error>> {
-        let request = Request {
-            auth: &[AuthScheme::Bearer],
-            error_statuses: &["400", "401", "404", "429", "500"],
-            ..Request::new(Method::GET, "/webhook.list".to_string())
-        };
+        let request = Request::new(Method::GET, "/webhook.list".to_string())
+            .auth(&[AuthScheme::Bearer])
+            .errors(&["400", "401", "404", "429", "500"]);
         self.http.call(request).await
     }
 }

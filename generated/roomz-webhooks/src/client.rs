@@ -5,8 +5,7 @@
 #![allow(deprecated, clippy::result_large_err)]
 
 use hookgen_runtime::client::{
-    AuthScheme, ClientError, Credentials, HttpClient, path_param, query_param, Request,
-    RetryPolicy,
+    AuthScheme, ClientError, Credentials, HttpClient, path_param, Request, RetryPolicy,
 };
 
 use hookgen_runtime::reexports::http::Method;
@@ -59,17 +58,10 @@ impl Client {
         &self,
         options: &ListBuildingsOptions,
     ) -> Result<BuildingsViewModel, ClientError<serde_json::Value>> {
-        let mut request = Request {
-            auth: &[AuthScheme::Basic],
-            error_statuses: &[],
-            ..Request::new(Method::GET, "/v1/buildings".to_string())
-        };
-        if let Some(value) = &options.page {
-            query_param(&mut request.query, "page", value, true);
-        }
-        if let Some(value) = &options.length {
-            query_param(&mut request.query, "length", value, true);
-        }
+        let request = Request::new(Method::GET, "/v1/buildings".to_string())
+            .auth(&[AuthScheme::Basic])
+            .query("page", &options.page, true)
+            .query("length", &options.length, true);
         self.http.call(request).await
     }
     /// Get the details of a building.
@@ -79,11 +71,11 @@ impl Client {
         &self,
         id: Uuid,
     ) -> Result<BuildingViewModel, ClientError<serde_json::Value>> {
-        let request = Request {
-            auth: &[AuthScheme::Basic],
-            error_statuses: &[],
-            ..Request::new(Method::GET, format!("/v1/buildings/{}", path_param(& id)))
-        };
+        let request = Request::new(
+                Method::GET,
+                format!("/v1/buildings/{}", path_param(& id)),
+            )
+            .auth(&[AuthScheme::Basic]);
         self.http.call(request).await
     }
     /// Get the list of floors for a building.
@@ -94,20 +86,13 @@ impl Client {
         id: Uuid,
         options: &ListBuildingFloorsOptions,
     ) -> Result<FloorsViewModel, ClientError<serde_json::Value>> {
-        let mut request = Request {
-            auth: &[AuthScheme::Basic],
-            error_statuses: &[],
-            ..Request::new(
+        let request = Request::new(
                 Method::GET,
                 format!("/v1/buildings/{}/floors", path_param(& id)),
             )
-        };
-        if let Some(value) = &options.page {
-            query_param(&mut request.query, "page", value, true);
-        }
-        if let Some(value) = &options.length {
-            query_param(&mut request.query, "length", value, true);
-        }
+            .auth(&[AuthScheme::Basic])
+            .query("page", &options.page, true)
+            .query("length", &options.length, true);
         self.http.call(request).await
     }
     /// Get the details of a floor.
@@ -117,11 +102,11 @@ impl Client {
         &self,
         id: Uuid,
     ) -> Result<FloorViewModel, ClientError<serde_json::Value>> {
-        let request = Request {
-            auth: &[AuthScheme::Basic],
-            error_statuses: &[],
-            ..Request::new(Method::GET, format!("/v1/floors/{}", path_param(& id)))
-        };
+        let request = Request::new(
+                Method::GET,
+                format!("/v1/floors/{}", path_param(& id)),
+            )
+            .auth(&[AuthScheme::Basic]);
         self.http.call(request).await
     }
     /// Get the list of workspaces for a floor.
@@ -132,20 +117,13 @@ impl Client {
         id: Uuid,
         options: &ListFloorWorkspacesOptions,
     ) -> Result<WorkspacesViewModel, ClientError<serde_json::Value>> {
-        let mut request = Request {
-            auth: &[AuthScheme::Basic],
-            error_statuses: &[],
-            ..Request::new(
+        let request = Request::new(
                 Method::GET,
                 format!("/v1/floors/{}/workspaces", path_param(& id)),
             )
-        };
-        if let Some(value) = &options.page {
-            query_param(&mut request.query, "page", value, true);
-        }
-        if let Some(value) = &options.length {
-            query_param(&mut request.query, "length", value, true);
-        }
+            .auth(&[AuthScheme::Basic])
+            .query("page", &options.page, true)
+            .query("length", &options.length, true);
         self.http.call(request).await
     }
     /// Get the details of a workspace.
@@ -155,11 +133,11 @@ impl Client {
         &self,
         id: Uuid,
     ) -> Result<WorkspaceViewModel, ClientError<serde_json::Value>> {
-        let request = Request {
-            auth: &[AuthScheme::Basic],
-            error_statuses: &[],
-            ..Request::new(Method::GET, format!("/v1/workspaces/{}", path_param(& id)))
-        };
+        let request = Request::new(
+                Method::GET,
+                format!("/v1/workspaces/{}", path_param(& id)),
+            )
+            .auth(&[AuthScheme::Basic]);
         self.http.call(request).await
     }
     /// Get the current status of a workspace.
@@ -171,14 +149,11 @@ impl Client {
         &self,
         id: Uuid,
     ) -> Result<WorkspaceStatusViewModel, ClientError<serde_json::Value>> {
-        let request = Request {
-            auth: &[AuthScheme::Basic],
-            error_statuses: &[],
-            ..Request::new(
+        let request = Request::new(
                 Method::GET,
                 format!("/v1/workspaces/{}/status", path_param(& id)),
             )
-        };
+            .auth(&[AuthScheme::Basic]);
         self.http.call(request).await
     }
 }

@@ -5,7 +5,8 @@ use quote::{format_ident, quote};
 
 use super::rust_types::{doc_attrs, ident, rust_type};
 use crate::ir::{
-    Api, BodyKind, Field, Link, Operation, ParamLocation, Parameter, SecurityKind, TypeRef,
+    Api, BodyKind, Field, Link, Operation, ParamLocation, Parameter, SecurityKind, TypeKind,
+    TypeRef,
 };
 
 pub fn client_module(api: &Api) -> TokenStream {
@@ -44,7 +45,6 @@ pub fn client_module(api: &Api) -> TokenStream {
         .operations
         .iter()
         .any(|op| op.params.iter().any(|p| p.location == ParamLocation::Path));
-    let has_body = api.operations.iter().any(|op| op.body.is_some());
     let has_auth = api
         .operations
         .iter()
@@ -53,23 +53,9 @@ pub fn client_module(api: &Api) -> TokenStream {
     if has_auth {
         names.push(quote!(AuthScheme));
     }
-    if has_body {
-        names.push(quote!(Body));
-    }
     names.extend([quote!(ClientError), quote!(Credentials), quote!(HttpClient)]);
-    let has_param = |location: ParamLocation| {
-        api.operations
-            .iter()
-            .any(|op| op.params.iter().any(|p| p.location == location))
-    };
-    if has_param(ParamLocation::Header) {
-        names.push(quote!(header_param));
-    }
     if has_path_params {
         names.push(quote!(path_param));
-    }
-    if has_param(ParamLocation::Query) {
-        names.push(quote!(query_param));
     }
     names.extend([quote!(Request), quote!(RetryPolicy)]);
     quote! {
@@ -158,17 +144,18 @@ fn argument_ref(p: &Parameter) -> TokenStream {
     }
 }
 
-/// Push a query or header parameter; the runtime writes any type in the location's style.
-fn push_param(p: &Parameter, value: TokenStream) -> TokenStream {
+/// Add a query or header parameter to the request being built; the runtime writes any type
+/// in the location's style, and an absent optional one not at all.
+fn add_param(p: &Parameter, value: TokenStream) -> TokenStream {
     let wire = &p.wire;
     match p.location {
         ParamLocation::Query => {
             let explode = p.explode;
-            quote! { query_param(&mut request.query, #wire, #value, #explode); }
+            quote!(.query(#wire, #value, #explode))
         }
         ParamLocation::Header => {
             let name = wire.to_ascii_lowercase();
-            quote! { request.headers.push((#name, header_param(#value))); }
+            quote!(.header(#name, #value))
         }
         ParamLocation::Path => quote!(),
     }
@@ -203,7 +190,13 @@ fn success_and_error_types(api: &Api, op: &Operation) -> (TokenStream, TokenStre
 fn method(api: &Api, op: &Operation) -> TokenStream {
     let name = ident(&op.name);
     let method = format_ident!("{}", op.method.to_uppercase());
-    let required: Vec<&Parameter> = op.params.iter().filter(|p| p.required).collect();
+    // A required header whose schema allows one value is sent with it, not asked for.
+    let fixed = |p: &Parameter| fixed_header_value(api, p);
+    let required: Vec<&Parameter> = op
+        .params
+        .iter()
+        .filter(|p| p.required && fixed(p).is_none())
+        .collect();
     let args = required.iter().map(|p| {
         let n = ident(&p.name);
         let t = param_type(api, &p.ty);
@@ -222,29 +215,27 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         }
     });
     let path = path_expr(op);
-    let required_pushes = required.iter().map(|p| push_param(p, argument_ref(p)));
-    let optional_pushes = op.params.iter().filter(|p| !p.required).map(|p| {
+    let fixed_headers = op.params.iter().filter_map(|p| {
+        let value = fixed(p)?;
+        let name = p.wire.to_ascii_lowercase();
+        Some(quote!(.header(#name, #value)))
+    });
+    let required_params = required.iter().map(|p| add_param(p, argument_ref(p)));
+    let optional_params = op.params.iter().filter(|p| !p.required).map(|p| {
         let n = ident(&p.name);
-        let push = push_param(p, quote!(value));
-        quote! { if let Some(value) = &options.#n { #push } }
+        add_param(p, quote!(&options.#n))
     });
     let body = op.body.as_ref().map(|b| {
         let encode = match b.kind {
-            BodyKind::Json => {
-                quote!(Body::json(body).map_err(|e| ClientError::InvalidRequest(e.to_string()))?)
-            }
-            BodyKind::Form => {
-                quote!(Body::form(body).map_err(|e| ClientError::InvalidRequest(e.to_string()))?)
-            }
+            BodyKind::Json => quote!(json),
+            BodyKind::Form => quote!(form),
         };
-        if b.required {
-            quote! { request.body = Some(#encode); }
-        } else {
-            quote! { if let Some(body) = body { request.body = Some(#encode); } }
-        }
+        quote!(.#encode(&body)?)
     });
     let auth = auth_schemes(api, op);
+    let auth = (!auth.is_empty()).then(|| quote!(.auth(&[#(#auth),*])));
     let (success, error_ty, error_statuses) = success_and_error_types(api, op);
+    let errors = (!error_statuses.is_empty()).then(|| quote!(.errors(&[#(#error_statuses),*])));
     let mut doc = String::new();
     if let Some(s) = &op.summary {
         doc.push_str(s.trim());
@@ -261,30 +252,38 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         (required.len() + usize::from(op.options_type.is_some()) + usize::from(op.body.is_some())
             > 6)
         .then(|| quote!(#[allow(clippy::too_many_arguments)]));
-    let mutable = if required.iter().any(|p| p.location != ParamLocation::Path)
-        || op.options_type.is_some()
-        || op.body.is_some()
-    {
-        quote!(mut)
-    } else {
-        quote!()
-    };
     quote! {
         #docs
         #deprecated
         #allow_args
         pub async fn #name(&self, #(#args,)* #body_arg #options_arg) -> Result<#success, ClientError<#error_ty>> {
-            let #mutable request = Request {
-                auth: &[#(#auth),*],
-                error_statuses: &[#(#error_statuses),*],
-                ..Request::new(Method::#method, #path)
-            };
-            #(#required_pushes)*
-            #(#optional_pushes)*
-            #body
+            let request = Request::new(Method::#method, #path)
+                #auth
+                #errors
+                #(#fixed_headers)*
+                #(#required_params)*
+                #(#optional_params)*
+                #body;
             self.http.call(request).await
         }
     }
+}
+
+/// The value a required header parameter is sent with, without asking the caller: the one
+/// its schema allows (`Content-Type: application/json` as an enum of one), else its string
+/// `default` (PagerDuty's versioning `Accept`).
+fn fixed_header_value(api: &Api, p: &Parameter) -> Option<String> {
+    if p.location != ParamLocation::Header || !p.required {
+        return None;
+    }
+    let only_value = match p.ty {
+        TypeRef::Named(id) => match &api.types.get(id).kind {
+            TypeKind::StringEnum { values } if values.len() == 1 => Some(values[0].wire.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    only_value.or_else(|| p.default.clone())
 }
 
 /// `format!("/v1/workspaces/{}/status", path_param(&id))`.

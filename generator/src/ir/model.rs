@@ -339,6 +339,8 @@ pub struct Parameter {
     pub doc: Option<String>,
     /// Query arrays: `explode: true` repeats the key, otherwise values are comma-joined.
     pub explode: bool,
+    /// The schema's `default`, when it is a string.
+    pub default: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

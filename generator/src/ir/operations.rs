@@ -333,6 +333,15 @@ fn parameters(
             ),
             ParameterSchemaOrContent::Content(_) => TypeRef::String,
         };
+        let default = match &data.format {
+            ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) => schema
+                .schema_data
+                .default
+                .as_ref()
+                .and_then(|d| d.as_str())
+                .map(str::to_string),
+            _ => None,
+        };
         let (name, _) = names.unique(&field_name(&data.name));
         out.push(Parameter {
             wire: data.name.clone(),
@@ -342,6 +351,7 @@ fn parameters(
             required: data.required || location == ParamLocation::Path,
             doc: data.description.clone(),
             explode,
+            default,
         });
     }
     out
