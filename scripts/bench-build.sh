@@ -52,8 +52,8 @@ fi
 build_cli() { # checkout target -> path of its cargo-hookgen binary
   local src=$1 target=$2 package
   package=$(grep -q '^name = "cargo-hookgen"' "$src/cargo-hookgen/Cargo.toml" 2>/dev/null && echo cargo-hookgen || echo hookgen)
-  (cd "$src" && CARGO_TARGET_DIR=$target cargo build -q --release -p "$package" --bin cargo-hookgen >&2)
-  echo "$target/release/cargo-hookgen"
+  (cd "$src" && CARGO_TARGET_DIR=$target cargo build -q -p "$package" --bin cargo-hookgen >&2)
+  echo "$target/debug/cargo-hookgen"
 }
 CLI_current=$(build_cli "$REPO" "$WORK/target-cli-current")
 CLI_baseline=$(build_cli "$WORK/baseline-src" "$WORK/target-cli-baseline")

@@ -96,6 +96,8 @@ codes! {
         "`required: [x]` without `x` in `properties`: there is no type for it, so it gets no field (its value is not checked). Declare the property.";
     UnknownFormat = "unknown-format", "A `format` is not known; the base type is used.",
         "Formats hookgen types specially are `date-time`, `uuid`, `int32` and `int64` (and the like). Others (`email`, vendor formats) keep the base type: a `String`. Nothing to fix unless the format is a typo.";
+    UnknownGroup = "unknown-group", "`hookgen.toml` chooses an operation group the spec does not have.",
+        "`groups` lists the parts of the client to generate: each operation's first tag, or its first path segment when it has none (`cargo hookgen check` lists them). A name that matches no operation chooses nothing; fix the name or remove it.";
     UnknownLinkOperation = "unknown-link-operation", "A link names an operation the spec does not define.",
         "The `operationId` of an `x-webhook-links` entry matches no operation. Fix the id (operation ids are case-sensitive).";
     UnknownType = "unknown-type", "`type` is not a JSON Schema type; the value is read as any JSON value.",

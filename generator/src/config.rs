@@ -42,6 +42,10 @@ pub struct Config {
     /// Emit the follow-up API client (default true).
     #[serde(default = "yes")]
     pub client: bool,
+    /// Only these operation groups (a tag, or the first path segment) get client methods;
+    /// all of them when absent. Events are always whole.
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
     /// Events and their payload types implement `Serialize` too (default false: deliveries
     /// are only decoded, and the raw body is kept for whoever needs the JSON again).
     #[serde(default)]
@@ -68,6 +72,7 @@ impl Default for Config {
             runtime_version: None,
             client: true,
             serialize_events: false,
+            groups: None,
         }
     }
 }

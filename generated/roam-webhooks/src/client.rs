@@ -2,7 +2,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-#![allow(deprecated, clippy::result_large_err)]
+#![allow(deprecated, unused_imports, clippy::result_large_err)]
 
 use hookgen_runtime::client::{
     AuthScheme, ClientError, Credentials, HttpClient, Request, RetryPolicy,
@@ -56,11 +56,13 @@ impl Client {
     pub fn http(&self) -> &HttpClient {
         &self.http
     }
-    /// Create or update a webhook subscription.
+}
+
+#[cfg(feature = "webhook-subscribe")]
+impl Client {
+    /// `POST /webhook.subscribe`: Create or update a webhook subscription.
     ///
     /// Subscribing again with the same event and url updates the filter.
-    ///
-    /// `POST /webhook.subscribe`
     pub async fn subscribe(
         &self,
         body: &SubscribeRequest,
@@ -71,11 +73,13 @@ impl Client {
             .json(&body)?;
         self.http.call(request).await
     }
-    /// Remove a webhook subscription.
+}
+
+#[cfg(feature = "webhook-unsubscribe")]
+impl Client {
+    /// `POST /webhook.unsubscribe`: Remove a webhook subscription.
     ///
     /// The v0 API takes a form body (v1 takes JSON).
-    ///
-    /// `POST /webhook.unsubscribe`
     pub async fn unsubscribe(
         &self,
         body: &UnsubscribeRequest,
@@ -86,9 +90,11 @@ impl Client {
             .form(&body)?;
         self.http.call(request).await
     }
-    /// List webhook subscriptions.
-    ///
-    /// `GET /webhook.list`
+}
+
+#[cfg(feature = "webhook-list")]
+impl Client {
+    /// `GET /webhook.list`: List webhook subscriptions.
     pub async fn list_subscriptions(
         &self,
     ) -> Result<Vec<Subscription>, ClientError<Error>> {

@@ -3,7 +3,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 //! Types of the payloads and API bodies, from the spec's schemas.
-#![allow(deprecated)]
+#![allow(deprecated, unused_imports, missing_docs)]
 
 use std::collections::BTreeMap;
 use hookgen_runtime::Timestamp;
@@ -16,7 +16,6 @@ use serde::{Deserialize, Serialize};
 pub struct ChatMessageDmEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: ChatMessage,
 }
 
@@ -48,7 +47,6 @@ pub struct ChatMessage {
 pub struct ChatMessageChannelEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: ChatMessage,
 }
 
@@ -59,7 +57,6 @@ pub struct ChatMessageChannelEvent {
 pub struct ChatMessageMentionEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: ChatMessage,
 }
 
@@ -70,7 +67,6 @@ pub struct ChatMessageMentionEvent {
 pub struct ChatMessageReactionEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: ChatReaction,
 }
 
@@ -82,7 +78,7 @@ pub struct ChatReaction {
     /// The message reacted to.
     #[serde(rename = "messageId")]
     pub message_id: Option<String>,
-    /// `chatId` (optional).
+    /// `chatId` on the wire.
     #[serde(rename = "chatId")]
     pub chat_id: Option<String>,
     /// Reaction code, e.g. `thumbsup`.
@@ -102,7 +98,6 @@ pub struct ChatReaction {
 pub struct RecordingSavedEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: Recording,
 }
 
@@ -111,10 +106,10 @@ pub struct RecordingSavedEvent {
 /// Schema: `#/components/schemas/Recording`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Recording {
-    /// `recordingId` (optional).
+    /// `recordingId` on the wire.
     #[serde(rename = "recordingId")]
     pub recording_id: Option<String>,
-    /// `meetingId` (optional).
+    /// `meetingId` on the wire.
     #[serde(rename = "meetingId")]
     pub meeting_id: Option<String>,
     /// Where to download it.
@@ -131,7 +126,6 @@ pub struct Recording {
 pub struct TranscriptSavedEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: Transcript,
 }
 
@@ -140,10 +134,10 @@ pub struct TranscriptSavedEvent {
 /// Schema: `#/components/schemas/Transcript`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Transcript {
-    /// `transcriptId` (optional).
+    /// `transcriptId` on the wire.
     #[serde(rename = "transcriptId")]
     pub transcript_id: Option<String>,
-    /// `meetingId` (optional).
+    /// `meetingId` on the wire.
     #[serde(rename = "meetingId")]
     pub meeting_id: Option<String>,
     /// Properties beyond the declared ones.
@@ -158,7 +152,6 @@ pub struct Transcript {
 pub struct LobbyBookedEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: Box<LobbyBooking>,
 }
 
@@ -178,15 +171,10 @@ pub struct LobbyBooking {
     /// IANA time zone of the booking.
     #[serde(rename = "timeZone")]
     pub time_zone: Option<String>,
-    /// `notes` (optional).
     pub notes: Option<String>,
-    /// `created` (optional).
     pub created: Option<Timestamp>,
-    /// `hosts` (optional).
     pub hosts: Option<Vec<Person>>,
-    /// `invitees` (optional).
     pub invitees: Option<Vec<Person>>,
-    /// `responses` (optional).
     pub responses: Option<Vec<BTreeMap<String, serde_json::Value>>>,
     /// Link to join the meeting.
     #[serde(rename = "meetingLink")]
@@ -198,9 +186,7 @@ pub struct LobbyBooking {
 /// Schema: `#/components/schemas/Person`, and one other schema of the same shape.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct Person {
-    /// `email` (optional).
     pub email: Option<String>,
-    /// `name` (optional).
     pub name: Option<String>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -214,7 +200,6 @@ pub struct Person {
 pub struct UserStatusUpdateEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: UserStatus,
 }
 
@@ -223,7 +208,7 @@ pub struct UserStatusUpdateEvent {
 /// Schema: `#/components/schemas/UserStatus`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct UserStatus {
-    /// `userId` (optional).
+    /// `userId` on the wire.
     #[serde(rename = "userId")]
     pub user_id: Option<String>,
     /// Check-in status as Roam names it.
@@ -240,7 +225,6 @@ pub struct UserStatus {
 pub struct OnairEventCreatedEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: OnAirEvent,
 }
 
@@ -251,11 +235,8 @@ pub struct OnairEventCreatedEvent {
 pub struct OnAirEvent {
     /// On-Air event id.
     pub id: Option<String>,
-    /// `title` (optional).
     pub title: Option<String>,
-    /// `start` (optional).
     pub start: Option<Timestamp>,
-    /// `end` (optional).
     pub end: Option<Timestamp>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
@@ -269,7 +250,6 @@ pub struct OnAirEvent {
 pub struct OnairEventUpdatedEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: OnAirEvent,
 }
 
@@ -280,7 +260,6 @@ pub struct OnairEventUpdatedEvent {
 pub struct OnairEventCanceledEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: OnAirEvent,
 }
 
@@ -291,7 +270,6 @@ pub struct OnairEventCanceledEvent {
 pub struct OnairGuestRsvpEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: OnAirGuestRsvp,
 }
 
@@ -300,10 +278,10 @@ pub struct OnairGuestRsvpEvent {
 /// Schema: `#/components/schemas/OnAirGuestRsvp`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct OnAirGuestRsvp {
-    /// `eventId` (optional).
+    /// `eventId` on the wire.
     #[serde(rename = "eventId")]
     pub event_id: Option<String>,
-    /// `guestId` (optional).
+    /// `guestId` on the wire.
     #[serde(rename = "guestId")]
     pub guest_id: Option<String>,
     /// RSVP status as Roam names it.
@@ -320,7 +298,6 @@ pub struct OnAirGuestRsvp {
 pub struct OnairGuestAddedEvent {
     /// The event type.
     pub r#type: String,
-    /// `data` (required).
     pub data: OnAirGuestsAdded,
 }
 
@@ -329,33 +306,16 @@ pub struct OnairGuestAddedEvent {
 /// Schema: `#/components/schemas/OnAirGuestsAdded`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct OnAirGuestsAdded {
-    /// `eventId` (optional).
+    /// `eventId` on the wire.
     #[serde(rename = "eventId")]
     pub event_id: Option<String>,
-    /// `guests` (optional).
     pub guests: Option<Vec<Person>>,
     /// Properties beyond the declared ones.
     #[serde(flatten)]
     pub additional_properties: BTreeMap<String, serde_json::Value>,
 }
 
-/// `SubscribeRequest` from the spec.
-///
-/// Schema: `#/components/schemas/SubscribeRequest`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SubscribeRequest {
-    /// Your HTTPS endpoint.
-    pub url: String,
-    /// `event` (required).
-    pub event: EventName,
-    /// `filter` (optional).
-    #[serde(skip_serializing_if = "Filter::is_absent")]
-    pub filter: Option<Filter>,
-    /// Events API version, e.g. `v0`.
-    #[serde(rename = "apiVersion", skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
-}
-
+#[cfg(any(feature = "webhook-list", feature = "webhook-subscribe"))]
 hookgen_runtime::open_enum! {
     /// An event type of the Events API v0.
     ///
@@ -394,22 +354,22 @@ hookgen_runtime::open_enum! {
 /// `lobby:booked` filters by `lobbyId`; `chat:message:reaction` by `codes`; `onair.event.*` and `onair.guest.added` by `eventId`; `onair.guest.rsvp` by `eventId` and/or `status`.
 ///
 /// Schema: `#/components/schemas/Filter`.
+#[cfg(any(feature = "webhook-list", feature = "webhook-subscribe"))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Filter {
-    /// `lobbyId` (optional).
+    /// `lobbyId` on the wire.
     #[serde(rename = "lobbyId", skip_serializing_if = "Option::is_none")]
     pub lobby_id: Option<String>,
-    /// `codes` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub codes: Option<Vec<String>>,
-    /// `eventId` (optional).
+    /// `eventId` on the wire.
     #[serde(rename = "eventId", skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
-    /// `status` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
 
+#[cfg(any(feature = "webhook-list", feature = "webhook-subscribe"))]
 impl Filter {
     /// True when no property is set. The spec requires at least one (`minProperties`),
     /// so an empty value is left out of requests instead of being sent as `{}`.
@@ -426,27 +386,23 @@ impl Filter {
 /// A webhook subscription. Subscribing again with the same event and url updates the filter.
 ///
 /// Schema: `#/components/schemas/Subscription`.
+#[cfg(any(feature = "webhook-list", feature = "webhook-subscribe"))]
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Subscription {
-    /// `id` (required).
     pub id: String,
-    /// `event` (required).
     pub event: EventName,
-    /// `url` (required).
     pub url: String,
-    /// `filter` (optional).
     pub filter: Option<Filter>,
     /// Created through the API (true) or configured statically (false).
     pub dynamic: bool,
-    /// `created` (optional).
     pub created: Option<Timestamp>,
-    /// `lastSuccessAt` (optional).
+    /// `lastSuccessAt` on the wire.
     #[serde(rename = "lastSuccessAt")]
     pub last_success_at: Option<Timestamp>,
-    /// `failStreakStartedAt` (optional).
+    /// `failStreakStartedAt` on the wire.
     #[serde(rename = "failStreakStartedAt")]
     pub fail_streak_started_at: Option<Timestamp>,
-    /// `disabledAt` (optional).
+    /// `disabledAt` on the wire.
     #[serde(rename = "disabledAt")]
     pub disabled_at: Option<Timestamp>,
 }
@@ -465,11 +421,42 @@ pub struct Error {
     pub additional_properties: BTreeMap<String, serde_json::Value>,
 }
 
-/// `UnsubscribeRequest` from the spec.
-///
-/// Schema: `#/components/schemas/UnsubscribeRequest`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UnsubscribeRequest {
-    /// Subscription id.
-    pub id: String,
+/// Types only the `webhook-subscribe` operations use.
+#[cfg(feature = "webhook-subscribe")]
+mod group_webhook_subscribe {
+    use super::*;
+    /// `SubscribeRequest` from the spec.
+    ///
+    /// Schema: `#/components/schemas/SubscribeRequest`.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct SubscribeRequest {
+        /// Your HTTPS endpoint.
+        pub url: String,
+        pub event: EventName,
+        #[serde(skip_serializing_if = "Filter::is_absent")]
+        pub filter: Option<Filter>,
+        /// Events API version, e.g. `v0`.
+        #[serde(rename = "apiVersion", skip_serializing_if = "Option::is_none")]
+        pub api_version: Option<String>,
+    }
 }
+
+#[cfg(feature = "webhook-subscribe")]
+pub use group_webhook_subscribe::*;
+
+/// Types only the `webhook-unsubscribe` operations use.
+#[cfg(feature = "webhook-unsubscribe")]
+mod group_webhook_unsubscribe {
+    use super::*;
+    /// `UnsubscribeRequest` from the spec.
+    ///
+    /// Schema: `#/components/schemas/UnsubscribeRequest`.
+    #[derive(Debug, Clone, PartialEq, Serialize)]
+    pub struct UnsubscribeRequest {
+        /// Subscription id.
+        pub id: String,
+    }
+}
+
+#[cfg(feature = "webhook-unsubscribe")]
+pub use group_webhook_unsubscribe::*;

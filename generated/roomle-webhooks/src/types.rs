@@ -3,7 +3,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 //! Types of the payloads and API bodies, from the spec's schemas.
-#![allow(deprecated)]
+#![allow(deprecated, unused_imports, missing_docs)]
 
 use serde::Deserialize;
 
@@ -14,7 +14,6 @@ use serde::Deserialize;
 pub struct SavedConfigurationEvent {
     /// `email.savedConfiguration`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: EmailForwarding,
 }
 
@@ -50,7 +49,6 @@ pub struct EmailForwarding {
 pub struct ShareConfigurationEvent {
     /// `email.shareConfiguration`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: EmailForwarding,
 }
 
@@ -61,7 +59,6 @@ pub struct ShareConfigurationEvent {
 pub struct ShareConfigurationArEvent {
     /// `email.shareConfigurationAR`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: EmailForwarding,
 }
 
@@ -72,6 +69,5 @@ pub struct ShareConfigurationArEvent {
 pub struct ExportAssetEvent {
     /// `email.3DExportAsset`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: EmailForwarding,
 }

@@ -2,7 +2,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-#![allow(deprecated, clippy::result_large_err)]
+#![allow(deprecated, unused_imports, clippy::result_large_err)]
 
 use hookgen_runtime::client::{
     AuthScheme, ClientError, Credentials, HttpClient, path_param, Request, RetryPolicy,
@@ -51,9 +51,7 @@ impl Client {
     pub fn http(&self) -> &HttpClient {
         &self.http
     }
-    /// Get the list of buildings.
-    ///
-    /// `GET /v1/buildings`
+    /// `GET /v1/buildings`: Get the list of buildings.
     pub async fn list_buildings(
         &self,
         options: &ListBuildingsOptions,
@@ -64,9 +62,7 @@ impl Client {
             .query("length", &options.length, true);
         self.http.call(request).await
     }
-    /// Get the details of a building.
-    ///
-    /// `GET /v1/buildings/{id}`
+    /// `GET /v1/buildings/{id}`: Get the details of a building.
     pub async fn get_building(
         &self,
         id: Uuid,
@@ -78,9 +74,7 @@ impl Client {
             .auth(&[AuthScheme::Basic]);
         self.http.call(request).await
     }
-    /// Get the list of floors for a building.
-    ///
-    /// `GET /v1/buildings/{id}/floors`
+    /// `GET /v1/buildings/{id}/floors`: Get the list of floors for a building.
     pub async fn list_building_floors(
         &self,
         id: Uuid,
@@ -95,9 +89,7 @@ impl Client {
             .query("length", &options.length, true);
         self.http.call(request).await
     }
-    /// Get the details of a floor.
-    ///
-    /// `GET /v1/floors/{id}`
+    /// `GET /v1/floors/{id}`: Get the details of a floor.
     pub async fn get_floor(
         &self,
         id: Uuid,
@@ -109,9 +101,7 @@ impl Client {
             .auth(&[AuthScheme::Basic]);
         self.http.call(request).await
     }
-    /// Get the list of workspaces for a floor.
-    ///
-    /// `GET /v1/floors/{id}/workspaces`
+    /// `GET /v1/floors/{id}/workspaces`: Get the list of workspaces for a floor.
     pub async fn list_floor_workspaces(
         &self,
         id: Uuid,
@@ -126,9 +116,7 @@ impl Client {
             .query("length", &options.length, true);
         self.http.call(request).await
     }
-    /// Get the details of a workspace.
-    ///
-    /// `GET /v1/workspaces/{id}`
+    /// `GET /v1/workspaces/{id}`: Get the details of a workspace.
     pub async fn get_workspace(
         &self,
         id: Uuid,
@@ -140,11 +128,9 @@ impl Client {
             .auth(&[AuthScheme::Basic]);
         self.http.call(request).await
     }
-    /// Get the current status of a workspace.
+    /// `GET /v1/workspaces/{id}/status`: Get the current status of a workspace.
     ///
     /// This endpoint efficiently retrieves the current status of a workspace. It's recommended to get the updated workspace status after receiving a workspace.status.updated event.
-    ///
-    /// `GET /v1/workspaces/{id}/status`
     pub async fn get_workspace_status(
         &self,
         id: Uuid,

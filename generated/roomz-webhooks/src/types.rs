@@ -3,7 +3,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 //! Types of the payloads and API bodies, from the spec's schemas.
-#![allow(deprecated)]
+#![allow(deprecated, unused_imports, missing_docs)]
 
 use hookgen_runtime::reexports::uuid::Uuid;
 use hookgen_runtime::Timestamp;
@@ -18,12 +18,10 @@ pub struct WebhookEvent {
     pub id: Uuid,
     /// The type of change that occurred for a resource.
     pub r#type: String,
-    /// `timestamp` (required).
     pub timestamp: Timestamp,
-    /// `apiVersion` (optional).
+    /// `apiVersion` on the wire.
     #[serde(rename = "apiVersion")]
     pub api_version: Option<String>,
-    /// `data` (required).
     pub data: WorkspacePresenceChangedEvent,
 }
 
@@ -32,10 +30,10 @@ pub struct WebhookEvent {
 /// Schema: `#/components/schemas/WorkspacePresenceChangedEvent`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkspacePresenceChangedEvent {
-    /// `workspaceId` (required).
+    /// `workspaceId` on the wire.
     #[serde(rename = "workspaceId")]
     pub workspace_id: Uuid,
-    /// `presenceStatus` (optional).
+    /// `presenceStatus` on the wire.
     #[serde(rename = "presenceStatus")]
     pub presence_status: Option<PresenceStatus>,
 }
@@ -59,11 +57,10 @@ hookgen_runtime::open_enum! {
 pub struct LegacyBuildingEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
-    /// `timestamp` (required).
     pub timestamp: Timestamp,
     /// The type of change that occurred for a resource.
     pub r#type: LegacyBuildingEventType,
-    /// `buildingId` (required).
+    /// `buildingId` on the wire.
     #[serde(rename = "buildingId")]
     pub building_id: Uuid,
 }
@@ -89,11 +86,10 @@ hookgen_runtime::open_enum! {
 pub struct LegacyFloorEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
-    /// `timestamp` (required).
     pub timestamp: Timestamp,
     /// The type of change that occurred for a resource.
     pub r#type: LegacyFloorEventType,
-    /// `floorId` (required).
+    /// `floorId` on the wire.
     #[serde(rename = "floorId")]
     pub floor_id: Uuid,
 }
@@ -119,11 +115,10 @@ hookgen_runtime::open_enum! {
 pub struct LegacyWorkspaceEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
-    /// `timestamp` (required).
     pub timestamp: Timestamp,
     /// The type of change that occurred for a resource.
     pub r#type: LegacyWorkspaceEventType,
-    /// `workspaceId` (required).
+    /// `workspaceId` on the wire.
     #[serde(rename = "workspaceId")]
     pub workspace_id: Uuid,
 }
@@ -149,7 +144,6 @@ hookgen_runtime::open_enum! {
 /// Schema: `#/components/schemas/BuildingsViewModel`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BuildingsViewModel {
-    /// `buildings` (required).
     pub buildings: Vec<BuildingViewModel>,
 }
 
@@ -158,9 +152,7 @@ pub struct BuildingsViewModel {
 /// Schema: `#/components/schemas/BuildingViewModel`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct BuildingViewModel {
-    /// `id` (required).
     pub id: Uuid,
-    /// `name` (required).
     pub name: String,
 }
 
@@ -169,7 +161,6 @@ pub struct BuildingViewModel {
 /// Schema: `#/components/schemas/FloorsViewModel`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FloorsViewModel {
-    /// `floors` (required).
     pub floors: Vec<FloorViewModel>,
 }
 
@@ -178,11 +169,8 @@ pub struct FloorsViewModel {
 /// Schema: `#/components/schemas/FloorViewModel`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct FloorViewModel {
-    /// `id` (required).
     pub id: Uuid,
-    /// `name` (required).
     pub name: String,
-    /// `level` (optional).
     pub level: Option<i64>,
 }
 
@@ -191,7 +179,6 @@ pub struct FloorViewModel {
 /// Schema: `#/components/schemas/WorkspacesViewModel`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkspacesViewModel {
-    /// `workspaces` (required).
     pub workspaces: Vec<WorkspaceViewModel>,
 }
 
@@ -200,13 +187,10 @@ pub struct WorkspacesViewModel {
 /// Schema: `#/components/schemas/WorkspaceViewModel`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct WorkspaceViewModel {
-    /// `id` (required).
     pub id: Uuid,
-    /// `name` (required).
     pub name: String,
-    /// `type` (required).
     pub r#type: WorkspaceType,
-    /// `workspaceStatus` (required).
+    /// `workspaceStatus` on the wire.
     #[serde(rename = "workspaceStatus")]
     pub workspace_status: WorkspaceStatusViewModel,
 }

@@ -3,7 +3,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 //! Types of the payloads and API bodies, from the spec's schemas.
-#![allow(deprecated)]
+#![allow(deprecated, unused_imports, missing_docs)]
 
 use std::collections::BTreeMap;
 use hookgen_runtime::Timestamp;
@@ -110,7 +110,6 @@ pub struct BookingCreated {
     pub property_id: String,
     /// `booking.created`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: Box<Booking>,
 }
 
@@ -119,12 +118,9 @@ pub struct BookingCreated {
 /// Schema: `#/components/schemas/Booking`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Booking {
-    /// `booking_id` (required).
     pub booking_id: String,
-    /// `guest_name` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_name: Option<String>,
-    /// `room` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub room: Option<Room>,
     /// Arrival date.
@@ -133,7 +129,6 @@ pub struct Booking {
     /// Departure date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub check_out: Option<String>,
-    /// `nights` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nights: Option<i64>,
     /// Total price in the property's currency.
@@ -155,9 +150,7 @@ pub struct Booking {
 /// Schema: `#/components/schemas/Room`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Room {
-    /// `id` (required).
     pub id: String,
-    /// `name` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
@@ -187,7 +180,6 @@ pub struct BookingUpdated {
     pub property_id: String,
     /// `booking.updated`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: Box<Booking>,
 }
 
@@ -202,7 +194,6 @@ pub struct BookingCancelled {
     pub property_id: String,
     /// `booking.cancelled`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: Box<Booking>,
 }
 
@@ -217,7 +208,6 @@ pub struct GuestCheckin {
     pub property_id: String,
     /// `guest.checkin`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: GuestStay,
 }
 
@@ -226,13 +216,10 @@ pub struct GuestCheckin {
 /// Schema: `#/components/schemas/GuestStay`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GuestStay {
-    /// `booking_id` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<String>,
-    /// `guest_name` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub guest_name: Option<String>,
-    /// `room` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub room: Option<Room>,
     /// Properties beyond the declared ones.
@@ -251,7 +238,6 @@ pub struct GuestCheckout {
     pub property_id: String,
     /// `guest.checkout`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: GuestStay,
 }
 
@@ -266,7 +252,6 @@ pub struct OrderCreated {
     pub property_id: String,
     /// `order.created`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: Order,
 }
 
@@ -275,13 +260,10 @@ pub struct OrderCreated {
 /// Schema: `#/components/schemas/Order`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Order {
-    /// `order_id` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    /// `total` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total: Option<f64>,
-    /// `status` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     /// Properties beyond the declared ones.
@@ -300,7 +282,6 @@ pub struct OrderCompleted {
     pub property_id: String,
     /// `order.completed`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: Order,
 }
 
@@ -315,7 +296,6 @@ pub struct InventoryLow {
     pub property_id: String,
     /// `inventory.low`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: InventoryItem,
 }
 
@@ -324,16 +304,12 @@ pub struct InventoryLow {
 /// Schema: `#/components/schemas/InventoryItem`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InventoryItem {
-    /// `item_id` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
-    /// `name` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `quantity` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<i64>,
-    /// `reorder_level` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reorder_level: Option<i64>,
     /// Properties beyond the declared ones.
@@ -352,7 +328,6 @@ pub struct PaymentReceived {
     pub property_id: String,
     /// `payment.received`: it names this event.
     pub event: String,
-    /// `data` (required).
     pub data: Payment,
 }
 
@@ -361,16 +336,12 @@ pub struct PaymentReceived {
 /// Schema: `#/components/schemas/Payment`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
-    /// `payment_id` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<String>,
-    /// `booking_id` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<String>,
-    /// `amount` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<f64>,
-    /// `method` (optional).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// Properties beyond the declared ones.

@@ -9,13 +9,38 @@ use crate::ir::{
     TypeRef,
 };
 
-pub fn client_module(api: &Api) -> TokenStream {
-    let methods = api.operations.iter().map(|op| method(api, op));
-    let options = api
-        .operations
-        .iter()
-        .filter_map(|op| options_struct(api, op));
-    let links = links(api);
+/// `gated`: each operation group's methods, options and link methods compile only with the
+/// crate feature of that name (crate output; a `build.rs` file has no features of its own).
+pub fn client_module(api: &Api, gated: bool) -> TokenStream {
+    let gate = |op: &Operation| group_gate(api, gated, &op.group);
+    let mut groups: Vec<&str> = Vec::new();
+    for op in &api.operations {
+        if !groups.contains(&op.group.as_str()) {
+            groups.push(&op.group);
+        }
+    }
+    let (shared, grouped): (Vec<&str>, Vec<&str>) = groups
+        .into_iter()
+        .partition(|g| group_gate(api, gated, g).is_none());
+    let methods_of = |group: &str| {
+        let methods = api
+            .operations
+            .iter()
+            .filter(|op| op.group == group)
+            .map(|op| method(api, op));
+        quote!(#(#methods)*)
+    };
+    let methods = shared.iter().map(|g| methods_of(g));
+    let group_impls = grouped.iter().map(|g| {
+        let gate = group_gate(api, gated, g);
+        let methods = methods_of(g);
+        quote!(#gate impl Client { #methods })
+    });
+    let options = api.operations.iter().filter_map(|op| {
+        let gate = gate(op);
+        options_struct(api, op).map(|o| quote!(#gate #o))
+    });
+    let links = links(api, gated);
     let vendor_doc = format!(
         " Client for the {} API: one typed method per operation of the spec.",
         api.vendor
@@ -109,9 +134,33 @@ pub fn client_module(api: &Api) -> TokenStream {
             #(#methods)*
         }
 
+        #(#group_impls)*
+
         #(#options)*
 
         #links
+    }
+}
+
+/// `#[cfg(feature = "incidents")]` for a group, when the crate has more than one and is gated.
+pub fn group_gate(api: &Api, gated: bool, group: &str) -> Option<TokenStream> {
+    let first = api.operations.first()?;
+    let several = api.operations.iter().any(|op| op.group != first.group);
+    (gated && several).then(|| quote!(#[cfg(feature = #group)]))
+}
+
+/// The features of the crate's operation groups, when it has more than one.
+pub fn group_features(api: &Api) -> Vec<String> {
+    let mut groups: Vec<String> = Vec::new();
+    for op in &api.operations {
+        if !groups.contains(&op.group) {
+            groups.push(op.group.clone());
+        }
+    }
+    if groups.len() > 1 {
+        groups
+    } else {
+        Vec::new()
     }
 }
 
@@ -236,17 +285,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     let auth = (!auth.is_empty()).then(|| quote!(.auth(&[#(#auth),*])));
     let (success, error_ty, error_statuses) = success_and_error_types(api, op);
     let errors = (!error_statuses.is_empty()).then(|| quote!(.errors(&[#(#error_statuses),*])));
-    let mut doc = String::new();
-    if let Some(s) = &op.summary {
-        doc.push_str(s.trim());
-        doc.push_str("\n\n");
-    }
-    if let Some(d) = &op.description {
-        doc.push_str(d.trim());
-        doc.push_str("\n\n");
-    }
-    doc.push_str(&format!("`{} {}`", op.method.to_uppercase(), op.path));
-    let docs = doc_attrs(Some(&doc));
+    let docs = doc_attrs(Some(&method_doc(op)));
     let deprecated = op.deprecated.then(|| quote!(#[deprecated]));
     let allow_args =
         (required.len() + usize::from(op.options_type.is_some()) + usize::from(op.body.is_some())
@@ -267,6 +306,22 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             self.http.call(request).await
         }
     }
+}
+
+/// `` `GET /addons`: List installed Add-ons ``, then the description.
+fn method_doc(op: &Operation) -> String {
+    let request = format!("`{} {}`", op.method.to_uppercase(), op.path);
+    let mut doc = match op.summary.as_deref().map(str::trim) {
+        Some(summary) if !summary.is_empty() => format!("{request}: {summary}"),
+        _ => request,
+    };
+    if let Some(d) = op.description.as_deref().map(str::trim) {
+        if Some(d) != op.summary.as_deref().map(str::trim) {
+            doc.push_str("\n\n");
+            doc.push_str(d);
+        }
+    }
+    doc
 }
 
 /// The value a required header parameter is sent with, without asking the caller: the one
@@ -362,7 +417,7 @@ fn options_struct(api: &Api, op: &Operation) -> Option<TokenStream> {
 
 /// `impl Payload { pub async fn fetch_x(&self, client: &Client) -> ... }`: one impl per payload
 /// type, one method per link (a payload shared by several events gets each link once).
-fn links(api: &Api) -> TokenStream {
+fn links(api: &Api, gated: bool) -> TokenStream {
     let mut by_type: Vec<(usize, Vec<String>, Vec<TokenStream>)> = Vec::new();
     for event in &api.events {
         let TypeRef::Named(id) = event.payload else {
@@ -379,7 +434,8 @@ fn links(api: &Api) -> TokenStream {
             if by_type[slot].1.contains(&link.method) {
                 continue;
             }
-            if let Some(m) = link_method(api, &event.payload, link) {
+            let gate = group_gate(api, gated, &api.operations[link.operation].group);
+            if let Some(m) = link_method(api, &event.payload, link).map(|m| quote!(#gate #m)) {
                 by_type[slot].1.push(link.method.clone());
                 by_type[slot].2.push(m);
             }

@@ -35,6 +35,8 @@ pub struct EmitOptions {
     pub emit_client: Option<bool>,
     /// Events implement `Serialize`; `None` follows the spec's `hookgen.toml`.
     pub serialize_events: Option<bool>,
+    /// Operation groups (and the types only they use) behind cargo features of the crate.
+    pub feature_gates: bool,
 }
 
 pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
@@ -50,10 +52,16 @@ pub fn modules(api: &Api, options: &EmitOptions) -> Result<Modules, EmitError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Modules {
-        types: types::types_module(&api.types, &attributes, serializes_events(api, options)),
+        types: types::types_module(
+            api,
+            &attributes,
+            serializes_events(api, options),
+            options.feature_gates,
+        ),
         events: events::events_module(api, serializes_events(api, options)),
         webhook: webhook::webhook_module(api),
-        client: wants_client(api, options).then(|| client::client_module(api)),
+        client: wants_client(api, options)
+            .then(|| client::client_module(api, options.feature_gates)),
     })
 }
 
@@ -92,7 +100,7 @@ pub fn format_file(tokens: TokenStream) -> Result<String, EmitError> {
 }
 
 fn body_marker(i: usize) -> String {
-    format!("__hookgen_macro_body_{i}")
+    format!("__hookgen_macro_body_{i}__")
 }
 
 /// Replace the body of every braced item macro whose input parses as items with a marker.
@@ -252,7 +260,7 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
     });
     let tokens = quote! {
         /// Types of the payloads and API bodies, from the spec's schemas.
-        #[allow(dead_code, deprecated, rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+        #[allow(dead_code, deprecated, missing_docs, rustdoc::bare_urls, rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
         pub mod types { #types }
         /// The `Event` enum.
         #[allow(dead_code, deprecated)]
@@ -267,6 +275,14 @@ pub fn single_file_with(api: &Api, options: &EmitOptions) -> Result<String, Emit
         #client
     };
     rust_file(api, tokens)
+}
+
+/// The vendor's keyword for crates.io: the crate name without `-webhooks` (`github`), at most
+/// 20 characters, which the crate name's rules already make a valid keyword.
+fn crate_keyword(crate_name: &str) -> String {
+    let stem = crate_name.strip_suffix("-webhooks").unwrap_or(crate_name);
+    let cut: String = stem.chars().take(20).collect();
+    cut.trim_end_matches(['-', '_']).to_string()
 }
 
 /// One generated file: path relative to the crate root, and contents.
@@ -369,7 +385,13 @@ pub fn crate_files_with(
         events,
         webhook,
         client,
-    } = modules(api, &EmitOptions::default())?;
+    } = modules(
+        api,
+        &EmitOptions {
+            feature_gates: true,
+            ..EmitOptions::default()
+        },
+    )?;
     let has_client = client.is_some();
     let client_mod = client.as_ref().map(|_| {
         quote! {
@@ -407,8 +429,10 @@ pub fn crate_files_with(
     };
     let types = quote! {
         //! Types of the payloads and API bodies, from the spec's schemas.
-        // The vendor deprecates some schemas; the generated code still has to name them.
-        #![allow(deprecated)]
+        // The vendor deprecates some schemas; the generated code still has to name them. With
+        // only some operation groups on, some imports have nothing left to name. A field the
+        // vendor does not document has nothing to add to its declaration.
+        #![allow(deprecated, unused_imports, missing_docs)]
         #types
     };
     let mut files = vec![
@@ -428,7 +452,7 @@ pub fn crate_files_with(
             PathBuf::from("src/client.rs"),
             crate_rust_file(
                 api,
-                quote!(#![allow(deprecated, clippy::result_large_err)] #c),
+                quote!(#![allow(deprecated, unused_imports, clippy::result_large_err)] #c),
             )?,
         ));
     }
@@ -481,6 +505,8 @@ struct TemplateContext {
     runtime_dependency: String,
     /// The runtime features the crate turns on: its scheme family's, and `client`.
     runtime_features: Vec<String>,
+    /// The client's operation groups, each a crate feature (empty: one group, no features).
+    groups: Vec<String>,
     has_client: bool,
     scheme_summary: String,
     example: String,
@@ -492,7 +518,7 @@ fn template_context(api: &Api, options: &CrateOptions, has_client: bool) -> Temp
     TemplateContext {
         header: header(api),
         crate_name: api.crate_name.clone(),
-        keyword: heck::ToKebabCase::to_kebab_case(api.vendor.as_str()).chars().take(20).collect(),
+        keyword: crate_keyword(&api.crate_name),
         vendor: api.vendor.clone(),
         title: api.title.clone(),
         version: api.version.clone(),
@@ -506,6 +532,7 @@ fn template_context(api: &Api, options: &CrateOptions, has_client: bool) -> Temp
             .chain(has_client.then_some("client"))
             .map(String::from)
             .collect(),
+        groups: if has_client { client::group_features(api) } else { Vec::new() },
         has_client,
         scheme_summary: match &api.signature {
             Some(s) => format!("verifies `{}` signatures over the raw body, then decodes.", scheme_label(&s.scheme)),
@@ -692,4 +719,61 @@ pub fn stale_files(out: &Path, files: &[GeneratedFile]) -> Vec<String> {
         })
         .map(|(rel, _)| out.join(rel).display().to_string())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crate_keywords_are_the_vendors_name() {
+        assert_eq!(crate_keyword("github-webhooks"), "github");
+        assert_eq!(crate_keyword("roomz-webhooks"), "roomz");
+        assert_eq!(
+            crate_keyword("acme-payments-platform-webhooks"),
+            "acme-payments-platfo"
+        );
+        assert_eq!(
+            crate_keyword("abcdefghijklmnopqrs-tuv-webhooks"),
+            "abcdefghijklmnopqrs"
+        );
+    }
+
+    #[test]
+    fn every_one_of_many_macro_bodies_goes_back_in_its_own_place() {
+        // Marker 1 must not also match marker 10's line.
+        let enums = (0..12).map(|i| {
+            let name = quote::format_ident!("E{i}");
+            let wire = format!("v{i}");
+            quote!(hookgen_runtime::open_enum! { pub enum #name { V = #wire } })
+        });
+        let code = format_file(quote!(#(#enums)*)).unwrap();
+        for i in 0..12 {
+            assert!(
+                code.contains(&format!(
+                    "    pub enum E{i} {{\n        V = \"v{i}\",\n    }}\n}}"
+                )),
+                "{code}"
+            );
+        }
+        assert!(!code.contains("__hookgen_macro_body"), "{code}");
+    }
+
+    #[test]
+    fn item_macro_bodies_are_formatted_as_items() {
+        let code = format_file(quote! {
+            mod m {
+                hookgen_runtime::open_enum! { /// A doc.
+                    pub enum E { /// `a`
+                    A = "a", B = "b", } }
+            }
+        })
+        .unwrap();
+        assert!(
+            code.contains(
+                "    hookgen_runtime::open_enum! {\n        /// A doc.\n        pub enum E {\n            /// `a`\n            A = \"a\",\n            B = \"b\",\n        }\n    }\n"
+            ),
+            "{code}"
+        );
+    }
 }

@@ -4,22 +4,58 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::rust_types::{doc_attrs, ident, rust_type};
-use crate::ir::{EnumValue, Field, TypeDef, TypeKind, TypeRef, TypeSpace, Variant};
+use crate::ir::{Api, EnumValue, Field, TypeDef, TypeKind, TypeRef, TypeSpace, Variant};
 
 /// Every named type of the type space, in a stable order.
 pub fn types_module(
-    types: &TypeSpace,
+    api: &Api,
     attributes: &[TokenStream],
     serialize_events: bool,
+    gated: bool,
 ) -> TokenStream {
-    let items = types.types.iter().map(|t| {
+    let types = &api.types;
+    let groups = super::client::group_features(api);
+    let gated = gated && !groups.is_empty();
+    let item = |t: &TypeDef| {
         let def = type_def(types, t, attributes, serialize_events);
         match t.kind {
             // Aliases take no attributes; an open enum's go inside its declaration.
             TypeKind::Alias(_) | TypeKind::StringEnum { .. } => def,
             _ => quote!(#(#attributes)* #def),
         }
-    });
+    };
+    // A type only one operation group uses lives in that group's module, which compiles with
+    // the group's feature; one several groups use compiles with any of them.
+    let mut items = Vec::new();
+    let mut by_group: Vec<(&str, Vec<TokenStream>)> = Vec::new();
+    for t in &types.types {
+        match t.groups.as_slice() {
+            [] => items.push(item(t)),
+            _ if !gated => items.push(item(t)),
+            [one] => match by_group.iter_mut().find(|(g, _)| g == one) {
+                Some((_, defs)) => defs.push(item(t)),
+                None => by_group.push((one, vec![item(t)])),
+            },
+            several => {
+                let gate = quote!(#[cfg(any(#(feature = #several),*))]);
+                items.push(gate_each_item(item(t), &gate));
+            }
+        }
+    }
+    for (group, defs) in by_group {
+        let module = format_ident!("group_{}", group.replace('-', "_"));
+        let doc = format!(" Types only the `{group}` operations use.");
+        items.push(quote! {
+            #[doc = #doc]
+            #[cfg(feature = #group)]
+            mod #module {
+                use super::*;
+                #(#defs)*
+            }
+            #[cfg(feature = #group)]
+            pub use #module::*;
+        });
+    }
     let imports = super::rust_types::imports(types.types.iter().flat_map(type_refs_of));
     // Aliases (`pub type`) derive nothing, and open enums bring their own impls: a spec whose
     // schemas are all free-form or enums needs no serde import.
@@ -46,6 +82,41 @@ pub fn types_module(
 
         #(#items)*
     }
+}
+
+/// Put `gate` on every item of a type's definition (its impls too), after the item's docs.
+fn gate_each_item(def: TokenStream, gate: &TokenStream) -> TokenStream {
+    let (Ok(mut file), Ok(gate)) = (
+        syn::parse2::<syn::File>(def.clone()),
+        syn::parse::Parser::parse2(syn::Attribute::parse_outer, gate.clone()),
+    ) else {
+        // Unparsable output is reported when the whole file is formatted.
+        return def;
+    };
+    for item in &mut file.items {
+        if let Some(attrs) = item_attrs(item) {
+            let after_docs = attrs
+                .iter()
+                .take_while(|a| a.path().is_ident("doc"))
+                .count();
+            attrs.splice(after_docs..after_docs, gate.iter().cloned());
+        }
+    }
+    let items = &file.items;
+    quote!(#(#items)*)
+}
+
+fn item_attrs(item: &mut syn::Item) -> Option<&mut Vec<syn::Attribute>> {
+    Some(match item {
+        syn::Item::Struct(i) => &mut i.attrs,
+        syn::Item::Enum(i) => &mut i.attrs,
+        syn::Item::Impl(i) => &mut i.attrs,
+        syn::Item::Macro(i) => &mut i.attrs,
+        syn::Item::Type(i) => &mut i.attrs,
+        syn::Item::Fn(i) => &mut i.attrs,
+        syn::Item::Const(i) => &mut i.attrs,
+        _ => return None,
+    })
 }
 
 fn type_def(
@@ -127,23 +198,26 @@ fn struct_def(
     let fields_tokens = fields.iter().map(|f| {
         let fname = ident(&f.name);
         let ty = field_type(types, f);
+        // Without the vendor's words, a doc says only what the declaration does not: the wire
+        // name when the Rust name differs. `pub id: i64` needs no "`id` (required)".
+        let bare = f.name.trim_start_matches("r#");
         let fallback = if f.flatten {
-            "The variant part of the payload.".to_string()
-        } else if f.required {
-            format!("`{}` (required).", f.wire)
+            Some("The variant part of the payload.".to_string())
+        } else if bare != f.wire {
+            Some(format!("`{}` on the wire.", f.wire))
         } else {
-            format!("`{}` (optional).", f.wire)
+            None
         };
-        let mut doc = f.doc.clone().unwrap_or(fallback);
+        let mut doc = f.doc.clone().or(fallback);
         if f.absent_is_default {
-            doc.push_str("\n\nAbsent from a delivery, it is the spec's `default`.");
+            doc.get_or_insert_with(String::new)
+                .push_str("\n\nAbsent from a delivery, it is the spec's `default`.");
         }
-        let docs = doc_attrs(Some(&doc));
+        let docs = doc_attrs(doc.as_deref());
         let deprecated = f.deprecated.then(|| quote!(#[deprecated]));
         if f.flatten {
             return quote! { #docs #[serde(flatten)] pub #fname: #ty, };
         }
-        let bare = f.name.trim_start_matches("r#");
         let rename = (bare != f.wire).then(|| {
             let wire = &f.wire;
             quote!(rename = #wire,)

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::dedup::{merge_identical, remap, set_directions};
+use super::dedup::{merge_identical, reachable as reachable_types, remap, set_directions};
 use super::events::build_events;
 use super::model::{
     AccessorField, Api, Coverage, Declared, Event, Identity, IdentityPart, Link, LinkArgument,
@@ -146,6 +146,35 @@ fn set_type_directions(space: &mut TypeSpace, events: &mut [Event], operations: 
         }
     }
     set_directions(space, &payloads, &responses, &requests);
+    set_type_groups(space, &payloads, operations);
+}
+
+/// Which operation groups need each type: none listed when events need it (events are always
+/// whole), when nothing does (a vendor's component) or when every group does.
+fn set_type_groups(space: &mut TypeSpace, payloads: &[usize], operations: &mut [Operation]) {
+    let mut by_group: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+    for op in operations.iter_mut() {
+        let roots = by_group.entry(op.group.clone()).or_default();
+        for_each_operation_ref(std::slice::from_mut(op), &mut |r| {
+            visit_named(r, &mut |id| roots.push(*id))
+        });
+    }
+    let always = reachable_types(space, payloads);
+    let mut groups: Vec<Vec<String>> = vec![Vec::new(); space.types.len()];
+    for (group, roots) in &by_group {
+        for (id, reached) in reachable_types(space, roots).into_iter().enumerate() {
+            if reached && !always[id] {
+                groups[id].push(group.clone());
+            }
+        }
+    }
+    for (def, groups) in space.types.iter_mut().zip(groups) {
+        def.groups = if groups.len() == by_group.len() {
+            Vec::new()
+        } else {
+            groups
+        };
+    }
 }
 
 fn visit_named(r: &mut TypeRef, f: &mut impl FnMut(&mut usize)) {

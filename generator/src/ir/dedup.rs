@@ -122,7 +122,7 @@ pub fn set_directions(
 
 /// Which types the roots reach; the others (an inline event-naming enum once its field is a
 /// plain string, an inline schema only a discarded candidate used) are left out of the crate.
-fn reachable(space: &TypeSpace, roots: &[TypeId]) -> Vec<bool> {
+pub fn reachable(space: &TypeSpace, roots: &[TypeId]) -> Vec<bool> {
     let mut reached = vec![false; space.types.len()];
     let mut stack: Vec<TypeId> = roots.to_vec();
     while let Some(id) = stack.pop() {
@@ -317,6 +317,7 @@ mod tests {
             deprecated: false,
             copies: 0,
             direction: super::super::model::Direction::BOTH,
+            groups: vec![],
         }
     }
 

@@ -106,6 +106,9 @@ pub struct TypeDef {
     pub copies: usize,
     /// Which ways the type crosses the wire, so that it derives only what it needs.
     pub direction: Direction,
+    /// The operation groups that need this type; empty when it is always needed (events use
+    /// it, or every group does).
+    pub groups: Vec<String>,
 }
 
 /// Which ways a type crosses the wire: decoded (a payload, a response) or encoded (a request
@@ -397,6 +400,9 @@ pub struct Operation {
     pub security: Vec<String>,
     /// Name of the generated options struct, when the operation has optional parameters.
     pub options_type: Option<String>,
+    /// The part of the API it belongs to (its first tag, else its first path segment), as a
+    /// cargo feature name: a generated crate compiles only the groups its user turns on.
+    pub group: String,
 }
 
 /// What became of one operation the document declares.

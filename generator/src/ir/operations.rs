@@ -38,6 +38,7 @@ pub(super) fn build_operations(
     let Some(Value::Object(paths)) = doc.root.get("paths") else {
         return ops;
     };
+    let mut seen_groups = std::collections::BTreeSet::new();
     for (path, item) in paths {
         if path.starts_with("x-") {
             continue;
@@ -67,6 +68,20 @@ pub(super) fn build_operations(
                     continue;
                 }
             };
+            let group = operation_group(&op.tags, path);
+            seen_groups.insert(group.clone());
+            if let Some(chosen) = &doc.config.groups {
+                if !chosen.contains(&group) {
+                    coverage.push(Declared {
+                        label,
+                        pointer: at,
+                        outcome: Outcome::Excluded(format!(
+                            "its group `{group}` is not among hookgen.toml's `groups`"
+                        )),
+                    });
+                    continue;
+                }
+            }
             let wanted = op
                 .operation_id
                 .as_deref()
@@ -109,10 +124,56 @@ pub(super) fn build_operations(
                 responses,
                 security,
                 options_type,
+                group,
             });
         }
     }
+    for unknown in doc
+        .config
+        .groups
+        .iter()
+        .flatten()
+        .filter(|g| !seen_groups.contains(*g))
+    {
+        tb.diags.push(Diagnostic::warning(
+            Code::UnknownGroup,
+            "/groups",
+            format!(
+                "hookgen.toml's `groups` names `{unknown}`, which no operation belongs to (groups: {})",
+                seen_groups.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
     ops
+}
+
+/// Features a generated crate has for other reasons; a group by one of these names gets `-api`.
+const CRATE_FEATURES: &[&str] = &["default", "axum", "postgres", "client", "serde"];
+
+/// An operation's group as a cargo feature name: its first tag, else its first literal path
+/// segment (`/v1/incidents/{id}` → `incidents`, skipping version segments), in kebab case.
+pub fn operation_group(tags: &[String], path: &str) -> String {
+    let is_version = |s: &str| {
+        s.strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+    };
+    let source = tags.first().cloned().or_else(|| {
+        path.split('/')
+            .find(|s| !s.is_empty() && !s.starts_with('{') && !is_version(s))
+            .map(str::to_string)
+    });
+    let mut name = heck::ToKebabCase::to_kebab_case(source.unwrap_or_default().as_str());
+    name.retain(|c| c.is_ascii_alphanumeric() || c == '-');
+    if name.is_empty() {
+        name = "api".into();
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name = format!("api-{name}");
+    }
+    if CRATE_FEATURES.contains(&name.as_str()) {
+        name.push_str("-api");
+    }
+    name
 }
 
 /// Every operation under `paths`, marked as left out for `reason`.

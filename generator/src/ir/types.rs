@@ -466,6 +466,7 @@ impl<'a> TypeBuilder<'a> {
             deprecated: v.deprecated,
             copies: 0,
             direction: Direction::BOTH,
+            groups: Vec::new(),
         });
         self.by_pointer.insert(at.to_string(), id);
         let kind = self.kind_of(v, &name, at);
