@@ -411,7 +411,9 @@ impl fmt::Debug for HttpClient {
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl HttpClient {
-    /// A client for `base_url` with reqwest (rustls), a 30 s timeout and the given user agent.
+    /// A client for `base_url` with reqwest, a 30 s timeout and the given user agent. HTTPS
+    /// needs the `native-tls` or the `rustls` feature: without either, an `https` base URL is
+    /// refused here, not at the first request.
     pub fn new(
         base_url: impl Into<String>,
         user_agent: impl Into<String>,
@@ -425,6 +427,14 @@ impl HttpClient {
         user_agent: impl Into<String>,
         timeout: Duration,
     ) -> Result<Self, ClientError> {
+        let base_url = base_url.into();
+        if cfg!(not(any(feature = "native-tls", feature = "rustls")))
+            && base_url.starts_with("https:")
+        {
+            return Err(ClientError::InvalidRequest(format!(
+                "`{base_url}` needs TLS: turn on hookgen-runtime's `native-tls` or `rustls` feature"
+            )));
+        }
         let user_agent = user_agent.into();
         let client = reqwest::Client::builder()
             .timeout(timeout)
@@ -465,10 +475,21 @@ impl HttpClient {
     }
 
     /// Send a request, retrying as the policy allows, and decode the response.
+    ///
+    /// Only the decoding is generic: the sending, the retries and the reading of the body are
+    /// one function for every operation, so a client of 465 operations compiles them once.
     pub async fn call<T: DeserializeOwned, E: DeserializeOwned>(
         &self,
         request: Request,
     ) -> Result<T, ClientError<E>> {
+        let raw = Box::pin(self.exchange(request))
+            .await
+            .map_err(Failure::into_error)?;
+        raw.decode()
+    }
+
+    /// Send, retry and read the whole response.
+    async fn exchange(&self, request: Request) -> Result<RawResponse, Failure> {
         let idempotent = matches!(
             request.method,
             Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
@@ -476,16 +497,8 @@ impl HttpClient {
         let may_retry = idempotent || self.retry.retry_non_idempotent;
         let mut attempt = 0;
         loop {
-            let built = self
-                .build(&request)
-                .map_err(|m| ClientError::InvalidRequest(m))?;
-            let response = self.transport.send(built).await.map_err(|e| {
-                if e.is_timeout() {
-                    ClientError::Timeout
-                } else {
-                    ClientError::Transport(e)
-                }
-            })?;
+            let built = self.build(&request).map_err(Failure::InvalidRequest)?;
+            let response = self.transport.send(built).await.map_err(Failure::from)?;
             let status = response.status();
             let retryable = status == StatusCode::TOO_MANY_REQUESTS
                 || status == StatusCode::SERVICE_UNAVAILABLE;
@@ -496,7 +509,14 @@ impl HttpClient {
                 attempt += 1;
                 continue;
             }
-            return self.decode(response, request.error_statuses).await;
+            let headers = response.headers().clone();
+            let body = response.bytes().await.map_err(Failure::from)?;
+            return Ok(RawResponse {
+                status,
+                headers,
+                body,
+                error_statuses: request.error_statuses,
+            });
         }
     }
 
@@ -593,21 +613,51 @@ impl HttpClient {
             }
         }
     }
+}
 
-    async fn decode<T: DeserializeOwned, E: DeserializeOwned>(
-        &self,
-        response: reqwest::Response,
-        error_statuses: &[&str],
-    ) -> Result<T, ClientError<E>> {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                ClientError::Timeout
-            } else {
-                ClientError::Transport(e)
-            }
-        })?;
+/// Why a request got no response to decode; the same for every operation.
+enum Failure {
+    InvalidRequest(String),
+    Timeout,
+    Transport(reqwest::Error),
+}
+
+impl From<reqwest::Error> for Failure {
+    fn from(e: reqwest::Error) -> Self {
+        if e.is_timeout() {
+            Failure::Timeout
+        } else {
+            Failure::Transport(e)
+        }
+    }
+}
+
+impl Failure {
+    fn into_error<E>(self) -> ClientError<E> {
+        match self {
+            Failure::InvalidRequest(m) => ClientError::InvalidRequest(m),
+            Failure::Timeout => ClientError::Timeout,
+            Failure::Transport(e) => ClientError::Transport(e),
+        }
+    }
+}
+
+/// A whole response, read before the operation's types are involved.
+struct RawResponse {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+    error_statuses: &'static [&'static str],
+}
+
+impl RawResponse {
+    fn decode<T: DeserializeOwned, E: DeserializeOwned>(self) -> Result<T, ClientError<E>> {
+        let RawResponse {
+            status,
+            headers,
+            body,
+            error_statuses,
+        } = self;
         if status.is_success() {
             let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
                 b"null"
