@@ -74,7 +74,12 @@ fn readme_build_rs_project_outside_the_repository_builds_first_time() {
     // Without the runtime's `client` feature: one clear message naming it.
     let manifest = project.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replace(", features = [\"client\"]", "")).unwrap();
+    let without = text.replace(", features = [\"client\", \"native-tls\"]", "");
+    assert_ne!(
+        without, text,
+        "the README's manifest names the client's features"
+    );
+    std::fs::write(&manifest, without).unwrap();
     let check = cargo(&project, &target, &["check", "--quiet"]);
     let stderr = String::from_utf8_lossy(&check.stderr);
     assert!(!check.status.success());
