@@ -45,11 +45,12 @@ for path in doc.get('paths', {}).values():
         trimmed += one_media_type(op.get('requestBody', {}).get('content'))
         for r in op.get('responses', {}).values():
             if isinstance(r, dict): trimmed += one_media_type(r.get('content'))
-print('trimmed', trimmed, 'multi-media-type bodies', file=sys.stderr)
+print('trimmed', trimmed, 'multi-media-type bodies in operations', file=sys.stderr)
+trimmed = 0
 for kind in ('requestBodies', 'responses'):
     for body in doc.get('components', {}).get(kind, {}).values():
         if isinstance(body, dict): trimmed += one_media_type(body.get('content'))
-print('trimmed', trimmed, 'multi-media-type bodies, components included', file=sys.stderr)
+print('trimmed', trimmed, 'multi-media-type bodies in components', file=sys.stderr)
 # Operations whose request body progenitor cannot send (multipart/form-data) are removed.
 def body_of(op):
     b = op.get('requestBody')
