@@ -2,7 +2,9 @@
 
 use serde_json::Value;
 
-use super::dedup::{merge_identical, reachable as reachable_types, remap, set_directions};
+use super::dedup::{
+    merge_identical, reachable as reachable_types, remap, set_directions, visit_named,
+};
 use super::events::build_events;
 use super::model::{
     AccessorField, Api, Coverage, Declared, Event, Identity, IdentityPart, Link, LinkArgument,
@@ -174,14 +176,6 @@ fn set_type_groups(space: &mut TypeSpace, payloads: &[usize], operations: &mut [
         } else {
             groups
         };
-    }
-}
-
-fn visit_named(r: &mut TypeRef, f: &mut impl FnMut(&mut usize)) {
-    match r {
-        TypeRef::Named(id) => f(id),
-        TypeRef::Vec(inner) | TypeRef::Map(inner) => visit_named(inner, f),
-        _ => {}
     }
 }
 

@@ -129,12 +129,7 @@ pub fn reachable(space: &TypeSpace, roots: &[TypeId]) -> Vec<bool> {
         if std::mem::replace(&mut reached[id], true) {
             continue;
         }
-        let mut kind = space.types[id].kind.clone();
-        for_each_ref(&mut kind, &mut |r| {
-            if let TypeRef::Named(child) = r {
-                stack.push(*child);
-            }
-        });
+        stack.extend(named_children(&space.types[id].kind));
     }
     reached
 }
@@ -175,17 +170,13 @@ fn shape_classes(types: &[TypeDef]) -> Vec<usize> {
 /// each reference replaced by its target's current class.
 fn shape_key(t: &TypeDef, classes: &[usize]) -> String {
     let mut kind = t.kind.clone();
-    for_each_ref(&mut kind, &mut |r| {
-        if let TypeRef::Named(id) = r {
-            *id = classes[*id];
-        }
-    });
+    for_each_named(&mut kind, &mut |id| *id = classes[*id]);
     format!("{}|{kind:?}", t.deprecated)
 }
 
-/// Visit every [`TypeRef`] a type's definition holds (inside `Vec` and maps too).
-pub fn for_each_ref(kind: &mut TypeKind, f: &mut impl FnMut(&mut TypeRef)) {
-    let mut visit = |r: &mut TypeRef| visit_ref(r, f);
+/// Visit every named type a definition refers to (inside `Vec` and maps too).
+pub fn for_each_named(kind: &mut TypeKind, f: &mut impl FnMut(&mut TypeId)) {
+    let mut visit = |r: &mut TypeRef| visit_named(r, f);
     match kind {
         TypeKind::Struct {
             fields, additional, ..
@@ -203,20 +194,46 @@ pub fn for_each_ref(kind: &mut TypeKind, f: &mut impl FnMut(&mut TypeRef)) {
     }
 }
 
-fn visit_ref(r: &mut TypeRef, f: &mut impl FnMut(&mut TypeRef)) {
+/// Visit the named type a reference names, through `Vec` and maps.
+pub fn visit_named(r: &mut TypeRef, f: &mut impl FnMut(&mut TypeId)) {
     match r {
-        TypeRef::Vec(inner) | TypeRef::Map(inner) => visit_ref(inner, f),
-        other => f(other),
+        TypeRef::Vec(inner) | TypeRef::Map(inner) => visit_named(inner, f),
+        TypeRef::Named(id) => f(id),
+        _ => {}
     }
+}
+
+/// The named types a definition refers to, read without copying it.
+fn named_children(kind: &TypeKind) -> Vec<TypeId> {
+    fn push(r: &TypeRef, out: &mut Vec<TypeId>) {
+        match r {
+            TypeRef::Vec(inner) | TypeRef::Map(inner) => push(inner, out),
+            TypeRef::Named(id) => out.push(*id),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    match kind {
+        TypeKind::Struct {
+            fields, additional, ..
+        } => {
+            fields.iter().for_each(|f| push(&f.ty, &mut out));
+            if let Some(a) = additional {
+                push(a, &mut out);
+            }
+        }
+        TypeKind::StringEnum { .. } => {}
+        TypeKind::Tagged { variants, .. } | TypeKind::Untagged { variants } => {
+            variants.iter().for_each(|v| push(&v.ty, &mut out));
+        }
+        TypeKind::Alias(inner) => push(inner, &mut out),
+    }
+    out
 }
 
 /// Rewrite a reference through the map [`merge_identical`] returned.
 pub fn remap(r: &mut TypeRef, map: &[TypeId]) {
-    visit_ref(r, &mut |r| {
-        if let TypeRef::Named(id) = r {
-            *id = map[*id];
-        }
-    });
+    visit_named(r, &mut |id| *id = map[*id]);
 }
 
 /// Keep each type that is its own representative, drop the rest, and renumber. Dropped
@@ -237,7 +254,7 @@ fn compact(space: &mut TypeSpace, representative: &[Option<TypeId>]) -> Vec<Type
     let old = std::mem::take(&mut space.types);
     for (id, mut def) in old.into_iter().enumerate() {
         if representative[id] == Some(id) {
-            for_each_ref(&mut def.kind, &mut |r| remap(r, &map));
+            for_each_named(&mut def.kind, &mut |id| *id = map[*id]);
             space.types.push(def);
         }
     }
