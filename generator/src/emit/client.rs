@@ -12,28 +12,22 @@ use crate::ir::{
 /// `gated`: each operation group's methods, options and link methods compile only with the
 /// crate feature of that name (crate output; a `build.rs` file has no features of its own).
 pub fn client_module(api: &Api, gated: bool) -> TokenStream {
-    let gate = |op: &Operation| group_gate(api, gated, &op.group);
-    let mut groups: Vec<&str> = Vec::new();
-    for op in &api.operations {
-        if !groups.contains(&op.group.as_str()) {
-            groups.push(&op.group);
-        }
-    }
-    let (shared, grouped): (Vec<&str>, Vec<&str>) = groups
-        .into_iter()
-        .partition(|g| group_gate(api, gated, g).is_none());
-    let methods_of = |group: &str| {
+    let groups = group_features(api);
+    // One group needs no features: its methods are the client's.
+    let gated = gated && !groups.is_empty();
+    let gate = |op: &Operation| group_gate(gated, &op.group);
+    let methods_of = |group: Option<&str>| {
         let methods = api
             .operations
             .iter()
-            .filter(|op| op.group == group)
+            .filter(|op| group.is_none_or(|g| op.group == g))
             .map(|op| method(api, op));
         quote!(#(#methods)*)
     };
-    let methods = shared.iter().map(|g| methods_of(g));
-    let group_impls = grouped.iter().map(|g| {
-        let gate = group_gate(api, gated, g);
-        let methods = methods_of(g);
+    let methods = (!gated).then(|| methods_of(None));
+    let group_impls = groups.iter().filter(|_| gated).map(|g| {
+        let gate = group_gate(gated, g);
+        let methods = methods_of(Some(g));
         quote!(#gate impl Client { #methods })
     });
     let options = api.operations.iter().filter_map(|op| {
@@ -131,7 +125,7 @@ pub fn client_module(api: &Api, gated: bool) -> TokenStream {
                 &self.http
             }
 
-            #(#methods)*
+            #methods
         }
 
         #(#group_impls)*
@@ -142,11 +136,9 @@ pub fn client_module(api: &Api, gated: bool) -> TokenStream {
     }
 }
 
-/// `#[cfg(feature = "incidents")]` for a group, when the crate has more than one and is gated.
-pub fn group_gate(api: &Api, gated: bool, group: &str) -> Option<TokenStream> {
-    let first = api.operations.first()?;
-    let several = api.operations.iter().any(|op| op.group != first.group);
-    (gated && several).then(|| quote!(#[cfg(feature = #group)]))
+/// `#[cfg(feature = "incidents")]` for a group, when the crate's groups are features.
+fn group_gate(gated: bool, group: &str) -> Option<TokenStream> {
+    gated.then(|| quote!(#[cfg(feature = #group)]))
 }
 
 /// The features of the crate's operation groups, when it has more than one.
@@ -434,7 +426,7 @@ fn links(api: &Api, gated: bool) -> TokenStream {
             if by_type[slot].1.contains(&link.method) {
                 continue;
             }
-            let gate = group_gate(api, gated, &api.operations[link.operation].group);
+            let gate = group_gate(gated, &api.operations[link.operation].group);
             if let Some(m) = link_method(api, &event.payload, link).map(|m| quote!(#gate #m)) {
                 by_type[slot].1.push(link.method.clone());
                 by_type[slot].2.push(m);
