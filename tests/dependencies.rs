@@ -8,7 +8,7 @@ use std::process::Command;
 /// The crates `cargo tree` resolves for one package's normal dependencies (`-i` inverts).
 fn tree(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO"))
-        .args(["tree", "-e", "normal", "--offline", "--prefix", "none"])
+        .args(["tree", "-e", "normal", "--prefix", "none"])
         .args(args)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()

@@ -4,14 +4,19 @@
 //! - [`verify`]: signature verification (Standard Webhooks, a parametrised HMAC scheme that covers
 //!   ROOMZ, RoostSync, GitHub, Stripe, Slack and Shopify, and Roomle's encrypted token);
 //! - [`Timestamp`]: a date-time that accepts the ISO 8601 variants vendors really send;
-//! - [`DecodeError`] and [`UnknownEvent`]: decoding that never loses the body.
+//! - [`DecodeError`] and [`UnknownEvent`]: decoding that never loses the body;
+//! - [`Decode`]: the lean `Deserialize` derive of generated types ([`de`]).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+
+// `#[derive(Decode)]` names this crate by its path, inside it too (its tests).
+extern crate self as hookgen_runtime;
 
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "dashboard")]
 pub mod dashboard;
+pub mod de;
 mod decode;
 pub mod guard;
 pub mod identity;
@@ -28,6 +33,7 @@ mod timestamp;
 pub mod verify;
 mod wire;
 
+pub use de::Decode;
 pub use decode::{decode, DecodeError, UnknownEvent};
 pub use identity::{Delivery, EventIdentity};
 pub use timestamp::{Timestamp, TimestampParseError};

@@ -7,12 +7,13 @@
 
 use std::collections::BTreeMap;
 use hookgen_runtime::Timestamp;
-use serde::{Deserialize, Serialize};
+use hookgen_runtime::Decode;
+use serde::Serialize;
 
 /// `ChatMessageDmEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:dm/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct ChatMessageDmEvent {
     /// The event type.
     pub r#type: String,
@@ -22,7 +23,7 @@ pub struct ChatMessageDmEvent {
 /// A chat message. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/ChatMessage`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct ChatMessage {
     /// Message id.
     pub id: Option<String>,
@@ -43,7 +44,7 @@ pub struct ChatMessage {
 /// `ChatMessageChannelEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:channel/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct ChatMessageChannelEvent {
     /// The event type.
     pub r#type: String,
@@ -53,7 +54,7 @@ pub struct ChatMessageChannelEvent {
 /// `ChatMessageMentionEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:mention/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct ChatMessageMentionEvent {
     /// The event type.
     pub r#type: String,
@@ -63,7 +64,7 @@ pub struct ChatMessageMentionEvent {
 /// `ChatMessageReactionEvent` from the spec.
 ///
 /// Schema: `#/webhooks/chat:message:reaction/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct ChatMessageReactionEvent {
     /// The event type.
     pub r#type: String,
@@ -73,7 +74,7 @@ pub struct ChatMessageReactionEvent {
 /// An emoji reaction on a message. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/ChatReaction`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct ChatReaction {
     /// The message reacted to.
     #[serde(rename = "messageId")]
@@ -94,7 +95,7 @@ pub struct ChatReaction {
 /// `RecordingSavedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/recording:saved/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct RecordingSavedEvent {
     /// The event type.
     pub r#type: String,
@@ -104,7 +105,7 @@ pub struct RecordingSavedEvent {
 /// A meeting recording that is ready. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Recording`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct Recording {
     /// `recordingId` on the wire.
     #[serde(rename = "recordingId")]
@@ -122,7 +123,7 @@ pub struct Recording {
 /// `TranscriptSavedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/transcript:saved/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct TranscriptSavedEvent {
     /// The event type.
     pub r#type: String,
@@ -132,7 +133,7 @@ pub struct TranscriptSavedEvent {
 /// A meeting transcript (Magic Minutes). Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Transcript`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct Transcript {
     /// `transcriptId` on the wire.
     #[serde(rename = "transcriptId")]
@@ -148,7 +149,7 @@ pub struct Transcript {
 /// `LobbyBookedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/lobby:booked/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct LobbyBookedEvent {
     /// The event type.
     pub r#type: String,
@@ -158,7 +159,7 @@ pub struct LobbyBookedEvent {
 /// A booking made through a Roam lobby (shape published by Roam).
 ///
 /// Schema: `#/components/schemas/LobbyBooking`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct LobbyBooking {
     /// Booking id.
     pub id: String,
@@ -184,7 +185,7 @@ pub struct LobbyBooking {
 /// A host or invitee. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/Person`, and one other schema of the same shape.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct Person {
     pub email: Option<String>,
     pub name: Option<String>,
@@ -196,7 +197,7 @@ pub struct Person {
 /// `UserStatusUpdateEvent` from the spec.
 ///
 /// Schema: `#/webhooks/user:status:update/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct UserStatusUpdateEvent {
     /// The event type.
     pub r#type: String,
@@ -206,7 +207,7 @@ pub struct UserStatusUpdateEvent {
 /// A user checked in or out of the Roam. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/UserStatus`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct UserStatus {
     /// `userId` on the wire.
     #[serde(rename = "userId")]
@@ -221,7 +222,7 @@ pub struct UserStatus {
 /// `OnairEventCreatedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.event.created/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct OnairEventCreatedEvent {
     /// The event type.
     pub r#type: String,
@@ -231,7 +232,7 @@ pub struct OnairEventCreatedEvent {
 /// An On-Air event. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirEvent`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct OnAirEvent {
     /// On-Air event id.
     pub id: Option<String>,
@@ -246,7 +247,7 @@ pub struct OnAirEvent {
 /// `OnairEventUpdatedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.event.updated/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct OnairEventUpdatedEvent {
     /// The event type.
     pub r#type: String,
@@ -256,7 +257,7 @@ pub struct OnairEventUpdatedEvent {
 /// `OnairEventCanceledEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.event.canceled/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct OnairEventCanceledEvent {
     /// The event type.
     pub r#type: String,
@@ -266,7 +267,7 @@ pub struct OnairEventCanceledEvent {
 /// `OnairGuestRsvpEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.guest.rsvp/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct OnairGuestRsvpEvent {
     /// The event type.
     pub r#type: String,
@@ -276,7 +277,7 @@ pub struct OnairGuestRsvpEvent {
 /// A guest's RSVP changed. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirGuestRsvp`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct OnAirGuestRsvp {
     /// `eventId` on the wire.
     #[serde(rename = "eventId")]
@@ -294,7 +295,7 @@ pub struct OnAirGuestRsvp {
 /// `OnairGuestAddedEvent` from the spec.
 ///
 /// Schema: `#/webhooks/onair.guest.added/post/requestBody/content/application~1json/schema`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct OnairGuestAddedEvent {
     /// The event type.
     pub r#type: String,
@@ -304,7 +305,7 @@ pub struct OnairGuestAddedEvent {
 /// Guests were added to an On-Air event. Roam does not publish this payload's shape: it is modelled minimally (every field optional, unknown fields kept).
 ///
 /// Schema: `#/components/schemas/OnAirGuestsAdded`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct OnAirGuestsAdded {
     /// `eventId` on the wire.
     #[serde(rename = "eventId")]
@@ -355,7 +356,7 @@ hookgen_runtime::open_enum! {
 ///
 /// Schema: `#/components/schemas/Filter`.
 #[cfg(any(feature = "webhook-list", feature = "webhook-subscribe"))]
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Decode)]
 pub struct Filter {
     /// `lobbyId` on the wire.
     #[serde(rename = "lobbyId", skip_serializing_if = "Option::is_none")]
@@ -387,7 +388,7 @@ impl Filter {
 ///
 /// Schema: `#/components/schemas/Subscription`.
 #[cfg(any(feature = "webhook-list", feature = "webhook-subscribe"))]
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct Subscription {
     pub id: String,
     pub event: EventName,
@@ -410,7 +411,7 @@ pub struct Subscription {
 /// An error answer.
 ///
 /// Schema: `#/components/schemas/Error`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Decode)]
 pub struct Error {
     /// Machine-readable code.
     pub error: Option<String>,

@@ -5,12 +5,12 @@
 //! Types of the payloads and API bodies, from the spec's schemas.
 #![allow(deprecated, unused_imports, missing_docs)]
 
-use serde::Deserialize;
+use hookgen_runtime::Decode;
 
 /// Sent when a user saves a draft with an email in the configurator.
 ///
 /// Schema: `#/components/schemas/SavedConfigurationEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct SavedConfigurationEvent {
     /// `email.savedConfiguration`: it names this event.
     pub event: String,
@@ -20,7 +20,7 @@ pub struct SavedConfigurationEvent {
 /// What every email-forwarding event carries in `data`.
 ///
 /// Schema: `#/components/schemas/EmailForwarding`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct EmailForwarding {
     /// The result of the processing in the Roomle API.
     pub success: bool,
@@ -45,7 +45,7 @@ pub struct EmailForwarding {
 /// Sent when a user shares a configuration.
 ///
 /// Schema: `#/components/schemas/ShareConfigurationEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct ShareConfigurationEvent {
     /// `email.shareConfiguration`: it names this event.
     pub event: String,
@@ -55,7 +55,7 @@ pub struct ShareConfigurationEvent {
 /// Sent when a user requests an AR link to be sent to an email.
 ///
 /// Schema: `#/components/schemas/ShareConfigurationArEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct ShareConfigurationArEvent {
     /// `email.shareConfigurationAR`: it names this event.
     pub event: String,
@@ -65,7 +65,7 @@ pub struct ShareConfigurationArEvent {
 /// Sent when a user requests a 3D export.
 ///
 /// Schema: `#/components/schemas/ExportAssetEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct ExportAssetEvent {
     /// `email.3DExportAsset`: it names this event.
     pub event: String,

@@ -7,12 +7,12 @@
 
 use hookgen_runtime::reexports::uuid::Uuid;
 use hookgen_runtime::Timestamp;
-use serde::Deserialize;
+use hookgen_runtime::Decode;
 
 /// `WebhookEvent` from the spec.
 ///
 /// Schema: `#/components/schemas/WebhookEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct WebhookEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
@@ -28,7 +28,7 @@ pub struct WebhookEvent {
 /// `WorkspacePresenceChangedEvent` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspacePresenceChangedEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct WorkspacePresenceChangedEvent {
     /// `workspaceId` on the wire.
     #[serde(rename = "workspaceId")]
@@ -53,7 +53,7 @@ hookgen_runtime::open_enum! {
 /// A building changed; fetch it with `GET /v1/buildings/{id}`.
 ///
 /// Schema: `#/components/schemas/LegacyBuildingEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct LegacyBuildingEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
@@ -82,7 +82,7 @@ hookgen_runtime::open_enum! {
 /// A floor changed; fetch it with `GET /v1/floors/{id}`.
 ///
 /// Schema: `#/components/schemas/LegacyFloorEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct LegacyFloorEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
@@ -111,7 +111,7 @@ hookgen_runtime::open_enum! {
 /// A workspace or its status changed; fetch it with `GET /v1/workspaces/{id}` or `/status`.
 ///
 /// Schema: `#/components/schemas/LegacyWorkspaceEvent`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct LegacyWorkspaceEvent {
     /// This ID can be used to ensure idempotency of the event.
     pub id: Uuid,
@@ -142,7 +142,7 @@ hookgen_runtime::open_enum! {
 /// `BuildingsViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/BuildingsViewModel`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct BuildingsViewModel {
     pub buildings: Vec<BuildingViewModel>,
 }
@@ -150,7 +150,7 @@ pub struct BuildingsViewModel {
 /// `BuildingViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/BuildingViewModel`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct BuildingViewModel {
     pub id: Uuid,
     pub name: String,
@@ -159,7 +159,7 @@ pub struct BuildingViewModel {
 /// `FloorsViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/FloorsViewModel`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct FloorsViewModel {
     pub floors: Vec<FloorViewModel>,
 }
@@ -167,7 +167,7 @@ pub struct FloorsViewModel {
 /// `FloorViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/FloorViewModel`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct FloorViewModel {
     pub id: Uuid,
     pub name: String,
@@ -177,7 +177,7 @@ pub struct FloorViewModel {
 /// `WorkspacesViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspacesViewModel`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct WorkspacesViewModel {
     pub workspaces: Vec<WorkspaceViewModel>,
 }
@@ -185,7 +185,7 @@ pub struct WorkspacesViewModel {
 /// `WorkspaceViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspaceViewModel`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct WorkspaceViewModel {
     pub id: Uuid,
     pub name: String,
@@ -214,7 +214,7 @@ hookgen_runtime::open_enum! {
 /// `WorkspaceStatusViewModel` from the spec.
 ///
 /// Schema: `#/components/schemas/WorkspaceStatusViewModel`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Decode)]
 pub struct WorkspaceStatusViewModel {
     /// Status of the booking system resource linked to the workspace. The status will be none if no resource is linked to the workspace.
     #[serde(rename = "bookingSystem")]

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use hookgen_runtime::Timestamp;
+use hookgen_runtime::Decode;
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Every RoostSync webhook, selected by `event`.
@@ -46,55 +47,18 @@ pub enum RoostSyncEvent {
 
 impl<'de> Deserialize<'de> for RoostSyncEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        let tag = value.get("event").and_then(serde_json::Value::as_str);
-        match tag {
-            Some("booking.created") => {
-                serde_json::from_value(value)
-                    .map(Self::BookingCreated)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("booking.updated") => {
-                serde_json::from_value(value)
-                    .map(Self::BookingUpdated)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("booking.cancelled") => {
-                serde_json::from_value(value)
-                    .map(Self::BookingCancelled)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("guest.checkin") => {
-                serde_json::from_value(value)
-                    .map(Self::GuestCheckin)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("guest.checkout") => {
-                serde_json::from_value(value)
-                    .map(Self::GuestCheckout)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("order.created") => {
-                serde_json::from_value(value)
-                    .map(Self::OrderCreated)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("order.completed") => {
-                serde_json::from_value(value)
-                    .map(Self::OrderCompleted)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("inventory.low") => {
-                serde_json::from_value(value)
-                    .map(Self::InventoryLow)
-                    .map_err(serde::de::Error::custom)
-            }
-            Some("payment.received") => {
-                serde_json::from_value(value)
-                    .map(Self::PaymentReceived)
-                    .map_err(serde::de::Error::custom)
-            }
-            _ => Ok(Self::Unknown(value)),
+        let json = hookgen_runtime::de::Json::deserialize(deserializer)?;
+        match json.tag("event").as_deref() {
+            Some("booking.created") => json.decode().map(Self::BookingCreated),
+            Some("booking.updated") => json.decode().map(Self::BookingUpdated),
+            Some("booking.cancelled") => json.decode().map(Self::BookingCancelled),
+            Some("guest.checkin") => json.decode().map(Self::GuestCheckin),
+            Some("guest.checkout") => json.decode().map(Self::GuestCheckout),
+            Some("order.created") => json.decode().map(Self::OrderCreated),
+            Some("order.completed") => json.decode().map(Self::OrderCompleted),
+            Some("inventory.low") => json.decode().map(Self::InventoryLow),
+            Some("payment.received") => json.decode().map(Self::PaymentReceived),
+            _ => json.decode().map(Self::Unknown),
         }
     }
 }
@@ -102,7 +66,7 @@ impl<'de> Deserialize<'de> for RoostSyncEvent {
 /// New booking is created.
 ///
 /// Schema: `#/components/schemas/BookingCreated`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct BookingCreated {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -116,7 +80,7 @@ pub struct BookingCreated {
 /// A booking, as in the published `booking.created` example.
 ///
 /// Schema: `#/components/schemas/Booking`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct Booking {
     pub booking_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,7 +112,7 @@ pub struct Booking {
 /// `Room` from the spec.
 ///
 /// Schema: `#/components/schemas/Room`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct Room {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -172,7 +136,7 @@ hookgen_runtime::open_enum! {
 /// Booking details are modified.
 ///
 /// Schema: `#/components/schemas/BookingUpdated`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct BookingUpdated {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -186,7 +150,7 @@ pub struct BookingUpdated {
 /// Booking is cancelled.
 ///
 /// Schema: `#/components/schemas/BookingCancelled`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct BookingCancelled {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -200,7 +164,7 @@ pub struct BookingCancelled {
 /// Guest checks in.
 ///
 /// Schema: `#/components/schemas/GuestCheckin`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct GuestCheckin {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -214,7 +178,7 @@ pub struct GuestCheckin {
 /// A guest arriving or leaving. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/GuestStay`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Decode)]
 pub struct GuestStay {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<String>,
@@ -230,7 +194,7 @@ pub struct GuestStay {
 /// Guest checks out.
 ///
 /// Schema: `#/components/schemas/GuestCheckout`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct GuestCheckout {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -244,7 +208,7 @@ pub struct GuestCheckout {
 /// POS order is placed.
 ///
 /// Schema: `#/components/schemas/OrderCreated`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct OrderCreated {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -258,7 +222,7 @@ pub struct OrderCreated {
 /// A point-of-sale order. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/Order`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Decode)]
 pub struct Order {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
@@ -274,7 +238,7 @@ pub struct Order {
 /// Order is paid and completed.
 ///
 /// Schema: `#/components/schemas/OrderCompleted`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct OrderCompleted {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -288,7 +252,7 @@ pub struct OrderCompleted {
 /// Item falls below reorder level.
 ///
 /// Schema: `#/components/schemas/InventoryLow`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct InventoryLow {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -302,7 +266,7 @@ pub struct InventoryLow {
 /// An inventory item below its reorder level. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/InventoryItem`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Decode)]
 pub struct InventoryItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub item_id: Option<String>,
@@ -320,7 +284,7 @@ pub struct InventoryItem {
 /// Payment is processed.
 ///
 /// Schema: `#/components/schemas/PaymentReceived`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Decode)]
 pub struct PaymentReceived {
     /// When the event occurred.
     pub timestamp: Timestamp,
@@ -334,7 +298,7 @@ pub struct PaymentReceived {
 /// A processed payment. Shape not published; modelled minimally.
 ///
 /// Schema: `#/components/schemas/Payment`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Decode)]
 pub struct Payment {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payment_id: Option<String>,

@@ -65,19 +65,28 @@ pub fn types_module(
             .iter()
             .filter(|t| !matches!(t.kind, TypeKind::Alias(_) | TypeKind::StringEnum { .. }))
     };
+    let tagged = |t: &&TypeDef| matches!(t.kind, TypeKind::Tagged { .. });
     let mut serde_names = Vec::new();
-    if derived().any(|t| t.direction.decoded) {
-        serde_names.push(quote!(Deserialize));
-    }
-    if derived().any(|t| t.direction.decoded && matches!(t.kind, TypeKind::Tagged { .. })) {
-        serde_names.push(quote!(Deserializer));
+    // Tagged unions implement `Deserialize` by hand (they read the tag first); everything
+    // else decoded derives the runtime's `Decode`.
+    let decodes_tagged = derived().filter(tagged).any(|t| t.direction.decoded);
+    if decodes_tagged {
+        serde_names.extend([quote!(Deserialize), quote!(Deserializer)]);
     }
     if derived().any(|t| t.direction.encodes(serialize_events)) {
         serde_names.push(quote!(Serialize));
     }
     let serde_imports = (!serde_names.is_empty()).then(|| quote!(use serde::{#(#serde_names),*};));
+    let decode_import = derived()
+        .any(|t| t.direction.decoded && !tagged(&t))
+        .then(|| {
+            quote!(
+                use hookgen_runtime::Decode;
+            )
+        });
     quote! {
         #imports
+        #decode_import
         #serde_imports
 
         #(#items)*
@@ -268,14 +277,15 @@ fn struct_def(
     }
 }
 
-/// The serde derives a type needs: `Serialize` to be encoded, `Deserialize` to be decoded.
+/// The derives a type needs: serde's `Serialize` to be encoded, the runtime's `Decode` (its
+/// `Deserialize`) to be decoded.
 fn serde_derives(encoded: bool, decoded: bool) -> Vec<TokenStream> {
     let mut derives = Vec::new();
     if encoded {
         derives.push(quote!(Serialize));
     }
     if decoded {
-        derives.push(quote!(Deserialize));
+        derives.push(quote!(Decode));
     }
     derives
 }
@@ -350,11 +360,10 @@ fn tagged_union(
         quote! {
             impl<'de> Deserialize<'de> for #name {
                 fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                    let value = serde_json::Value::deserialize(deserializer)?;
-                    let tag = value.get(#property).and_then(serde_json::Value::as_str);
-                    match tag {
-                        #(Some(#tags) => serde_json::from_value(value).map(#constructors).map_err(serde::de::Error::custom),)*
-                        _ => Ok(Self::Unknown(value)),
+                    let json = hookgen_runtime::de::Json::deserialize(deserializer)?;
+                    match json.tag(#property).as_deref() {
+                        #(Some(#tags) => json.decode().map(#constructors),)*
+                        _ => json.decode().map(Self::Unknown),
                     }
                 }
             }

@@ -255,6 +255,7 @@ pub const RESERVED_NAMES: &[&str] = &[
     "Deserialize",
     "Serializer",
     "Deserializer",
+    "Decode",
     "FromStr",
     "BTreeMap",
     "HashMap",
