@@ -664,15 +664,15 @@ impl RawResponse {
             } else {
                 &body
             };
-            return serde_json::from_slice(text).map_err(|error| ClientError::Decode {
+            return crate::decode::read_json(text).map_err(|error| ClientError::Decode {
                 status,
                 headers,
                 body,
-                error,
+                error: error.inner,
             });
         }
         if documented(status, error_statuses) {
-            if let Ok(typed) = serde_json::from_slice::<E>(&body) {
+            if let Ok(typed) = crate::decode::read_json::<E>(&body) {
                 return Err(ClientError::Api {
                     status,
                     headers,

@@ -162,14 +162,9 @@ impl<'de> Visitor<'de> for TagSeek<'_> {
 /// [`crate::decode`] uses), so a union's members are not compiled a second time. The error
 /// names the path inside the buffered value.
 fn replay<T: DeserializeOwned>(json: &str) -> Result<T, String> {
-    let mut de = serde_json::Deserializer::from_slice(json.as_bytes());
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            e.into_inner().to_string()
-        } else {
-            format!("at {path}: {}", e.into_inner())
-        }
+    crate::decode::read_json(json.as_bytes()).map_err(|e| match e.path.as_str() {
+        "." => e.inner.to_string(),
+        path => format!("at {path}: {}", e.inner),
     })
 }
 
@@ -261,6 +256,46 @@ mod tests {
     fn a_flattened_union_decodes_from_the_other_keys() {
         let f: Flattened = crate::decode(br#"{"id":1,"n":2}"#).unwrap();
         assert_eq!(f.shape, Shape::Inner(Box::new(Inner { n: 2 })));
+    }
+
+    #[derive(Debug, Decode)]
+    #[allow(dead_code)]
+    struct Node {
+        child: Option<Child>,
+    }
+
+    #[derive(Debug, Decode)]
+    #[serde(untagged)]
+    #[allow(dead_code)]
+    enum Child {
+        Node(Box<Node>),
+        Other(serde_json::Value),
+    }
+
+    #[test]
+    fn hostile_nesting_through_a_union_is_an_error_not_a_stack_overflow() {
+        // Each union level replays its text with a fresh serde_json depth count; the body's
+        // nesting is bounded before any of it is read.
+        let depth = 50_000;
+        let body = format!(
+            r#"{}null{}"#,
+            r#"{"child":"#.repeat(depth),
+            "}".repeat(depth)
+        );
+        let decoded = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || crate::decode::<Node>(body.as_bytes()).map(|_| ()))
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        let error = decoded.unwrap_err();
+        assert!(
+            error.to_string().contains("nested more than 128"),
+            "{error}"
+        );
+        // Nesting inside strings does not count, and 128 levels decode.
+        let fine = format!(r#"{}"[[[["{}"#, r#"{"child":"#.repeat(100), "}".repeat(100));
+        assert!(crate::decode::<Node>(fine.as_bytes()).is_ok(), "{fine}");
     }
 
     #[test]

@@ -78,12 +78,73 @@ impl std::error::Error for DecodeError {}
 
 /// Deserialize `body` as `T`, reporting the path of the field that failed.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
+    read_json(body).map_err(|e| DecodeError::new(body, e.path, e.inner.to_string()))
+}
+
+/// Where JSON failed to decode, and what serde_json said.
+pub(crate) struct JsonError {
+    pub path: String,
+    pub inner: serde_json::Error,
+}
+
+/// The one way payload and response types are read from JSON. Every generated type's
+/// `Deserialize` is compiled for this deserializer only (see [`crate::de`]), so webhook
+/// decoding, union members and the client's responses all come through here.
+///
+/// The body's nesting is checked first. serde_json stops at 128 levels while it decodes, but
+/// a union's buffered text is skipped over without that count, and its replay starts a count
+/// of its own: without the check, hostile input nested through a union would recurse until
+/// the stack overflows.
+pub(crate) fn read_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, JsonError> {
+    if !nesting_within(body, MAX_NESTING) {
+        return Err(JsonError {
+            path: ".".to_string(),
+            inner: serde::de::Error::custom(format_args!(
+                "the JSON is nested more than {MAX_NESTING} levels deep"
+            )),
+        });
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| DecodeError::new(body, e.path().to_string(), e.inner().to_string()))?;
-    de.end()
-        .map_err(|e| DecodeError::new(body, ".", e.to_string()))?;
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| JsonError {
+        path: e.path().to_string(),
+        inner: e.into_inner(),
+    })?;
+    de.end().map_err(|inner| JsonError {
+        path: ".".to_string(),
+        inner,
+    })?;
     Ok(value)
+}
+
+/// serde_json's own recursion limit.
+const MAX_NESTING: usize = 128;
+
+/// Whether no array or object in `json` lies more than `limit` levels deep (strings skipped).
+fn nesting_within(json: &[u8], limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return false;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    true
 }
 
 impl DecodeError {
