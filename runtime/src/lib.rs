@@ -31,6 +31,7 @@ pub mod redact;
 pub mod serve;
 mod timestamp;
 pub mod verify;
+pub mod webhook;
 mod wire;
 
 pub use de::Decode;
@@ -38,6 +39,7 @@ pub use decode::{decode, DecodeError, UnknownEvent};
 pub use identity::{Delivery, EventIdentity};
 pub use timestamp::{Timestamp, TimestampParseError};
 pub use verify::{Scheme, Verifier, WebhookError, WebhookVerifier};
+pub use webhook::Webhook;
 pub use wire::form_as_json;
 
 /// Wraps the items of a generated client module. With this crate's `client` feature they are

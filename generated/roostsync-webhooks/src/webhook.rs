@@ -2,9 +2,8 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-use std::time::{Duration, SystemTime};
 use hookgen_runtime::reexports::http::HeaderMap;
-use hookgen_runtime::{DecodeError, Verifier, WebhookError, WebhookVerifier};
+use hookgen_runtime::DecodeError;
 use hookgen_runtime::verify::HmacScheme;
 use hookgen_runtime::Scheme;
 use super::events::Event;
@@ -12,109 +11,19 @@ use super::events::Event;
 /// Verifies and decodes RoostSync webhook deliveries.
 ///
 /// Scheme: HMAC-SHA256 of `{body}`, Hex-encoded in the `X-RoostSync-Signature` header, after the prefix `sha256=`. The scheme has no timestamp, so it cannot reject replays: deduplicate by event id.
-#[derive(Debug)]
-pub struct Webhook {
-    verifier: Verifier,
-}
+pub type Webhook = hookgen_runtime::Webhook<Event, hookgen_runtime::webhook::Body>;
 
-impl Webhook {
-    /// The signature scheme this vendor uses, as declared in the spec.
-    pub fn scheme() -> Scheme {
+impl hookgen_runtime::webhook::Events for Event {
+    fn scheme() -> Scheme {
         Scheme::Hmac(HmacScheme::new("X-RoostSync-Signature").prefix("sha256="))
     }
-    /// A verifier for one secret. Fails now if the secret cannot be used.
-    pub fn new(secret: impl AsRef<str>) -> Result<Self, WebhookError> {
-        Self::with_secrets([secret])
-    }
-    /// A verifier accepting any of several secrets (rotation).
-    pub fn with_secrets<I, S>(secrets: I) -> Result<Self, WebhookError>
-    where
-        I: IntoIterator<Item = S>,
-        S: AsRef<str>,
-    {
-        Ok(Webhook {
-            verifier: Verifier::new(Self::scheme(), secrets)?,
-        })
-    }
-    /// Accept every delivery without checking where it came from.
-    ///
-    /// Only for transports that already authenticate the sender; never the default.
-    pub fn insecure_without_verification() -> Self {
-        Webhook {
-            verifier: Verifier::insecure_without_verification(),
-        }
-    }
-    /// Change the replay window (inclusive) for schemes with a timestamp.
-    pub fn with_tolerance(self, tolerance: Duration) -> Self {
-        Webhook {
-            verifier: self.verifier.with_tolerance(tolerance),
-        }
-    }
-    /// Verify the signature over the raw body, then decode the event.
-    pub fn verify(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<Event, WebhookError> {
-        self.verify_at(headers, body, SystemTime::now())
-    }
-    /// [`Webhook::verify`] with an explicit clock.
-    pub fn verify_at(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<Event, WebhookError> {
-        self.verify_signature_at(headers, body, now)?;
-        Ok(Event::from_request(headers, body)?)
-    }
-    /// Verify the signature only, e.g. to queue the raw body for later decoding.
-    pub fn verify_signature(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<(), WebhookError> {
-        self.verify_signature_at(headers, body, SystemTime::now())
-    }
-    /// [`Webhook::verify_signature`] with an explicit clock.
-    pub fn verify_signature_at(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<(), WebhookError> {
-        self.verifier.verify_at(headers, body, now)
-    }
-    /// Sign a body as the vendor would (test kit: fixtures, local receivers). Uses the first secret.
-    pub fn sign(&self, body: &[u8]) -> Result<HeaderMap, WebhookError> {
-        self.verifier.sign(body, None, None)
-    }
-    /// The underlying verifier (for receivers and middleware).
-    pub fn verifier(&self) -> &Verifier {
-        &self.verifier
-    }
-}
-
-impl WebhookVerifier for Webhook {
-    type Event = Event;
-    fn verify_signature_at(
-        &self,
-        headers: &HeaderMap,
-        body: &[u8],
-        now: SystemTime,
-    ) -> Result<(), WebhookError> {
-        Webhook::verify_signature_at(self, headers, body, now)
-    }
-    fn decode(&self, headers: &HeaderMap, body: &[u8]) -> Result<Event, DecodeError> {
+    fn from_request(headers: &HeaderMap, body: &[u8]) -> Result<Self, DecodeError> {
         Event::from_request(headers, body)
     }
-    fn event_type(event: &Event) -> String {
-        event.event_type().to_owned()
+    fn event_type(&self) -> &str {
+        Event::event_type(self)
     }
-    fn event_id(event: &Event) -> Option<String> {
-        {
-            let _ = event;
-            None
-        }
+    fn event_id(&self) -> Option<String> {
+        None
     }
 }
