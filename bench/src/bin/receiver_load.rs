@@ -10,6 +10,13 @@
 //!
 //! `cargo run --release --manifest-path bench/Cargo.toml --bin receiver_load [requests]`
 //!
+//! `--open-loop` adds, per inbox, runs at a fixed arrival rate: 1,000/s, 5,000/s and the rate
+//! the closed-loop run just saturated at, each for `HOOKGEN_BENCH_SECONDS` (default 5). A
+//! request is sent at its scheduled time whether or not earlier ones have been answered, and
+//! its latency is counted from that time, so queueing in the receiver shows (a closed loop
+//! hides it: a slow answer delays the next request instead of being counted). Up to 512
+//! requests are in flight; one that waits for a slot still counts its wait.
+//!
 //! With `HOOKGEN_BENCH_NATS=nats://127.0.0.1:4222`, a fourth run puts SQLite behind a NATS
 //! JetStream hand-off (each delivery published once, beside the handler) and reports its cost
 //! as a ratio to SQLite alone, and how long the stream took to hold every delivery.
@@ -37,14 +44,40 @@ struct Report {
     rps: f64,
     p50: Duration,
     p99: Duration,
+    p999: Duration,
 }
+
+/// How requests are sent.
+#[derive(Clone, Copy)]
+enum Load {
+    /// `CONNECTIONS` connections, each sending its next request when the last is answered.
+    Closed { requests: usize },
+    /// `requests` at `rate` per second, each at its scheduled time.
+    Open { rate: f64, requests: usize },
+}
+
+impl Load {
+    fn requests(self) -> usize {
+        match self {
+            Load::Closed { requests } | Load::Open { requests, .. } => requests,
+        }
+    }
+}
+
+const OPEN_LOOP_IN_FLIGHT: usize = 512;
 
 #[tokio::main]
 async fn main() {
-    let requests: usize = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let open_loop = args.iter().any(|a| a == "--open-loop");
+    let requests: usize = args
+        .iter()
+        .find_map(|a| a.parse().ok())
         .unwrap_or(20_000);
+    let seconds: f64 = std::env::var("HOOKGEN_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5.0);
     let dir = std::env::temp_dir().join(format!("hookgen-receiver-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -62,10 +95,28 @@ async fn main() {
         Err(e) => println!("(PostgreSQL skipped: {e})"),
     }
     let mut reports = Vec::new();
+    let mut open = Vec::new();
+    // Each run's event ids start past the last run's, so one inbox can take several runs.
+    let mut first_id = 0;
     for (label, url) in &inboxes {
         println!("\n== {label}");
         let inbox = inbox::open(url).await.expect("open the inbox");
-        reports.push((label.clone(), run(inbox, requests, None).await));
+        let closed = run(inbox.clone(), Load::Closed { requests }, first_id, None).await;
+        first_id += requests;
+        if open_loop {
+            for (rate_label, rate) in [
+                ("1k/s".to_string(), 1000.0),
+                ("5k/s".to_string(), 5000.0),
+                (format!("saturation ({:.0}/s)", closed.rps), closed.rps),
+            ] {
+                let requests = (rate * seconds) as usize;
+                println!("\n== {label}, open loop at {rate:.0}/s ({requests} requests)");
+                let report = run(inbox.clone(), Load::Open { rate, requests }, first_id, None).await;
+                first_id += requests;
+                open.push((label.clone(), rate_label, report));
+            }
+        }
+        reports.push((label.clone(), closed));
     }
     if let Ok(nats) = std::env::var("HOOKGEN_BENCH_NATS") {
         println!("\n== sqlite + JetStream hand-off");
@@ -76,7 +127,13 @@ async fn main() {
             .expect("connect to NATS");
         let url = format!("sqlite:{}", dir.join("handoff.db").display());
         let inbox = inbox::open(&url).await.expect("open the inbox");
-        let report = run(inbox, requests, Some(Arc::new(handoff))).await;
+        let report = run(
+            inbox,
+            Load::Closed { requests },
+            first_id,
+            Some(Arc::new(handoff)),
+        )
+        .await;
         reports.push(("sqlite + JetStream".to_string(), report));
     }
     println!(
@@ -92,6 +149,20 @@ async fn main() {
             r.p50.as_secs_f64() * 1e3,
             r.p99.as_secs_f64() * 1e3
         );
+    }
+    if open_loop {
+        println!(
+            "\n| inbox | arrival rate | achieved/s | p50 | p99 | p99.9 |\n|---|---|---|---|---|---|"
+        );
+        for (label, rate, r) in &open {
+            println!(
+                "| {label} | {rate} | {:.0} | {:.2} ms | {:.2} ms | {:.2} ms |",
+                r.rps,
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.p999.as_secs_f64() * 1e3
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -120,9 +191,11 @@ async fn fresh_postgres(url: &str) -> Result<String, String> {
 
 async fn run(
     inbox: Arc<dyn Inbox>,
-    requests: usize,
+    load: Load,
+    first_id: usize,
     handoff: Option<Arc<dyn inbox::handoff::Handoff>>,
 ) -> Report {
+    let requests = load.requests();
     let processed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let p = processed.clone();
     let mut receiver =
@@ -152,7 +225,7 @@ async fn run(
         (0..requests)
             .map(|i| {
                 let n = if i % 10 == 9 { i - 5 } else { i }; // every 10th: a duplicate of an earlier one
-                let b = body(n);
+                let b = body(first_id + n);
                 (webhook.sign(&b).unwrap(), b)
             })
             .collect(),
@@ -161,42 +234,11 @@ async fn run(
         .pool_max_idle_per_host(CONNECTIONS)
         .build()
         .unwrap();
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..CONNECTIONS {
-        let (client, url, deliveries, next) = (
-            client.clone(),
-            url.clone(),
-            deliveries.clone(),
-            next.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut out = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if i >= deliveries.len() || started.elapsed() > TIME_LIMIT {
-                    break;
-                }
-                let (headers, b) = &deliveries[i];
-                let t = Instant::now();
-                let status = client
-                    .post(&url)
-                    .headers(headers.clone())
-                    .body(b.clone())
-                    .send()
-                    .await
-                    .map(|r| r.status().as_u16())
-                    .unwrap_or(0);
-                out.push((status, t.elapsed()));
-            }
-            out
-        }));
-    }
-    let mut results = Vec::new();
-    for t in tasks {
-        results.extend(t.await.unwrap());
-    }
+    let results = match load {
+        Load::Closed { .. } => closed_loop(&client, &url, &deliveries, started).await,
+        Load::Open { rate, .. } => open_loop(&client, &url, &deliveries, rate, started).await,
+    };
     let elapsed = started.elapsed();
     let count = |s: u16| results.iter().filter(|(st, _)| *st == s).count();
     // Every accepted event finishes its 1 s handler (or the run gives up after a minute).
@@ -236,6 +278,7 @@ async fn run(
     );
     println!("ack latency p50    {:.2} ms", pct(0.50).as_secs_f64() * 1e3);
     println!("ack latency p99    {:.2} ms", pct(0.99).as_secs_f64() * 1e3);
+    println!("ack latency p99.9  {:.2} ms", pct(0.999).as_secs_f64() * 1e3);
     println!("202 accepted       {}", count(202));
     println!("200 duplicate      {}", count(200));
     println!("503 unavailable    {}", count(503));
@@ -269,5 +312,92 @@ async fn run(
         rps: results.len() as f64 / elapsed.as_secs_f64(),
         p50: pct(0.50),
         p99: pct(0.99),
+        p999: pct(0.999),
     }
+}
+
+/// (status, latency) of each request; status 0 is a transport error.
+type Results = Vec<(u16, Duration)>;
+
+async fn send(client: &reqwest::Client, url: &str, delivery: &(http::HeaderMap, Vec<u8>)) -> u16 {
+    let (headers, body) = delivery;
+    client
+        .post(url)
+        .headers(headers.clone())
+        .body(body.clone())
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
+async fn closed_loop(
+    client: &reqwest::Client,
+    url: &str,
+    deliveries: &Arc<Vec<(http::HeaderMap, Vec<u8>)>>,
+    started: Instant,
+) -> Results {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let (client, url, deliveries, next) = (
+            client.clone(),
+            url.to_string(),
+            deliveries.clone(),
+            next.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if i >= deliveries.len() || started.elapsed() > TIME_LIMIT {
+                    break;
+                }
+                let t = Instant::now();
+                let status = send(&client, &url, &deliveries[i]).await;
+                out.push((status, t.elapsed()));
+            }
+            out
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.extend(t.await.unwrap());
+    }
+    results
+}
+
+/// Request `i` is due at `started + i / rate`; its latency runs from then to its answer.
+async fn open_loop(
+    client: &reqwest::Client,
+    url: &str,
+    deliveries: &Arc<Vec<(http::HeaderMap, Vec<u8>)>>,
+    rate: f64,
+    started: Instant,
+) -> Results {
+    let slots = Arc::new(tokio::sync::Semaphore::new(OPEN_LOOP_IN_FLIGHT));
+    let mut tasks = Vec::with_capacity(deliveries.len());
+    for i in 0..deliveries.len() {
+        let due = started + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(due.into()).await;
+        if started.elapsed() > TIME_LIMIT {
+            break;
+        }
+        let (client, url, deliveries, slots) = (
+            client.clone(),
+            url.to_string(),
+            deliveries.clone(),
+            slots.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _slot = slots.acquire_owned().await.unwrap();
+            let status = send(&client, &url, &deliveries[i]).await;
+            (status, due.elapsed())
+        }));
+    }
+    let mut results = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
 }
