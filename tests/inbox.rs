@@ -753,8 +753,10 @@ async fn a_sqlite_receiver_takes_back_a_dead_predecessors_leases_at_once() {
 
     // While those workers live, workers of a second inbox on the same file take nothing back:
     // a slow handler's lease held by a live process is never released.
-    store.insert_batch(&[delivery("slow")]).await.unwrap();
+    // The first workers stop before the row arrives: had they taken it, it would run (and be
+    // counted) there instead.
     workers.shutdown().await;
+    store.insert_batch(&[delivery("slow")]).await.unwrap();
     let slow_runs: Arc<Mutex<Vec<String>>> = Arc::default();
     let first = counting_workers(
         store.clone(),
