@@ -209,40 +209,36 @@ fn struct_impl(name: &syn::Ident, fields: &[StructField]) -> Tokens {
         }
     });
     let expecting = format!("an object ({name})");
-    quote! {
-        impl<'de> #serde::Deserialize<'de> for #name {
-            fn deserialize<__D>(__deserializer: __D) -> ::core::result::Result<Self, __D::Error>
-            where
-                __D: #serde::Deserializer<'de>,
-            {
-                struct __Visitor;
-                impl<'de> #serde::de::Visitor<'de> for __Visitor {
-                    type Value = #name;
-                    fn expecting(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
-                        f.write_str(#expecting)
-                    }
-                    fn visit_map<__A>(self, mut __map: __A) -> ::core::result::Result<#name, __A::Error>
-                    where
-                        __A: #serde::de::MapAccess<'de>,
-                    {
-                        #(let mut #slots: ::core::option::Option<#tys> = ::core::option::Option::None;)*
-                        #rest_decl
-                        while let ::core::option::Option::Some(__key) = __map.next_key::<#de::Key<'de>>()? {
-                            match __key.as_str() {
-                                #(#wires => #de::next_field(&mut __map, &mut #slots, #wires)?,)*
-                                #other_key
-                            }
+    deserialize_impl(
+        name,
+        quote! {
+                    struct __Visitor;
+                    impl<'de> #serde::de::Visitor<'de> for __Visitor {
+                        type Value = #name;
+                        fn expecting(&self, f: &mut ::core::fmt::Formatter) -> ::core::fmt::Result {
+                            f.write_str(#expecting)
                         }
-                        ::core::result::Result::Ok(#name {
-                            #(#finish_declared)*
-                            #(#finish_flattened)*
-                        })
+                        fn visit_map<__A>(self, mut __map: __A) -> ::core::result::Result<#name, __A::Error>
+                        where
+                            __A: #serde::de::MapAccess<'de>,
+                        {
+                            #(let mut #slots: ::core::option::Option<#tys> = ::core::option::Option::None;)*
+                            #rest_decl
+                            while let ::core::option::Option::Some(__key) = __map.next_key::<#de::Key<'de>>()? {
+                                match __key.as_str() {
+                                    #(#wires => #de::next_field(&mut __map, &mut #slots, #wires)?,)*
+                                    #other_key
+                                }
+                            }
+                            ::core::result::Result::Ok(#name {
+                                #(#finish_declared)*
+                                #(#finish_flattened)*
+                            })
+                        }
                     }
-                }
-                __deserializer.deserialize_map(__Visitor)
-            }
-        }
-    }
+                    __deserializer.deserialize_map(__Visitor)
+        },
+    )
 }
 
 /// Buffer the value's JSON once, then try the variants in order through the one deserializer
@@ -258,15 +254,26 @@ fn untagged_impl(name: &syn::Ident, variants: &[(&syn::Ident, &Type)]) -> Tokens
         }
     });
     let none = format!("the value fits none of the shapes of {name}");
+    deserialize_impl(
+        name,
+        quote! {
+            let __json = <#de::Json as #serde::Deserialize>::deserialize(__deserializer)?;
+            #(#attempts)*
+            ::core::result::Result::Err(<__D::Error as #serde::de::Error>::custom(#none))
+        },
+    )
+}
+
+/// `impl Deserialize for #name` around the body of its `deserialize(__deserializer)`.
+fn deserialize_impl(name: &syn::Ident, body: Tokens) -> Tokens {
+    let serde = quote!(::hookgen_runtime::reexports::serde);
     quote! {
         impl<'de> #serde::Deserialize<'de> for #name {
             fn deserialize<__D>(__deserializer: __D) -> ::core::result::Result<Self, __D::Error>
             where
                 __D: #serde::Deserializer<'de>,
             {
-                let __json = <#de::Json as #serde::Deserialize>::deserialize(__deserializer)?;
-                #(#attempts)*
-                ::core::result::Result::Err(<__D::Error as #serde::de::Error>::custom(#none))
+                #body
             }
         }
     }

@@ -260,7 +260,7 @@ impl<E: Events, S: 'static> WebhookVerifier for Webhook<E, S> {
         body: &[u8],
         now: SystemTime,
     ) -> Result<(), WebhookError> {
-        self.verifier.verify_at(headers, body, now)
+        Webhook::verify_signature_at(self, headers, body, now)
     }
 
     fn decode(&self, headers: &HeaderMap, body: &[u8]) -> Result<E, DecodeError> {
