@@ -88,7 +88,7 @@ impl<W: WebhookVerifier> Receiver<W> {
             body_limit: 1024 * 1024,
             workers: WorkerOptions::default(),
             batch_rows: 256,
-            batch_wait: Duration::from_millis(2),
+            batch_wait: Duration::ZERO,
             ordering_key: None,
             on_decode_error: Arc::new(|body, error| {
                 tracing::warn!(bytes = body.len(), %error, "webhook verified but does not decode; stored as undecodable");
@@ -172,8 +172,9 @@ impl<W: WebhookVerifier> Receiver<W> {
         self
     }
 
-    /// Group commit bounds: a transaction takes at most `rows` deliveries, gathered for at
-    /// most `wait` (defaults 256 and 2 ms).
+    /// Group commit bounds: a transaction takes at most `rows` deliveries: those that arrived
+    /// while the previous transaction committed, and those arriving within `wait` after
+    /// (defaults 256 and no wait: a lone delivery commits at once).
     pub fn group_commit(mut self, rows: usize, wait: Duration) -> Self {
         self.batch_rows = rows.max(1);
         self.batch_wait = wait;

@@ -26,10 +26,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use roomz_webhooks::inbox::{self, Inbox};
-use roomz_webhooks::receiver::Receiver;
+use roomz_webhooks::receiver::{self, Receiver};
 use roomz_webhooks::{Event, Webhook};
 
-const CONNECTIONS: usize = 64;
+/// Concurrent connections of the closed loop (`HOOKGEN_BENCH_CONNECTIONS`, default 64).
+fn connections() -> usize {
+    std::env::var("HOOKGEN_BENCH_CONNECTIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(64)
+}
 const TIME_LIMIT: Duration = Duration::from_secs(60);
 
 fn body(i: usize) -> Vec<u8> {
@@ -50,7 +56,7 @@ struct Report {
 /// How requests are sent.
 #[derive(Clone, Copy)]
 enum Load {
-    /// `CONNECTIONS` connections, each sending its next request when the last is answered.
+    /// [`connections`] connections, each sending its next request when the last is answered.
     Closed { requests: usize },
     /// `requests` at `rate` per second, each at its scheduled time.
     Open { rate: f64, requests: usize },
@@ -70,10 +76,7 @@ const OPEN_LOOP_IN_FLIGHT: usize = 512;
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let open_loop = args.iter().any(|a| a == "--open-loop");
-    let requests: usize = args
-        .iter()
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(20_000);
+    let requests: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(20_000);
     let seconds: f64 = std::env::var("HOOKGEN_BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -90,9 +93,17 @@ async fn main() {
     ];
     let pg = std::env::var("HOOKGEN_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match fresh_postgres(&pg).await {
-        Ok(url) => inboxes.push(("postgres".to_string(), url)),
-        Err(e) => println!("(PostgreSQL skipped: {e})"),
+    // Three replicas, each its own receiver and pools, sharing the database.
+    for label in ["postgres", "postgres-x3"] {
+        match fresh_postgres(&pg, label).await {
+            Ok(url) => inboxes.push((label.to_string(), url)),
+            Err(e) => println!("(PostgreSQL skipped: {e})"),
+        }
+    }
+    // `HOOKGEN_BENCH_INBOXES=sqlite,postgres` measures only those (for profiling one).
+    if let Ok(only) = std::env::var("HOOKGEN_BENCH_INBOXES") {
+        let only: Vec<&str> = only.split(',').map(str::trim).collect();
+        inboxes.retain(|(label, _)| only.contains(&label.as_str()));
     }
     let mut reports = Vec::new();
     let mut open = Vec::new();
@@ -100,8 +111,21 @@ async fn main() {
     let mut first_id = 0;
     for (label, url) in &inboxes {
         println!("\n== {label}");
-        let inbox = inbox::open(url).await.expect("open the inbox");
-        let closed = run(inbox.clone(), Load::Closed { requests }, first_id, None).await;
+        let replicas = if label.ends_with("-x3") { 3 } else { 1 };
+        let mut replica_inboxes = Vec::new();
+        for _ in 0..replicas {
+            replica_inboxes.push(inbox::open(url).await.expect("open the inbox"));
+        }
+        let vacuum = url
+            .starts_with("postgres")
+            .then(|| tokio::spawn(autovacuum(url.clone())));
+        let closed = run(
+            replica_inboxes.clone(),
+            Load::Closed { requests },
+            first_id,
+            None,
+        )
+        .await;
         first_id += requests;
         if open_loop {
             for (rate_label, rate) in [
@@ -111,12 +135,16 @@ async fn main() {
             ] {
                 let requests = (rate * seconds) as usize;
                 println!("\n== {label}, open loop at {rate:.0}/s ({requests} requests)");
-                let report = run(inbox.clone(), Load::Open { rate, requests }, first_id, None).await;
+                let load = Load::Open { rate, requests };
+                let report = run(replica_inboxes.clone(), load, first_id, None).await;
                 first_id += requests;
                 open.push((label.clone(), rate_label, report));
             }
         }
         reports.push((label.clone(), closed));
+        if let Some(vacuum) = vacuum {
+            vacuum.abort();
+        }
     }
     if let Ok(nats) = std::env::var("HOOKGEN_BENCH_NATS") {
         println!("\n== sqlite + JetStream hand-off");
@@ -128,7 +156,7 @@ async fn main() {
         let url = format!("sqlite:{}", dir.join("handoff.db").display());
         let inbox = inbox::open(&url).await.expect("open the inbox");
         let report = run(
-            inbox,
+            vec![inbox],
             Load::Closed { requests },
             first_id,
             Some(Arc::new(handoff)),
@@ -139,8 +167,7 @@ async fn main() {
     println!(
         "\n| inbox | requests/s | ratio to memory | ack p50 | ack p99 |\n|---|---|---|---|---|"
     );
-    // The hand-off's cost is its row's ratio to the `sqlite` row.
-    let base = reports[0].1.rps;
+    let base = reports.first().map_or(1.0, |r| r.1.rps);
     for (label, r) in &reports {
         println!(
             "| {label} | {:.0} | {:.2} | {:.2} ms | {:.2} ms |",
@@ -148,6 +175,13 @@ async fn main() {
             r.rps / base,
             r.p50.as_secs_f64() * 1e3,
             r.p99.as_secs_f64() * 1e3
+        );
+    }
+    let rps_of = |name: &str| reports.iter().find(|(l, _)| l == name).map(|(_, r)| r.rps);
+    if let (Some(alone), Some(handoff)) = (rps_of("sqlite"), rps_of("sqlite + JetStream")) {
+        println!(
+            "\nThe JetStream hand-off: {handoff:.0}/s, {:.2}x SQLite alone",
+            handoff / alone
         );
     }
     if open_loop {
@@ -167,57 +201,81 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A URL for PostgreSQL with the inbox table emptied (a bench run starts from nothing).
-async fn fresh_postgres(url: &str) -> Result<String, String> {
-    let inbox = inbox::open(url).await.map_err(|e| e.to_string())?;
-    inbox
-        .purge_done_before(std::time::SystemTime::now() + Duration::from_secs(3600))
+/// A URL for PostgreSQL on a schema of its own for `label`, dropped and created anew: a bench
+/// run starts from nothing (this machine's server runs with autovacuum off, so the dead rows
+/// of earlier runs would otherwise pile up and slow every later run).
+async fn fresh_postgres(url: &str, label: &str) -> Result<String, String> {
+    use sqlx::Connection;
+    let schema = format!("hookgen_bench_{}", label.replace('-', "_"));
+    let mut conn = sqlx::PgConnection::connect(url)
         .await
         .map_err(|e| e.to_string())?;
-    let left: u64 = inbox
-        .counts()
-        .await
-        .map_err(|e| e.to_string())?
-        .iter()
-        .map(|c| c.1)
-        .sum();
-    if left > 0 {
-        return Err(format!(
-            "its hookgen_inbox table holds {left} unfinished rows; use an empty database"
-        ));
-    }
-    Ok(url.to_string())
+    sqlx::raw_sql(&format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+    ))
+    .execute(&mut conn)
+    .await
+    .map_err(|e| e.to_string())?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options=-c%20search_path%3D{schema}"))
 }
 
+/// What autovacuum (PostgreSQL's default, off on this machine's server) would do: the inbox
+/// table vacuumed every 2 s. Without it every lease wades through the dead index entries of
+/// every row leased and finished before, and each run is slower than the one before it.
+async fn autovacuum(url: String) {
+    let Ok(pool) = sqlx::PgPool::connect(&url).await else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let _ = sqlx::query("VACUUM hookgen_inbox").execute(&pool).await;
+    }
+}
+
+/// One receiver per inbox (replicas when they share a database), each on its own port;
+/// request `i` goes to replica `i % replicas`.
 async fn run(
-    inbox: Arc<dyn Inbox>,
+    inboxes: Vec<Arc<dyn Inbox>>,
     load: Load,
     first_id: usize,
     handoff: Option<Arc<dyn inbox::handoff::Handoff>>,
 ) -> Report {
     let requests = load.requests();
     let processed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let p = processed.clone();
-    let mut receiver =
-        Receiver::with_inbox(Webhook::new("load-secret").unwrap(), inbox).concurrency(requests);
     let handing_off = handoff.is_some();
-    if let Some(handoff) = handoff {
-        receiver = receiver.handoff(handoff);
-    }
-    let mut running = receiver.spawn(move |e: Event| {
-        let p = p.clone();
-        async move {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            *p.lock()
-                .unwrap()
-                .entry(e.id().unwrap_or_default())
-                .or_default() += 1;
+    let mut replicas = Vec::new();
+    let mut urls = Vec::new();
+    for inbox in inboxes {
+        let p = processed.clone();
+        let mut receiver =
+            Receiver::with_inbox(Webhook::new("load-secret").unwrap(), inbox).concurrency(requests);
+        if let Some(ms) = std::env::var("HOOKGEN_BENCH_BATCH_WAIT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            receiver = receiver.group_commit(256, Duration::from_millis(ms));
         }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let app = running.router("/hook");
-    let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        if let Some(handoff) = &handoff {
+            receiver = receiver.handoff(handoff.clone());
+        }
+        let mut running = receiver.spawn(move |e: Event| {
+            let p = p.clone();
+            async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                *p.lock()
+                    .unwrap()
+                    .entry(e.id().unwrap_or_default())
+                    .or_default() += 1;
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}/hook", listener.local_addr().unwrap()));
+        let app = running.router("/hook");
+        let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        replicas.push((running, server));
+    }
+    let urls: Arc<Vec<String>> = Arc::new(urls);
 
     let webhook = Webhook::new("load-secret").unwrap();
     // Sign everything up front: the load generator should measure the receiver, not itself.
@@ -231,27 +289,31 @@ async fn run(
             .collect(),
     );
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
+        // Every connection the open loop opens stays open: no churn of connections to measure.
+        .pool_max_idle_per_host(OPEN_LOOP_IN_FLIGHT)
         .build()
         .unwrap();
     let started = Instant::now();
     let results = match load {
-        Load::Closed { .. } => closed_loop(&client, &url, &deliveries, started).await,
-        Load::Open { rate, .. } => open_loop(&client, &url, &deliveries, rate, started).await,
+        Load::Closed { .. } => closed_loop(&client, &urls, &deliveries, started).await,
+        Load::Open { rate, .. } => open_loop(&client, &urls, &deliveries, rate, started).await,
     };
     let elapsed = started.elapsed();
     let count = |s: u16| results.iter().filter(|(st, _)| *st == s).count();
     // Every accepted event finishes its 1 s handler (or the run gives up after a minute).
     let deadline = Instant::now() + TIME_LIMIT;
-    while running.stats.processed() < count(202) as u64 && Instant::now() < deadline {
+    let total =
+        |f: &dyn Fn(&receiver::Running) -> u64| replicas.iter().map(|(r, _)| f(r)).sum::<u64>();
+    while total(&|r| r.stats.processed()) < count(202) as u64 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     if handing_off {
-        let published = running
-            .stats
-            .workers
-            .published
-            .load(std::sync::atomic::Ordering::SeqCst);
+        let published = total(&|r| {
+            r.stats
+                .workers
+                .published
+                .load(std::sync::atomic::Ordering::SeqCst)
+        });
         println!(
             "published          {published} (on the stream {:.1?} after the first request)",
             started.elapsed()
@@ -262,8 +324,10 @@ async fn run(
             "every accepted delivery is on the stream once"
         );
     }
-    running.shutdown().await;
-    server.abort();
+    for (running, server) in replicas {
+        running.shutdown().await;
+        server.abort();
+    }
 
     let mut latencies: Vec<Duration> = results.iter().map(|(_, d)| *d).collect();
     latencies.sort();
@@ -278,7 +342,10 @@ async fn run(
     );
     println!("ack latency p50    {:.2} ms", pct(0.50).as_secs_f64() * 1e3);
     println!("ack latency p99    {:.2} ms", pct(0.99).as_secs_f64() * 1e3);
-    println!("ack latency p99.9  {:.2} ms", pct(0.999).as_secs_f64() * 1e3);
+    println!(
+        "ack latency p99.9  {:.2} ms",
+        pct(0.999).as_secs_f64() * 1e3
+    );
     println!("202 accepted       {}", count(202));
     println!("200 duplicate      {}", count(200));
     println!("503 unavailable    {}", count(503));
@@ -333,16 +400,16 @@ async fn send(client: &reqwest::Client, url: &str, delivery: &(http::HeaderMap, 
 
 async fn closed_loop(
     client: &reqwest::Client,
-    url: &str,
+    urls: &Arc<Vec<String>>,
     deliveries: &Arc<Vec<(http::HeaderMap, Vec<u8>)>>,
     started: Instant,
 ) -> Results {
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
-    for _ in 0..CONNECTIONS {
-        let (client, url, deliveries, next) = (
+    for _ in 0..connections() {
+        let (client, urls, deliveries, next) = (
             client.clone(),
-            url.to_string(),
+            urls.clone(),
             deliveries.clone(),
             next.clone(),
         );
@@ -354,7 +421,7 @@ async fn closed_loop(
                     break;
                 }
                 let t = Instant::now();
-                let status = send(&client, &url, &deliveries[i]).await;
+                let status = send(&client, &urls[i % urls.len()], &deliveries[i]).await;
                 out.push((status, t.elapsed()));
             }
             out
@@ -370,7 +437,7 @@ async fn closed_loop(
 /// Request `i` is due at `started + i / rate`; its latency runs from then to its answer.
 async fn open_loop(
     client: &reqwest::Client,
-    url: &str,
+    urls: &Arc<Vec<String>>,
     deliveries: &Arc<Vec<(http::HeaderMap, Vec<u8>)>>,
     rate: f64,
     started: Instant,
@@ -383,15 +450,15 @@ async fn open_loop(
         if started.elapsed() > TIME_LIMIT {
             break;
         }
-        let (client, url, deliveries, slots) = (
+        let (client, urls, deliveries, slots) = (
             client.clone(),
-            url.to_string(),
+            urls.clone(),
             deliveries.clone(),
             slots.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let _slot = slots.acquire_owned().await.unwrap();
-            let status = send(&client, &url, &deliveries[i]).await;
+            let status = send(&client, &urls[i % urls.len()], &deliveries[i]).await;
             (status, due.elapsed())
         }));
     }

@@ -10,43 +10,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use hookgen_runtime::client::reqwest;
 
-const NATS: &str = "nats://127.0.0.1:4222";
 const DELIVERIES: usize = 400;
 const KILLS: usize = 4;
-
-fn nats_is_up() -> bool {
-    let up = std::net::TcpStream::connect(("127.0.0.1", 4222)).is_ok();
-    if !up && std::env::var_os("HOOKGEN_REQUIRE_NATS").is_some() {
-        panic!("NATS is not running on 127.0.0.1:4222 (HOOKGEN_REQUIRE_NATS is set)");
-    }
-    up
-}
-
-/// Every message on the stream: `Nats-Msg-Id` → how many times.
-async fn on_stream(name: &str) -> HashMap<String, usize> {
-    let client = async_nats::connect(NATS).await.unwrap();
-    let js = async_nats::jetstream::new(client);
-    let mut stream = js.get_stream(name).await.unwrap();
-    let last = stream.info().await.unwrap().state.last_sequence;
-    let mut counts = HashMap::new();
-    for seq in 1..=last {
-        let message = stream.get_raw_message(seq).await.unwrap();
-        // The inbox's delivery key: `event-id:<id>` for ROOMZ.
-        let key = message
-            .headers
-            .get(async_nats::header::NATS_MESSAGE_ID)
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        let id = key.strip_prefix("event-id:").unwrap_or(&key).to_string();
-        assert_eq!(
-            message.subject.as_str(),
-            "hookgen.roomz.workspace.updated",
-            "subject of {id}"
-        );
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    counts
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_delivery_reaches_jetstream_once_across_kill_9() {
@@ -120,39 +85,6 @@ async fn every_acknowledged_delivery_reaches_jetstream_once_across_kill_9() {
     let _ = async_nats::jetstream::new(client)
         .delete_stream(&stream)
         .await;
-}
-
-/// Remove every stream that takes `subject`.
-async fn delete_streams_on(subject: &str) {
-    use futures_util::StreamExt;
-    let client = async_nats::connect(NATS).await.unwrap();
-    let js = async_nats::jetstream::new(client);
-    let mut names = js.stream_names();
-    let mut found = Vec::new();
-    while let Some(Ok(name)) = names.next().await {
-        found.push(name);
-    }
-    for name in found {
-        let mut stream = js.get_stream(&name).await.unwrap();
-        let info = stream.info().await.unwrap();
-        if info.config.subjects.iter().any(|s| s == subject) {
-            js.delete_stream(&name).await.unwrap();
-        }
-    }
-}
-
-/// Await all futures concurrently.
-async fn futures_join<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.unwrap());
-    }
-    out
 }
 
 fn outgoing(key: &str) -> hookgen_runtime::inbox::handoff::Outgoing<'_> {

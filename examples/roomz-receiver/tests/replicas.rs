@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use hookgen_runtime::client::reqwest;
-use sqlx::Connection;
 
 const PER_PHASE: usize = 150;
 
@@ -41,18 +40,6 @@ async fn post_to_all(client: &reqwest::Client, ports: &[u16], range: std::ops::R
             "delivery {n}: {s:?}"
         );
     }
-}
-
-/// Leases the replica with process id `pid` holds now.
-async fn leases_held(db: &str, pid: u32) -> i64 {
-    let mut conn = sqlx::PgConnection::connect(db).await.unwrap();
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM hookgen_inbox WHERE state = 'leased' AND lease_owner LIKE $1",
-    )
-    .bind(format!("%-{pid}-%"))
-    .fetch_one(&mut conn)
-    .await
-    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

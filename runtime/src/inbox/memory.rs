@@ -1,7 +1,7 @@
 //! An inbox in process memory, for tests. **A crash, a restart or a deploy loses every event
 //! in it**, acknowledged or not; use [`super::SqliteInbox`] in production.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -18,6 +18,8 @@ pub struct MemoryInbox {
     rows: Mutex<BTreeMap<i64, Delivery>>,
     /// (source, key) → row id: the unique index.
     keys: Mutex<HashMap<(String, String), i64>>,
+    /// Ids of pending and leased rows, the only ones leasing looks at (locked after `rows`).
+    unfinished: Mutex<BTreeSet<i64>>,
     work: Notify,
 }
 
@@ -29,6 +31,19 @@ impl MemoryInbox {
 
     fn rows(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, Delivery>> {
         self.rows.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn unfinished(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
+        self.unfinished.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Keep `row` in the unfinished set exactly while it is pending or leased.
+    fn track(unfinished: &mut BTreeSet<i64>, row: &Delivery) {
+        if matches!(row.state, State::Pending | State::Leased) {
+            unfinished.insert(row.id);
+        } else {
+            unfinished.remove(&row.id);
+        }
     }
 
     fn insert_now(&self, batch: &[NewDelivery]) -> Vec<Inserted> {
@@ -43,7 +58,9 @@ impl MemoryInbox {
                 }
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(id);
-                    rows.insert(id, stored(id, new));
+                    let row = stored(id, new);
+                    Self::track(&mut self.unfinished(), &row);
+                    rows.insert(id, row);
                     results.push(Inserted::New(id));
                 }
             }
@@ -61,10 +78,17 @@ impl MemoryInbox {
         now: SystemTime,
     ) -> Vec<Delivery> {
         let mut rows = self.rows();
+        let unfinished = self.unfinished();
         // Ordering keys with an earlier unfinished row block their later rows.
         let mut blocked: HashSet<(String, String)> = HashSet::new();
         let mut leased = Vec::new();
-        for row in rows.values_mut() {
+        for id in unfinished.iter() {
+            if leased.len() >= limit {
+                break;
+            }
+            let Some(row) = rows.get_mut(id) else {
+                continue;
+            };
             let unfinished = matches!(row.state, State::Pending | State::Leased);
             let due = match row.state {
                 State::Pending => row.next_run_at <= now,
@@ -149,6 +173,7 @@ impl Inbox for MemoryInbox {
             row.last_error = write.error.map(str::to_string);
             row.lease_owner = None;
             row.lease_expires_at = None;
+            Self::track(&mut self.unfinished(), row);
             true
         } else {
             false
@@ -213,7 +238,8 @@ impl Inbox for MemoryInbox {
     fn replay(&self, which: Replay) -> BoxFuture<'_, Result<u64, InboxError>> {
         let now = SystemTime::now();
         let mut count = 0;
-        for row in self.rows().values_mut() {
+        let mut rows = self.rows();
+        for row in rows.values_mut() {
             let chosen = match which {
                 Replay::Id(id) => row.id == id,
                 Replay::Dead => row.state == State::Dead,
@@ -225,6 +251,7 @@ impl Inbox for MemoryInbox {
                 row.next_run_at = now;
                 row.lease_owner = None;
                 row.lease_expires_at = None;
+                Self::track(&mut self.unfinished(), row);
                 count += 1;
             }
         }

@@ -258,6 +258,23 @@ pub trait Inbox: Send + Sync + 'static {
         outcome: Finish,
     ) -> BoxFuture<'a, Result<bool, InboxError>>;
 
+    /// Record several attempts' outcomes at once, `owner`'s each: one transaction where the
+    /// store can, so that outcome writes cost one commit per batch, not one per event. Returns
+    /// what [`Inbox::finish`] would for each, in order. The default records them one by one.
+    fn finish_many<'a>(
+        &'a self,
+        owner: &'a str,
+        outcomes: &'a [(i64, Finish)],
+    ) -> BoxFuture<'a, Result<Vec<bool>, InboxError>> {
+        Box::pin(async move {
+            let mut recorded = Vec::with_capacity(outcomes.len());
+            for (id, outcome) in outcomes {
+                recorded.push(self.finish(*id, owner, outcome.clone()).await?);
+            }
+            Ok(recorded)
+        })
+    }
+
     /// Rows matching `filter`, newest first.
     fn list<'a>(
         &'a self,

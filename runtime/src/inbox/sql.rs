@@ -2,6 +2,7 @@
 //! database is needed to build). One set of statements serves both; only the table
 //! definition, row locking and wake-ups differ.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime};
 
@@ -26,7 +27,23 @@ pub enum Backend {
 /// The durable inbox on SQLite (`sqlite:PATH`) or PostgreSQL (`postgres://...`, feature
 /// `postgres`). Tables are created (migrated) when it opens.
 pub struct SqlInbox {
+    /// The writes a 2xx stands behind (inserts), durable when they commit: SQLite's one
+    /// connection at `synchronous=FULL`, PostgreSQL's at `synchronous_commit=on`. Nothing
+    /// ever changes that level on these connections.
     pool: AnyPool,
+    /// Lease, outcome, heartbeat and hand-off marks, and reads: connections whose commits do
+    /// not wait for the disk (SQLite `synchronous=NORMAL`, PostgreSQL
+    /// `synchronous_commit=off`), also fixed when they connect. Losing such a write in a power
+    /// failure only means an event runs again, which handlers must allow anyway; the next
+    /// durable commit flushes it too, in order.
+    relaxed: AnyPool,
+    /// SQLite: one writer at a time across both connections, taken here so that neither
+    /// waits in SQLite's busy handler (which sleeps in steps of milliseconds).
+    write_lock: Option<tokio::sync::Mutex<()>>,
+    /// SQLite: rows written by relaxed writes since the last checkpoint.
+    since_checkpoint: std::sync::atomic::AtomicUsize,
+    /// PostgreSQL: when this process last woke the other replicas.
+    last_notify: std::sync::Mutex<Option<std::time::Instant>>,
     backend: Backend,
     /// Wakes this process's workers after its own inserts and replays.
     local_work: Notify,
@@ -58,6 +75,74 @@ const COLUMNS: &str = "id, source, delivery_key, body, headers, event_type, orde
 /// The PostgreSQL channel inserts and replays notify, so idle replicas wake at once.
 #[cfg(feature = "postgres")]
 const CHANNEL: &str = "hookgen_inbox";
+
+/// How often one process's inserts wake the other replicas at most (PostgreSQL).
+const NOTIFY_EVERY: Duration = Duration::from_millis(50);
+
+/// Outcome rows between two WAL checkpoints (SQLite).
+const CHECKPOINT_EVERY: usize = 2000;
+
+/// Rows written by one statement at most: few statements per batch (each is a round trip to
+/// the database, or to SQLite's thread), and few distinct statements to prepare and cache.
+const ROWS_PER_STATEMENT: usize = 32;
+
+/// `INSERT ... VALUES (..), (..) ...` for `rows` deliveries, returning the ids of the new ones
+/// (duplicates return nothing), built once per size.
+fn insert_statement(rows: usize) -> &'static str {
+    static STATEMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = STATEMENTS.get_or_init(|| {
+        (0..=ROWS_PER_STATEMENT)
+            .map(|n| {
+                let tuples: Vec<String> = (0..n)
+                    .map(|r| {
+                        let p: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+                        format!(
+                            "({}, {}, {}, {}, {}, {}, {}, 0, {}, {}, {})",
+                            p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]
+                        )
+                    })
+                    .collect();
+                format!(
+                    "INSERT INTO hookgen_inbox (source, delivery_key, body, headers, event_type, \
+                     ordering_key, state, attempts, received_at, next_run_at, last_error) \
+                     VALUES {} ON CONFLICT (source, delivery_key) DO NOTHING \
+                     RETURNING id, source, delivery_key",
+                    tuples.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[rows.min(ROWS_PER_STATEMENT)]
+}
+
+/// Marks up to `rows` leased rows (`$2`...) of owner `$1` done, returning those it marked.
+///
+/// The rows are found by id. Without statistics SQLite's planner would rather scan the
+/// `(state, ...)` index for `state = 'leased'` (every running event) than look up the ids,
+/// which made each statement cost a scan of all leased rows; `+state` keeps it off that
+/// index (PostgreSQL plans by statistics, and has no unary `+` for text).
+fn finish_done_statement(backend: Backend, rows: usize) -> &'static str {
+    static SQLITE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    static POSTGRES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let (cache, state) = match backend {
+        Backend::Sqlite => (&SQLITE, "+state"),
+        Backend::Postgres => (&POSTGRES, "state"),
+    };
+    let all = cache.get_or_init(|| {
+        (0..=ROWS_PER_STATEMENT)
+            .map(|n| {
+                let ids: Vec<String> = (0..n).map(|i| format!("${}", i + 2)).collect();
+                format!(
+                    "UPDATE hookgen_inbox SET state = 'done', last_error = NULL, \
+                     lease_owner = NULL, lease_expires_at = NULL \
+                     WHERE id IN ({}) AND {state} = 'leased' AND lease_owner = $1 RETURNING id",
+                    ids.join(", ")
+                )
+            })
+            .collect()
+    });
+    &all[rows.min(ROWS_PER_STATEMENT)]
+}
 
 /// Finds leases left by dead workers without scanning the table.
 const EXPIRED_LEASES_INDEX: &str =
@@ -109,14 +194,9 @@ impl SqlInbox {
     pub async fn open(url: &str) -> Result<Self, InboxError> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
-        let pool = match backend {
-            Backend::Sqlite => sqlite_pool(url).await?,
-            Backend::Postgres => {
-                AnyPoolOptions::new()
-                    .max_connections(8)
-                    .connect(url)
-                    .await?
-            }
+        let (pool, relaxed) = match backend {
+            Backend::Sqlite => sqlite_pools(url).await?,
+            Backend::Postgres => postgres_pools(url).await?,
         };
         let inbox = SqlInbox {
             #[cfg(feature = "postgres")]
@@ -125,6 +205,10 @@ impl SqlInbox {
                 Backend::Sqlite => None,
             },
             pool,
+            relaxed,
+            write_lock: (backend == Backend::Sqlite).then(|| tokio::sync::Mutex::new(())),
+            since_checkpoint: std::sync::atomic::AtomicUsize::new(0),
+            last_notify: std::sync::Mutex::new(None),
             backend,
             local_work: Notify::new(),
             sqlite_path: (backend == Backend::Sqlite)
@@ -175,6 +259,28 @@ impl SqlInbox {
         Ok(())
     }
 
+    /// SQLite: the one-writer lock, held for a whole write transaction (`None` on PostgreSQL,
+    /// whose rows lock themselves).
+    async fn writing(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    /// Whether an insert should wake the other replicas now: at most every [`NOTIFY_EVERY`].
+    /// A transaction that notifies takes PostgreSQL's one notification-queue lock at commit,
+    /// so notifying on every batch would serialize every replica's commits; this process's own
+    /// workers are woken at once anyway, and busy replicas lease as their handlers finish.
+    fn notify_due(&self) -> bool {
+        let mut last = self.last_notify.lock().unwrap_or_else(|p| p.into_inner());
+        let due = last.is_none_or(|t| t.elapsed() >= NOTIFY_EVERY);
+        if due {
+            *last = Some(std::time::Instant::now());
+        }
+        due
+    }
+
     async fn insert_all(&self, batch: &[NewDelivery]) -> Result<Vec<Inserted>, InboxError> {
         // Insert in (source, key) order: replicas committing overlapping batches then take
         // the unique index's locks in the same order and cannot deadlock.
@@ -182,37 +288,45 @@ impl SqlInbox {
         order.sort_by(|a, b| {
             (&batch[*a].source, &batch[*a].key).cmp(&(&batch[*b].source, &batch[*b].key))
         });
+        // A 202 stands behind this commit: the durable connection, whose level nothing changes.
         let mut conn = self.pool.acquire().await?;
-        // A 202 stands behind this commit: it is fsynced whatever an earlier relaxed write
-        // (lease, outcome, heartbeat) left this connection at, even one cancelled between
-        // relaxing and restoring.
-        self.relax_sync(&mut conn, false).await?;
+        let _writing = self.writing().await;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let mut stored: HashMap<(String, String), i64> = HashMap::new();
+        for chunk in order.chunks(ROWS_PER_STATEMENT) {
+            let mut query = sqlx::query(insert_statement(chunk.len()));
+            for &i in chunk {
+                let d = &batch[i];
+                let at = to_millis(d.received_at);
+                query = query
+                    .bind(&d.source)
+                    .bind(&d.key)
+                    .bind(&d.body)
+                    .bind(headers_to_json(&d.headers))
+                    .bind(&d.event_type)
+                    .bind(&d.ordering_key)
+                    .bind(d.state.as_str())
+                    .bind(at)
+                    .bind(at)
+                    .bind(&d.error);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                stored.insert(
+                    (row.try_get("source")?, row.try_get("delivery_key")?),
+                    row.try_get("id")?,
+                );
+            }
+        }
+        // A key twice in the batch: its first copy (in insert order) is the new row.
         let mut results = vec![Inserted::Duplicate; batch.len()];
         for i in order {
             let d = &batch[i];
-            let at = to_millis(d.received_at);
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO hookgen_inbox (source, delivery_key, body, headers, event_type, \
-                 ordering_key, state, attempts, received_at, next_run_at, last_error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8, $9) \
-                 ON CONFLICT (source, delivery_key) DO NOTHING RETURNING id",
-            )
-            .bind(&d.source)
-            .bind(&d.key)
-            .bind(&d.body)
-            .bind(headers_to_json(&d.headers))
-            .bind(&d.event_type)
-            .bind(&d.ordering_key)
-            .bind(d.state.as_str())
-            .bind(at)
-            .bind(&d.error)
-            .fetch_optional(&mut *tx)
-            .await?;
-            results[i] = id.map_or(Inserted::Duplicate, Inserted::New);
+            if let Some(id) = stored.remove(&(d.source.clone(), d.key.clone())) {
+                results[i] = Inserted::New(id);
+            }
         }
         let fresh = results.iter().any(|r| matches!(r, Inserted::New(_)));
-        if fresh && self.backend == Backend::Postgres {
+        if fresh && self.backend == Backend::Postgres && self.notify_due() {
             // Delivered at commit, to every replica listening.
             tx.execute("NOTIFY hookgen_inbox").await?;
         }
@@ -257,62 +371,72 @@ impl SqlInbox {
              RETURNING {COLUMNS}"
         );
         let now_ms = to_millis(now);
-        let mut conn = self.pool.acquire().await?;
-        self.relax_sync(&mut conn, true).await?;
+        let mut conn = self.relaxed.acquire().await?;
+        let _writing = self.writing().await;
         let rows = sqlx::query(&sql)
             .bind(owner)
             .bind(now_ms.saturating_add(lease_for.as_millis().min(i64::MAX as u128) as i64))
             .bind(now_ms)
             .bind(limit.min(i64::MAX as usize) as i64)
             .fetch_all(&mut *conn)
-            .await;
-        self.relax_sync(&mut conn, false).await?;
-        let rows = rows?;
+            .await?;
         let mut leased: Vec<Delivery> = rows.iter().map(read_row).collect::<Result<_, _>>()?;
         leased.sort_by_key(|d| d.id);
         Ok(leased)
     }
 
-    async fn finish_attempt(
+    /// Each outcome in one transaction on a relaxed connection: one commit per batch.
+    async fn finish_attempts(
         &self,
-        id: i64,
         owner: &str,
-        outcome: &Finish,
-    ) -> Result<bool, InboxError> {
-        let write = outcome.row();
-        let mut conn = self.pool.acquire().await?;
-        self.relax_sync(&mut conn, true).await?;
-        let done = sqlx::query(
-            "UPDATE hookgen_inbox SET state = $1, next_run_at = COALESCE($2, next_run_at), \
-             last_error = $3, lease_owner = NULL, lease_expires_at = NULL \
-             WHERE id = $4 AND state = 'leased' AND lease_owner = $5",
-        )
-        .bind(write.state.as_str())
-        .bind(write.next_run_at)
-        .bind(write.error)
-        .bind(id)
-        .bind(owner)
-        .execute(&mut *conn)
-        .await;
-        self.relax_sync(&mut conn, false).await?;
-        Ok(done?.rows_affected() == 1)
-    }
-
-    /// On SQLite, lease and outcome writes commit without waiting for the disk: losing one in
-    /// a power failure (a process crash loses nothing in WAL mode) only means an event runs
-    /// again, which handlers must allow anyway. Inserts, the writes behind a 2xx, always wait.
-    /// The next synchronous commit flushes these too, in order.
-    async fn relax_sync(
-        &self,
-        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
-        relaxed: bool,
-    ) -> Result<(), InboxError> {
-        if self.backend == Backend::Sqlite {
-            let level = if relaxed { "NORMAL" } else { "FULL" };
-            conn.execute(format!("PRAGMA synchronous = {level}").as_str())
-                .await?;
+        outcomes: &[(i64, Finish)],
+    ) -> Result<Vec<bool>, InboxError> {
+        let mut conn = self.relaxed.acquire().await?;
+        let _writing = self.writing().await;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        // Successes, nearly all outcomes, in a few statements; the rest one by one.
+        let done: Vec<i64> = outcomes
+            .iter()
+            .filter(|(_, f)| *f == Finish::Done)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut recorded_done = std::collections::HashSet::new();
+        for chunk in done.chunks(ROWS_PER_STATEMENT) {
+            let mut query =
+                sqlx::query(finish_done_statement(self.backend, chunk.len())).bind(owner);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                recorded_done.insert(row.try_get::<i64, _>("id")?);
+            }
         }
-        Ok(())
+        let mut recorded = Vec::with_capacity(outcomes.len());
+        for (id, outcome) in outcomes {
+            if *outcome == Finish::Done {
+                recorded.push(recorded_done.contains(id));
+                continue;
+            }
+            let write = outcome.row();
+            let done = sqlx::query(
+                "UPDATE hookgen_inbox SET state = $1, next_run_at = COALESCE($2, next_run_at), \
+                 last_error = $3, lease_owner = NULL, lease_expires_at = NULL \
+                 WHERE id = $4 AND state = 'leased' AND lease_owner = $5",
+            )
+            .bind(write.state.as_str())
+            .bind(write.next_run_at)
+            .bind(write.error)
+            .bind(*id)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+            recorded.push(done.rows_affected() == 1);
+        }
+        tx.commit().await?;
+        drop(_writing);
+        self.checkpoint_now_and_then(&mut conn, outcomes.len())
+            .await;
+        Ok(recorded)
     }
 
     async fn published(&self, id: i64, owner: &str, at: SystemTime) -> Result<bool, InboxError> {
@@ -323,7 +447,30 @@ impl SqlInbox {
         self.update_held("lease_expires_at", id, owner, until).await
     }
 
-    /// Set one time column of a row `owner` still holds, with `synchronous=NORMAL` (no 202
+    /// SQLite: copy the WAL into the database every [`CHECKPOINT_EVERY`] outcome rows, on the
+    /// relaxed connection and outside the writer lock (a passive checkpoint runs beside
+    /// writers), so that inserts never wait for one. The durable connection checkpoints
+    /// itself only as a backstop, when nothing else has (`wal_autocheckpoint`).
+    async fn checkpoint_now_and_then(
+        &self,
+        conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+        rows: usize,
+    ) {
+        use std::sync::atomic::Ordering;
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let written = self.since_checkpoint.fetch_add(rows, Ordering::Relaxed) + rows;
+        if written < CHECKPOINT_EVERY {
+            return;
+        }
+        self.since_checkpoint.store(0, Ordering::Relaxed);
+        if let Err(error) = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").await {
+            tracing::warn!(%error, "inbox: WAL checkpoint failed; the next one retries");
+        }
+    }
+
+    /// Set one time column of a row `owner` still holds, on a relaxed connection (no 202
     /// stands behind it); `false` when the lease has passed to another worker.
     async fn update_held(
         &self,
@@ -332,8 +479,8 @@ impl SqlInbox {
         owner: &str,
         at: SystemTime,
     ) -> Result<bool, InboxError> {
-        let mut conn = self.pool.acquire().await?;
-        self.relax_sync(&mut conn, true).await?;
+        let mut conn = self.relaxed.acquire().await?;
+        let _writing = self.writing().await;
         let sql = format!(
             "UPDATE hookgen_inbox SET {column} = $1 \
              WHERE id = $2 AND state = 'leased' AND lease_owner = $3"
@@ -343,9 +490,8 @@ impl SqlInbox {
             .bind(id)
             .bind(owner)
             .execute(&mut *conn)
-            .await;
-        self.relax_sync(&mut conn, false).await?;
-        Ok(done?.rows_affected() == 1)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn list_rows(&self, filter: &ListFilter) -> Result<Vec<Delivery>, InboxError> {
@@ -359,7 +505,7 @@ impl SqlInbox {
             .bind(filter.state.map(State::as_str))
             .bind(filter.event_type.as_deref())
             .bind(i64::from(filter.limit.unwrap_or(100)))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.relaxed)
             .await?;
         rows.iter().map(read_row).collect()
     }
@@ -368,7 +514,7 @@ impl SqlInbox {
         let sql = format!("SELECT {COLUMNS} FROM hookgen_inbox WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.relaxed)
             .await?;
         row.as_ref().map(read_row).transpose()
     }
@@ -383,7 +529,9 @@ impl SqlInbox {
             "UPDATE hookgen_inbox SET state = 'pending', attempts = 0, next_run_at = $1, \
              lease_owner = NULL, lease_expires_at = NULL WHERE {condition}"
         );
-        let mut tx = self.pool.begin().await?;
+        let mut conn = self.pool.acquire().await?;
+        let _writing = self.writing().await;
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let done = sqlx::query(&sql)
             .bind(to_millis(SystemTime::now()))
             .bind(id)
@@ -398,17 +546,19 @@ impl SqlInbox {
     }
 
     async fn purge(&self, before: SystemTime) -> Result<u64, InboxError> {
+        let mut conn = self.relaxed.acquire().await?;
+        let _writing = self.writing().await;
         let done =
             sqlx::query("DELETE FROM hookgen_inbox WHERE state = 'done' AND received_at < $1")
                 .bind(to_millis(before))
-                .execute(&self.pool)
+                .execute(&mut *conn)
                 .await?;
         Ok(done.rows_affected())
     }
 
     async fn count_states(&self) -> Result<Vec<(State, u64)>, InboxError> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM hookgen_inbox GROUP BY state")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.relaxed)
             .await?;
         let mut counts: Vec<(State, u64)> = State::ALL.iter().map(|s| (*s, 0)).collect();
         for row in rows {
@@ -561,17 +711,23 @@ impl SqlInbox {
     }
 
     async fn release_all_leases(&self) -> Result<u64, InboxError> {
+        let mut conn = self.relaxed.acquire().await?;
+        let _writing = self.writing().await;
         let done = sqlx::query(
             "UPDATE hookgen_inbox SET state = 'pending', lease_owner = NULL, \
              lease_expires_at = NULL WHERE state = 'leased'",
         )
-        .execute(&self.pool)
+        .execute(&mut *conn)
         .await?;
         Ok(done.rows_affected())
     }
 }
 
-async fn sqlite_pool(url: &str) -> Result<AnyPool, InboxError> {
+/// SQLite's two connections, one writer at a time ([`SqlInbox::writing`]): the durable one
+/// at `synchronous=FULL` and the relaxed one at `synchronous=NORMAL`, each set as it connects
+/// and never changed. An in-memory database must be one connection to be one database, and
+/// has no disk to wait for: both are then the same.
+async fn sqlite_pools(url: &str) -> Result<(AnyPool, AnyPool), InboxError> {
     let url = if url.contains("mode=") || url.contains(":memory:") {
         url.to_string()
     } else if url.contains('?') {
@@ -579,25 +735,69 @@ async fn sqlite_pool(url: &str) -> Result<AnyPool, InboxError> {
     } else {
         format!("{url}?mode=rwc")
     };
-    let options = AnyConnectOptions::from_str(&url)?;
+    // The durable connection checkpoints only past 40 MB of WAL, a backstop for an inbox
+    // without workers; the relaxed one never on its own ([`SqlInbox::checkpoint_now_and_then`]).
+    let durable = sqlite_connection(&url, "FULL", 10_000).await?;
+    if url.contains(":memory:") {
+        return Ok((durable.clone(), durable));
+    }
+    // WAL mode is the file's, set by the first connection; the second only joins it.
+    let relaxed = sqlite_connection(&url, "NORMAL", 0).await?;
+    Ok((durable, relaxed))
+}
+
+async fn sqlite_connection(
+    url: &str,
+    synchronous: &'static str,
+    autocheckpoint: u32,
+) -> Result<AnyPool, InboxError> {
+    let options = AnyConnectOptions::from_str(url)?;
     let pool = AnyPoolOptions::new()
         .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA busy_timeout = 10000;",
-                )
-                .await?;
+                let pragmas = format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                     PRAGMA busy_timeout = 10000; \
+                     PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 268435456; \
+                     PRAGMA wal_autocheckpoint = {autocheckpoint};"
+                );
+                conn.execute(pragmas.as_str()).await?;
                 Ok(())
             })
         })
         .connect_with(options)
         .await?;
     Ok(pool)
+}
+
+/// PostgreSQL's two pools: durable (`synchronous_commit=on`, the server's default) for
+/// inserts, relaxed (`synchronous_commit=off`, set as each connection opens) for the rest.
+async fn postgres_pools(url: &str) -> Result<(AnyPool, AnyPool), InboxError> {
+    let durable = AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET synchronous_commit = on").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    let relaxed = AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET synchronous_commit = off").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await?;
+    Ok((durable, relaxed))
 }
 
 #[cfg(feature = "postgres")]
@@ -662,7 +862,18 @@ impl Inbox for SqlInbox {
         owner: &'a str,
         outcome: Finish,
     ) -> BoxFuture<'a, Result<bool, InboxError>> {
-        Box::pin(async move { self.finish_attempt(id, owner, &outcome).await })
+        Box::pin(async move {
+            let recorded = self.finish_attempts(owner, &[(id, outcome)]).await?;
+            Ok(recorded.first().copied().unwrap_or(false))
+        })
+    }
+
+    fn finish_many<'a>(
+        &'a self,
+        owner: &'a str,
+        outcomes: &'a [(i64, Finish)],
+    ) -> BoxFuture<'a, Result<Vec<bool>, InboxError>> {
+        Box::pin(self.finish_attempts(owner, outcomes))
     }
 
     fn extend_lease<'a>(
@@ -742,35 +953,17 @@ impl Inbox for SqlInbox {
 mod tests {
     use super::*;
 
-    /// Regression: lease, outcome and heartbeat writes relax the one SQLite connection to
-    /// `synchronous=NORMAL` and restore it after; a heartbeat aborted in between left it relaxed,
-    /// so later inserts (the ones a 202 stands behind) were not fsynced.
-    #[tokio::test]
-    async fn an_insert_is_fsynced_whatever_a_cancelled_relaxed_write_left() {
-        let dir = std::env::temp_dir().join(format!("hookgen-sync-{}", std::process::id()));
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("hookgen-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let url = format!("sqlite:{}", dir.join("inbox.db").display());
-        let inbox = SqlInbox::open(&url).await.unwrap();
-        let level = |inbox: &SqlInbox| {
-            let pool = inbox.pool.clone();
-            async move {
-                let mut conn = pool.acquire().await.unwrap();
-                sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
-                    .fetch_one(&mut *conn)
-                    .await
-                    .unwrap()
-            }
-        };
-        {
-            // Relaxed, then dropped without restoring: what the aborted heartbeat left.
-            let mut conn = inbox.pool.acquire().await.unwrap();
-            inbox.relax_sync(&mut conn, true).await.unwrap();
-        }
-        assert_eq!(level(&inbox).await, 1, "the connection is left at NORMAL");
-        let delivery = NewDelivery {
+        dir
+    }
+
+    fn delivery(key: &str) -> NewDelivery {
+        NewDelivery {
             source: "t".into(),
-            key: "k".into(),
+            key: key.into(),
             body: b"{}".to_vec(),
             headers: vec![],
             event_type: None,
@@ -778,9 +971,156 @@ mod tests {
             state: State::Pending,
             error: None,
             received_at: SystemTime::now(),
+        }
+    }
+
+    async fn synchronous(pool: &AnyPool) -> i64 {
+        sqlx::query_scalar::<_, i64>("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await
+            .unwrap()
+    }
+
+    /// Regression: relaxed writes used to switch the one SQLite connection to NORMAL and back,
+    /// and a heartbeat aborted in between left it relaxed, so later inserts (the ones a 202
+    /// stands behind) were not fsynced. Each level now has its own connection.
+    #[tokio::test]
+    async fn inserts_and_relaxed_writes_keep_their_own_levels() {
+        let dir = scratch("sync-levels");
+        let url = format!("sqlite:{}", dir.join("inbox.db").display());
+        let inbox = SqlInbox::open(&url).await.unwrap();
+        inbox.insert_batch(&[delivery("a")]).await.unwrap();
+        let leased = inbox
+            .lease("w", 10, Duration::from_secs(60), SystemTime::now())
+            .await
+            .unwrap();
+        // A relaxed write cancelled half way, as an aborted heartbeat is.
+        let extend = inbox.extend_lease(leased[0].id, "w", SystemTime::now());
+        drop(extend);
+        inbox.finish(leased[0].id, "w", Finish::Done).await.unwrap();
+        assert_eq!(synchronous(&inbox.pool).await, 2, "inserts: FULL");
+        assert_eq!(synchronous(&inbox.relaxed).await, 1, "the rest: NORMAL");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// strace attached to this test process: the syscalls between two markers.
+    struct Strace {
+        child: std::process::Child,
+        out: std::path::PathBuf,
+    }
+
+    impl Strace {
+        fn attach(out: std::path::PathBuf) -> Option<Strace> {
+            let spawned = std::process::Command::new("strace")
+                .args(["-f", "-qq", "-y", "-e"])
+                .arg("trace=fsync,fdatasync,statx,newfstatat,stat")
+                .arg("-o")
+                .arg(&out)
+                .arg("-p")
+                .arg(std::process::id().to_string())
+                .stderr(std::process::Stdio::null())
+                .spawn();
+            let child = match spawned {
+                Ok(child) => child,
+                Err(e) if std::env::var_os("HOOKGEN_REQUIRE_STRACE").is_some() => {
+                    panic!("strace is required (HOOKGEN_REQUIRE_STRACE) but did not start: {e}")
+                }
+                Err(e) => {
+                    eprintln!("skipped: strace did not start ({e})");
+                    return None;
+                }
+            };
+            let strace = Strace { child, out };
+            // Attached once a marker shows in its output.
+            for n in 0..500 {
+                strace.mark(&format!("ready-{n}"));
+                if strace.text().contains(&format!("hookgen-mark-ready-{n}\"")) {
+                    return Some(strace);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            panic!("strace never attached to this process");
+        }
+
+        fn mark(&self, label: &str) {
+            let _ = std::fs::metadata(format!("/nonexistent/hookgen-mark-{label}"));
+        }
+
+        fn text(&self) -> String {
+            std::fs::read_to_string(&self.out).unwrap_or_default()
+        }
+
+        /// Detach (SIGINT lets strace release this process cleanly) and return its output.
+        fn finish(mut self) -> String {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", &self.child.id().to_string()])
+                .status();
+            let _ = self.child.wait();
+            self.text()
+        }
+    }
+
+    /// The lines between markers `from` and `to`.
+    fn between<'t>(text: &'t str, from: &str, to: &str) -> Vec<&'t str> {
+        let lines: Vec<&str> = text.lines().collect();
+        let at = |label: &str| {
+            let needle = format!("hookgen-mark-{label}\"");
+            lines
+                .iter()
+                .position(|l| l.contains(&needle))
+                .unwrap_or_else(|| panic!("marker {label} missing from strace's output"))
         };
-        inbox.insert_batch(&[delivery]).await.unwrap();
-        assert_eq!(level(&inbox).await, 2, "the insert ran at synchronous=FULL");
+        lines[at(from) + 1..at(to)].to_vec()
+    }
+
+    /// An fsync of `db`'s WAL (other tests in this process sync their own files meanwhile).
+    fn syncs_wal(line: &str, db: &std::path::Path) -> bool {
+        let wal = format!("{}-wal>", db.display());
+        (line.contains("fdatasync(") || line.contains("fsync(")) && line.contains(&wal)
+    }
+
+    /// Proof by the kernel's own record: every insert batch (what a 202 stands behind) is
+    /// followed by an fsync of the WAL before `insert_batch` returns, whatever relaxed writes
+    /// (leases, outcomes, a cancelled heartbeat) ran between them; and relaxed writes sync
+    /// nothing, which also shows that this check can see a missing fsync.
+    #[tokio::test]
+    async fn every_insert_batch_is_fsynced_before_it_returns() {
+        let dir = scratch("fsync-proof");
+        let db = dir.join("inbox.db");
+        let url = format!("sqlite:{}", db.display());
+        let inbox = SqlInbox::open(&url).await.unwrap();
+        let Some(strace) = Strace::attach(dir.join("strace.txt")) else {
+            return;
+        };
+        const BATCHES: usize = 20;
+        for i in 0..BATCHES {
+            strace.mark(&format!("insert-{i}"));
+            let batch = [delivery(&format!("a{i}")), delivery(&format!("b{i}"))];
+            inbox.insert_batch(&batch).await.unwrap();
+            strace.mark(&format!("inserted-{i}"));
+            let leased = inbox
+                .lease("w", 2, Duration::from_secs(60), SystemTime::now())
+                .await
+                .unwrap();
+            drop(inbox.extend_lease(leased[0].id, "w", SystemTime::now()));
+            let outcomes: Vec<(i64, Finish)> =
+                leased.iter().map(|d| (d.id, Finish::Done)).collect();
+            inbox.finish_many("w", &outcomes).await.unwrap();
+            strace.mark(&format!("relaxed-{i}"));
+        }
+        let text = strace.finish();
+        for i in 0..BATCHES {
+            let insert = between(&text, &format!("insert-{i}"), &format!("inserted-{i}"));
+            assert!(
+                insert.iter().any(|l| syncs_wal(l, &db)),
+                "insert batch {i} returned without an fsync of the WAL: {insert:#?}"
+            );
+            let relaxed = between(&text, &format!("inserted-{i}"), &format!("relaxed-{i}"));
+            assert!(
+                !relaxed.iter().any(|l| syncs_wal(l, &db)),
+                "relaxed writes {i} waited for the disk: {relaxed:#?}"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

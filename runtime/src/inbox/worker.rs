@@ -12,6 +12,7 @@ use http::HeaderMap;
 use tokio::sync::{Notify, Semaphore};
 use tracing::Instrument;
 
+use super::group_commit::OutcomeCommit;
 use super::handoff::{Handoff, Outgoing, PUBLISH_RETRY_CAP};
 use super::model::{Delivery, Finish, Inbox};
 use super::retry::{HandlerError, RetrySchedule};
@@ -22,6 +23,9 @@ pub type Decode<E> = Arc<dyn Fn(&HeaderMap, &[u8]) -> Result<E, DecodeError> + S
 /// Runs one event.
 pub type Handle<E> =
     Arc<dyn Fn(E) -> Pin<Box<dyn Future<Output = Result<(), HandlerError>> + Send>> + Send + Sync>;
+
+/// The most rows one lease takes.
+const LEASE_BATCH: usize = 64;
 
 /// How workers run.
 #[derive(Clone)]
@@ -132,6 +136,8 @@ pub struct Workers {
 
 struct Context<E> {
     inbox: Arc<dyn Inbox>,
+    /// Outcomes share transactions, as inserts do.
+    outcomes: OutcomeCommit,
     decode: Decode<E>,
     handle: Handle<E>,
     options: WorkerOptions,
@@ -150,6 +156,7 @@ impl Workers {
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(Notify::new());
         let context = Arc::new(Context {
+            outcomes: OutcomeCommit::new(inbox.clone(), options.owner.clone()),
             inbox,
             decode,
             handle,
@@ -213,7 +220,9 @@ async fn lease_loop<E: Send + 'static>(
         let Ok(first) = permits.clone().acquire_owned().await else {
             break;
         };
-        let free = 1 + permits.available_permits();
+        // At most `LEASE_BATCH` a time: a lease holds SQLite's one writer, and inserts (what a
+        // 202 waits for) should never queue long behind it.
+        let free = (1 + permits.available_permits()).min(LEASE_BATCH);
         let leased = cx
             .inbox
             .lease(
@@ -297,7 +306,7 @@ async fn attempt<E: Send + 'static>(cx: &Context<E>, row: Delivery) {
     };
     span.record("outcome", outcome_name(&outcome));
     tracing::debug!(parent: &span, latency_us = started.elapsed().as_micros() as u64, "attempt finished");
-    match cx.inbox.finish(row.id, &cx.options.owner, outcome).await {
+    match cx.outcomes.finish(row.id, outcome).await {
         Ok(true) => {}
         Ok(false) => {
             cx.stats.lease_lost.fetch_add(1, Ordering::SeqCst);

@@ -39,10 +39,18 @@ pub struct ReceiverProcess {
 impl ReceiverProcess {
     /// Start it and wait until it accepts connections.
     pub fn start(port: u16, inbox: &str, log: &Path, extra: &[&str]) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_roomz-receiver-example"))
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--inbox", inbox])
-            .arg("--processed-log")
-            .arg(log)
+        Self::start_with(port, inbox, Some(log), extra)
+    }
+
+    /// Start it with or without a processed log (without one, `--publish` replaces the
+    /// handler), and wait until it accepts connections.
+    pub fn start_with(port: u16, inbox: &str, log: Option<&Path>, extra: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_roomz-receiver-example"));
+        command.args(["--listen", &format!("127.0.0.1:{port}"), "--inbox", inbox]);
+        if let Some(log) = log {
+            command.arg("--processed-log").arg(log);
+        }
+        let child = command
             .args(extra)
             .env("ROOMZ_WEBHOOK_SECRET", SECRET)
             .stdout(Stdio::null())
@@ -146,4 +154,87 @@ pub async fn wait_for(
         assert!(Instant::now() < deadline, "timed out waiting until {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+pub const NATS: &str = "nats://127.0.0.1:4222";
+
+/// Whether NATS answers on 127.0.0.1:4222 (a failure, not a skip, with HOOKGEN_REQUIRE_NATS).
+pub fn nats_is_up() -> bool {
+    let up = std::net::TcpStream::connect(("127.0.0.1", 4222)).is_ok();
+    if !up && std::env::var_os("HOOKGEN_REQUIRE_NATS").is_some() {
+        panic!("NATS is not running on 127.0.0.1:4222 (HOOKGEN_REQUIRE_NATS is set)");
+    }
+    up
+}
+
+/// Every message on the stream: `Nats-Msg-Id` → how many times.
+pub async fn on_stream(name: &str) -> HashMap<String, usize> {
+    let client = async_nats::connect(NATS).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut stream = js.get_stream(name).await.unwrap();
+    let last = stream.info().await.unwrap().state.last_sequence;
+    let mut counts = HashMap::new();
+    for seq in 1..=last {
+        let message = stream.get_raw_message(seq).await.unwrap();
+        // The inbox's delivery key: `event-id:<id>` for ROOMZ.
+        let key = message
+            .headers
+            .get(async_nats::header::NATS_MESSAGE_ID)
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let id = key.strip_prefix("event-id:").unwrap_or(&key).to_string();
+        assert_eq!(
+            message.subject.as_str(),
+            "hookgen.roomz.workspace.updated",
+            "subject of {id}"
+        );
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Remove every stream that takes `subject`.
+pub async fn delete_streams_on(subject: &str) {
+    use futures_util::StreamExt;
+    let client = async_nats::connect(NATS).await.unwrap();
+    let js = async_nats::jetstream::new(client);
+    let mut names = js.stream_names();
+    let mut found = Vec::new();
+    while let Some(Ok(name)) = names.next().await {
+        found.push(name);
+    }
+    for name in found {
+        let mut stream = js.get_stream(&name).await.unwrap();
+        let info = stream.info().await.unwrap();
+        if info.config.subjects.iter().any(|s| s == subject) {
+            js.delete_stream(&name).await.unwrap();
+        }
+    }
+}
+
+/// Await all futures concurrently.
+pub async fn futures_join<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
+/// Leases the replica with process id `pid` holds now.
+pub async fn leases_held(db: &str, pid: u32) -> i64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(db).await.unwrap();
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM hookgen_inbox WHERE state = 'leased' AND lease_owner LIKE $1",
+    )
+    .bind(format!("%-{pid}-%"))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap()
 }
