@@ -1,10 +1,12 @@
 //! Load on the ROOMZ receiver over loopback, bounded in count and time, once per inbox in the
 //! same run: in memory (the baseline, which a crash would empty), SQLite (a file, synchronous
 //! commits) and PostgreSQL (when a server answers at `HOOKGEN_TEST_POSTGRES`, default
-//! `postgres://postgres@127.0.0.1:5432/test`). What durability costs is the ratio to memory.
+//! `postgres://postgres@127.0.0.1:5432/test`), once with one receiver and once with three
+//! replicas on the database (`postgres-x3`, requests spread over them). What durability costs
+//! is the ratio to memory. `HOOKGEN_BENCH_INBOXES=sqlite,postgres-x3` runs only those.
 //!
 //! A handler that takes 1 s per event; 1 KiB signed bodies, each with its own event id, posted
-//! by 64 concurrent connections; every 10th request re-sends an earlier delivery. Reports
+//! by 256 concurrent connections (`HOOKGEN_BENCH_CONNECTIONS`); every 10th request re-sends an earlier delivery. Reports
 //! requests per second, p50/p99 acknowledgement latency, and checks that every accepted event
 //! was processed exactly once and no duplicate was processed.
 //!
@@ -29,12 +31,13 @@ use roomz_webhooks::inbox::{self, Inbox};
 use roomz_webhooks::receiver::{self, Receiver};
 use roomz_webhooks::{Event, Webhook};
 
-/// Concurrent connections of the closed loop (`HOOKGEN_BENCH_CONNECTIONS`, default 64).
+/// Concurrent connections of the closed loop (`HOOKGEN_BENCH_CONNECTIONS`, default 256:
+/// enough to saturate the receiver, so the closed loop measures its throughput, not latency).
 fn connections() -> usize {
     std::env::var("HOOKGEN_BENCH_CONNECTIONS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(64)
+        .unwrap_or(256)
 }
 const TIME_LIMIT: Duration = Duration::from_secs(60);
 
