@@ -1,4 +1,4 @@
-//! The command line: `generate`, `check`, `events`, `send`, `verify`, `schemes`, `inbox`,
+//! The command line: `generate`, `check`, `diff`, `events`, `send`, `verify`, `schemes`, `inbox`,
 //! `listen`.
 //!
 //! Exit codes: 0 success (warnings allowed), 1 the spec has errors (or warnings with
@@ -69,6 +69,20 @@ pub enum Command {
         /// Exit non-zero on warnings too.
         #[arg(long)]
         deny_warnings: bool,
+    },
+    /// Will an SDK generated from OLD break on NEW? Each change judged decode, compile or safe
+    ///
+    /// Every change per event, type, field and enum value, judged from the consumer's side,
+    /// and the semver bump the regenerated crate needs. Exit 0 when nothing breaks, 1 when
+    /// something does.
+    Diff {
+        /// The earlier spec (a folder with hookgen.toml and its overlays, or a file).
+        old: PathBuf,
+        /// The later spec.
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
     },
     /// Print the table of events: name, payload type, signature scheme, linked operations.
     Events {
@@ -233,6 +247,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             deny_warnings,
         } => check(&spec, format, deny_warnings),
         Command::Events { spec } => events(&spec),
+        Command::Diff { old, new, format } => diff(&old, &new, format),
         Command::Generate {
             spec,
             out,
@@ -328,6 +343,22 @@ fn inbox_action(command: InboxCommand) -> crate::inbox_cmd::Action {
 
 fn load(spec: &Path) -> Result<Analysis, String> {
     analyze(spec).map_err(|e| e.to_string())
+}
+
+fn diff(old: &Path, new: &Path, format: OutputFormat) -> Result<ExitCode, String> {
+    let report = hookgen::diff::diff(&load(old)?.api, &load(new)?.api);
+    match format {
+        OutputFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
+        ),
+        OutputFormat::Human => print!("{}", hookgen::diff::render(&report)),
+    }
+    Ok(if report.breaking() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn check(spec: &Path, format: OutputFormat, deny_warnings: bool) -> Result<ExitCode, String> {

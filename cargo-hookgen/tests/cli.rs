@@ -26,7 +26,7 @@ fn help_of_every_subcommand() {
     let mut cmd = Cli::command();
     insta::assert_snapshot!("help", cmd.render_help().to_string());
     for sub in [
-        "generate", "check", "events", "send", "verify", "schemes", "inbox", "listen",
+        "generate", "check", "diff", "events", "send", "verify", "schemes", "inbox", "listen",
     ] {
         let mut cmd = Cli::command();
         let sub_cmd = cmd.find_subcommand_mut(sub).unwrap();
@@ -71,6 +71,26 @@ fn exit_codes() {
     );
     assert!(!dir.join("out").exists(), "nothing generated");
     assert_eq!(exit(&["--help"]), ExitCode::SUCCESS);
+}
+
+#[test]
+fn diff_exits_1_when_something_breaks_0_when_nothing_does_2_on_usage() {
+    let roomz = "../shared/vendor-specs/roomz";
+    if Path::new(&repo(roomz)).exists() {
+        let old = repo(&format!("{roomz}/spec3.ec24617.yml"));
+        let new = repo(&format!("{roomz}/spec3.yml"));
+        assert_eq!(exit(&["diff", &old, &new]), ExitCode::from(1));
+        assert_eq!(
+            exit(&["diff", &old, &new, "--format", "json"]),
+            ExitCode::from(1)
+        );
+    }
+    let same = repo("specs/roomz");
+    assert_eq!(exit(&["diff", &same, &same]), ExitCode::SUCCESS);
+    assert_eq!(
+        exit(&["diff", &same, "/nonexistent/spec.yaml"]),
+        ExitCode::from(2)
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod builder;
 pub mod codes;
 pub mod config;
 pub mod diag;
+pub mod diff;
 mod dupkeys;
 pub mod emit;
 pub mod ir;

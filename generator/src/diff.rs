@@ -1,0 +1,495 @@
+//! What a vendor's spec change does to its consumers: two IRs compared event by event, type by
+//! type, field by field and enum value by enum value, each change judged **from the consumer's
+//! side** (a webhook payload is something the SDK decodes, like a response, so the polarity of
+//! request-oriented differs is inverted):
+//!
+//! - [`Impact::Decode`]: a payload valid under NEW that the SDK generated from OLD fails to
+//!   decode (a field it requires is gone or may now be null, a type changed);
+//! - [`Impact::Compile`]: code written against OLD's SDK no longer compiles against NEW's (an
+//!   event, variant, field or type removed or renamed, a field's `Option` changed);
+//! - [`Impact::Safe`]: open enums and `Event::Unknown` absorb it (a new enum value, a new event,
+//!   a new optional field).
+//!
+//! A stage after [`crate::ir`]: it reads two [`Api`]s and never goes back to the specs, so a
+//! schema that only moved (`$ref` to another place, same shape) is no change, and a component
+//! renamed with the same shape is one rename.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use crate::ir::{EnumValue, Field, TypeDef, TypeKind, TypeRef, Variant};
+use crate::Api;
+
+/// How a change reaches a consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Impact {
+    Safe,
+    Compile,
+    Decode,
+}
+
+/// One change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The worst of what it does (a decode break usually breaks compiling too: see `compile`).
+    pub impact: Impact,
+    /// Whether code written against OLD's SDK stops compiling.
+    pub compile: bool,
+    /// Whether a payload valid under NEW stops decoding with OLD's SDK.
+    pub decode: bool,
+    /// Where, in the SDK's terms: `Event`, `Event.field.sub[]`, `Type::Variant`.
+    pub path: String,
+    /// What changed.
+    pub what: String,
+    /// The schema in OLD and in NEW (JSON pointers), where there is one.
+    pub old_pointer: Option<String>,
+    pub new_pointer: Option<String>,
+}
+
+/// The semver bump the regenerated crate needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Bump {
+    /// Nothing a consumer can see changed.
+    Patch,
+    /// Only additions.
+    Minor,
+    /// Code written against OLD's SDK breaks.
+    Major,
+}
+
+/// Every change, and the bump.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub changes: Vec<Change>,
+    pub bump: Bump,
+}
+
+impl Report {
+    /// Whether anything breaks a consumer (decoding or compiling).
+    pub fn breaking(&self) -> bool {
+        self.changes.iter().any(|c| c.impact != Impact::Safe)
+    }
+}
+
+/// Compare OLD's IR with NEW's.
+pub fn diff(old: &Api, new: &Api) -> Report {
+    let mut walk = Walk {
+        old,
+        new,
+        changes: Vec::new(),
+        seen: HashSet::new(),
+    };
+    walk.events();
+    let mut changes = walk.changes;
+    changes.sort_by(|a, b| b.impact.cmp(&a.impact).then_with(|| a.path.cmp(&b.path)));
+    let bump = if changes.iter().any(|c| c.compile) {
+        Bump::Major
+    } else if changes.is_empty() {
+        Bump::Patch
+    } else {
+        Bump::Minor
+    };
+    Report { changes, bump }
+}
+
+struct Walk<'a> {
+    old: &'a Api,
+    new: &'a Api,
+    changes: Vec<Change>,
+    /// (old type, new type) pairs already compared: recursive types end, shared ones are
+    /// reported once.
+    seen: HashSet<(usize, usize)>,
+}
+
+impl Walk<'_> {
+    fn push(&mut self, path: &str, what: String, decode: bool, compile: bool, pointers: Pointers) {
+        let impact = if decode {
+            Impact::Decode
+        } else if compile {
+            Impact::Compile
+        } else {
+            Impact::Safe
+        };
+        self.changes.push(Change {
+            impact,
+            compile,
+            decode,
+            path: path.to_string(),
+            what,
+            old_pointer: pointers.0,
+            new_pointer: pointers.1,
+        });
+    }
+
+    /// Events match by variant (what the consumer's code names), else by a webhook key that
+    /// names one event on each side (the spec's name for it, when the variant was renamed).
+    fn events(&mut self) {
+        let unique_key =
+            |api: &Api, key: &str| api.events.iter().filter(|e| e.webhook_key == key).count() == 1;
+        let mut matched = HashSet::new();
+        for old_event in &self.old.events {
+            let key = old_event.webhook_key.as_str();
+            let found = self
+                .new
+                .events
+                .iter()
+                .position(|e| e.variant == old_event.variant)
+                .or_else(|| {
+                    let renamed = unique_key(self.old, key) && unique_key(self.new, key);
+                    let i = self.new.events.iter().position(|e| e.webhook_key == key)?;
+                    let taken = self
+                        .old
+                        .events
+                        .iter()
+                        .any(|o| o.variant == self.new.events[i].variant);
+                    (renamed && !taken).then_some(i)
+                });
+            let Some(i) = found else {
+                let pointers = (Some(old_event.pointer.clone()), None);
+                let what = format!("event `{}` removed", old_event.name);
+                self.push(&old_event.variant, what, false, true, pointers);
+                continue;
+            };
+            matched.insert(i);
+            let new_event = &self.new.events[i];
+            if new_event.variant != old_event.variant {
+                let what = format!(
+                    "event variant renamed `{}` → `{}`",
+                    old_event.variant, new_event.variant
+                );
+                let pointers = (
+                    Some(old_event.pointer.clone()),
+                    Some(new_event.pointer.clone()),
+                );
+                self.push(&old_event.variant, what, false, true, pointers);
+            }
+            let path = old_event.variant.clone();
+            let at = (
+                Some(old_event.pointer.clone()),
+                Some(new_event.pointer.clone()),
+            );
+            self.refs(&path, &old_event.payload, &new_event.payload, true, &at);
+        }
+        for (i, new_event) in self.new.events.iter().enumerate() {
+            if !matched.contains(&i) {
+                let what = format!(
+                    "event `{}` added (an SDK generated from OLD decodes it as `Event::Unknown`)",
+                    new_event.name
+                );
+                self.push(
+                    &new_event.variant,
+                    what,
+                    false,
+                    false,
+                    (None, Some(new_event.pointer.clone())),
+                );
+            }
+        }
+    }
+
+    /// The named types' schemas, else where the references sit.
+    fn pointers_of(&self, old: &TypeRef, new: &TypeRef, at: &Pointers) -> Pointers {
+        let of = |api: &Api, r: &TypeRef, at: &Option<String>| match r {
+            TypeRef::Named(id) => Some(api.types.get(*id).pointer.clone()),
+            _ => at.clone(),
+        };
+        (of(self.old, old, &at.0), of(self.new, new, &at.1))
+    }
+
+    /// Compare a type reference, aliases resolved; `decoded` is false under a value OLD keeps
+    /// as raw JSON.
+    /// `at` is where the reference sits (a field's schema), named for changes of an unnamed type.
+    fn refs(&mut self, path: &str, old: &TypeRef, new: &TypeRef, decoded: bool, at: &Pointers) {
+        let (old, new) = (self.resolve(self.old, old), self.resolve(self.new, new));
+        let pointers = self.pointers_of(&old, &new, at);
+        match (&old, &new) {
+            (TypeRef::Named(a), TypeRef::Named(b)) => self.named(path, *a, *b, decoded),
+            (TypeRef::Vec(a), TypeRef::Vec(b)) => {
+                self.refs(&format!("{path}[]"), a, b, decoded, at)
+            }
+            (TypeRef::Map(a), TypeRef::Map(b)) => {
+                self.refs(&format!("{path}{{}}"), a, b, decoded, at)
+            }
+            _ if old == new => {}
+            // OLD keeps any JSON here: nothing fails to decode, but the Rust type changes.
+            (TypeRef::Json, _) => {
+                let what = self.type_change(&old, &new);
+                self.push(path, what, false, true, pointers);
+            }
+            _ => {
+                let what = self.type_change(&old, &new);
+                self.push(path, what, decoded, true, pointers);
+            }
+        }
+    }
+
+    fn type_change(&self, old: &TypeRef, new: &TypeRef) -> String {
+        format!("type `{}` → `{}`", show(self.old, old), show(self.new, new))
+    }
+
+    fn resolve(&self, api: &Api, r: &TypeRef) -> TypeRef {
+        let mut current = r.clone();
+        for _ in 0..32 {
+            match &current {
+                TypeRef::Named(id) => match &api.types.get(*id).kind {
+                    TypeKind::Alias(inner) => current = inner.clone(),
+                    _ => return current,
+                },
+                _ => return current,
+            }
+        }
+        current
+    }
+
+    fn named(&mut self, path: &str, a: usize, b: usize, decoded: bool) {
+        if !self.seen.insert((a, b)) {
+            return;
+        }
+        let (old, new) = (self.old.types.get(a), self.new.types.get(b));
+        let pointers = (Some(old.pointer.clone()), Some(new.pointer.clone()));
+        if old.name != new.name {
+            let what = format!("type `{}` renamed `{}`", old.name, new.name);
+            self.push(path, what, false, true, pointers.clone());
+        }
+        match (&old.kind, &new.kind) {
+            (TypeKind::Struct { fields: f, .. }, TypeKind::Struct { fields: g, .. }) => {
+                self.fields(path, f, g, decoded, pointers)
+            }
+            (TypeKind::StringEnum { values: v }, TypeKind::StringEnum { values: w }) => {
+                self.enum_values(path, old, v, w, pointers)
+            }
+            (TypeKind::Tagged { variants: v, .. }, TypeKind::Tagged { variants: w, .. }) => {
+                self.variants(path, old, v, w, decoded, true)
+            }
+            (TypeKind::Untagged { variants: v }, TypeKind::Untagged { variants: w }) => {
+                self.variants(path, old, v, w, decoded, false)
+            }
+            (TypeKind::Alias(x), TypeKind::Alias(y)) => self.refs(path, x, y, decoded, &pointers),
+            (k, l) => {
+                let what = format!(
+                    "`{}` is now {} (was {})",
+                    new.name,
+                    kind_name(l),
+                    kind_name(k)
+                );
+                self.push(path, what, decoded, true, pointers);
+            }
+        }
+    }
+
+    fn fields(
+        &mut self,
+        path: &str,
+        old: &[Field],
+        new: &[Field],
+        decoded: bool,
+        pointers: Pointers,
+    ) {
+        for f in old {
+            let at = format!("{path}.{}", f.name);
+            let Some(g) = new.iter().find(|g| field_key(g) == field_key(f)) else {
+                // OLD's decoder insists on a required, non-null field a NEW payload may lack.
+                let breaks = decoded && is_required(f);
+                let what = format!("field `{}` removed", field_key(f));
+                self.push(&at, what, breaks, true, pointers.clone());
+                continue;
+            };
+            if g.name != f.name {
+                let what = format!("field renamed `{}` → `{}` (same wire name)", f.name, g.name);
+                self.push(&at, what, false, true, pointers.clone());
+            }
+            if is_required(f) != is_required(g) {
+                let (decode, what) = if is_required(f) {
+                    let how = if g.nullable { "nullable" } else { "optional" };
+                    (
+                        decoded,
+                        format!("field `{}` is now {how}: `T` → `Option<T>`", f.wire),
+                    )
+                } else {
+                    (
+                        false,
+                        format!(
+                            "field `{}` is now required and non-null: `Option<T>` → `T`",
+                            f.wire
+                        ),
+                    )
+                };
+                self.push(&at, what, decode, true, pointers.clone());
+            }
+            let property =
+                |p: &Option<String>, w: &str| p.as_ref().map(|p| format!("{p}/properties/{w}"));
+            let field_at = (
+                property(&pointers.0, &f.wire),
+                property(&pointers.1, &g.wire),
+            );
+            self.refs(&at, &f.ty, &g.ty, decoded, &field_at);
+        }
+        for g in new
+            .iter()
+            .filter(|g| !old.iter().any(|f| field_key(f) == field_key(g)))
+        {
+            let at = format!("{path}.{}", g.name);
+            let kind = if is_required(g) {
+                "required"
+            } else {
+                "optional"
+            };
+            let what = format!(
+                "{kind} field `{}` added (an SDK generated from OLD skips it)",
+                field_key(g)
+            );
+            self.push(&at, what, false, false, pointers.clone());
+        }
+    }
+
+    fn enum_values(
+        &mut self,
+        path: &str,
+        ty: &TypeDef,
+        old: &[EnumValue],
+        new: &[EnumValue],
+        pointers: Pointers,
+    ) {
+        for v in old.iter().filter(|v| !new.iter().any(|w| w.wire == v.wire)) {
+            let at = format!("{}::{}", ty.name, v.variant);
+            let what = format!("enum value `{}` removed (at {path})", v.wire);
+            self.push(&at, what, false, true, pointers.clone());
+        }
+        for w in new.iter().filter(|w| !old.iter().any(|v| v.wire == w.wire)) {
+            let at = format!("{}::{}", ty.name, w.variant);
+            let what = format!(
+                "enum value `{}` added (at {path}; an SDK generated from OLD keeps it as `Unknown`)",
+                w.wire
+            );
+            self.push(&at, what, false, false, pointers.clone());
+        }
+    }
+
+    /// Union variants, matched by tag (tagged) or by name (untagged). A new tagged variant is
+    /// kept by OLD as an unknown tag; a new untagged one may match none of OLD's variants.
+    fn variants(
+        &mut self,
+        path: &str,
+        ty: &TypeDef,
+        old: &[Variant],
+        new: &[Variant],
+        decoded: bool,
+        tagged: bool,
+    ) {
+        let key = |v: &Variant| v.tag.clone().unwrap_or_else(|| v.name.clone());
+        for v in old {
+            let at = format!("{}::{}", ty.name, v.name);
+            match new.iter().find(|w| key(w) == key(v)) {
+                Some(w) => {
+                    let here = (Some(ty.pointer.clone()), None);
+                    self.refs(&at, &v.ty, &w.ty, decoded, &here)
+                }
+                None => {
+                    let what = format!("variant `{}` removed (at {path})", key(v));
+                    self.push(&at, what, false, true, (Some(ty.pointer.clone()), None));
+                }
+            }
+        }
+        for w in new.iter().filter(|w| !old.iter().any(|v| key(v) == key(w))) {
+            let at = format!("{}::{}", ty.name, w.name);
+            let what = format!("variant `{}` added (at {path})", key(w));
+            let decode = decoded && !tagged;
+            self.push(&at, what, decode, false, (Some(ty.pointer.clone()), None));
+        }
+    }
+}
+
+type Pointers = (Option<String>, Option<String>);
+
+/// A type as the consumer sees it (a schema's name, or the shape of a primitive).
+fn show(api: &Api, r: &TypeRef) -> String {
+    match r {
+        TypeRef::String => "String".into(),
+        TypeRef::Integer => "i64".into(),
+        TypeRef::Integer32 => "i32".into(),
+        TypeRef::Number => "f64".into(),
+        TypeRef::Boolean => "bool".into(),
+        TypeRef::Uuid => "Uuid".into(),
+        TypeRef::DateTime => "DateTime".into(),
+        TypeRef::Json => "serde_json::Value".into(),
+        TypeRef::Named(id) => api.types.get(*id).name.clone(),
+        TypeRef::Vec(inner) => format!("Vec<{}>", show(api, inner)),
+        TypeRef::Map(inner) => format!("Map<String, {}>", show(api, inner)),
+    }
+}
+
+/// How a field is matched across versions: its wire name, or for a flattened one (which has
+/// none) its Rust name.
+fn field_key(f: &Field) -> &str {
+    if f.flatten || f.wire.is_empty() {
+        &f.name
+    } else {
+        &f.wire
+    }
+}
+
+/// Whether the SDK's field is a plain `T`: required and not nullable.
+fn is_required(f: &Field) -> bool {
+    f.required && !f.nullable
+}
+
+fn kind_name(kind: &TypeKind) -> &'static str {
+    match kind {
+        TypeKind::Struct { .. } => "a struct",
+        TypeKind::StringEnum { .. } => "an enum",
+        TypeKind::Tagged { .. } => "a tagged union",
+        TypeKind::Untagged { .. } => "an untagged union",
+        TypeKind::Alias(_) => "an alias",
+    }
+}
+
+/// The report for people: breaking changes first, each with its place, then the bump.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for impact in [Impact::Decode, Impact::Compile, Impact::Safe] {
+        let changes: Vec<&Change> = report
+            .changes
+            .iter()
+            .filter(|c| c.impact == impact)
+            .collect();
+        if changes.is_empty() {
+            continue;
+        }
+        let heading = match impact {
+            Impact::Decode => "decode: NEW payloads that an SDK generated from OLD fails to decode",
+            Impact::Compile => "compile: code written against OLD's SDK that no longer compiles",
+            Impact::Safe => "safe: absorbed by open enums and Event::Unknown",
+        };
+        out.push_str(&format!("{heading} ({})\n", changes.len()));
+        for c in changes {
+            let also = if c.decode && c.compile {
+                " [also compile]"
+            } else {
+                ""
+            };
+            out.push_str(&format!("  {}: {}{also}\n", c.path, c.what));
+            if let Some(p) = &c.old_pointer {
+                out.push_str(&format!("      old {p}\n"));
+            }
+            if let Some(p) = &c.new_pointer {
+                out.push_str(&format!("      new {p}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    if report.changes.is_empty() {
+        out.push_str("no change a consumer can see\n");
+    }
+    let bump = match report.bump {
+        Bump::Major => "major (code written against the old crate breaks; 0.x: the minor number)",
+        Bump::Minor => "minor (additions only)",
+        Bump::Patch => "patch",
+    };
+    out.push_str(&format!(
+        "semver: the regenerated crate needs a {bump} bump\n"
+    ));
+    out
+}
