@@ -60,10 +60,27 @@ pub enum Bump {
     Major,
 }
 
-/// Every change, and the bump.
+/// A spec example that one side's model rejects though its own side's accepts: the evidence
+/// behind the verdicts, as the typed decoder's rules see it (`lint::validate`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replayed {
+    /// The event, as the vendor names it.
+    pub event: String,
+    /// The example's JSON pointer, in the document it comes from.
+    pub example: String,
+    /// `new-through-old`: a NEW example that the SDK generated from OLD fails to decode (a
+    /// decode break, seen); `old-through-new`: an OLD example (a delivery stored before) that
+    /// the regenerated SDK fails to decode.
+    pub direction: &'static str,
+    /// Where and why, by JSON pointer into the example.
+    pub problems: Vec<String>,
+}
+
+/// Every change, the examples that stop decoding, and the bump.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub changes: Vec<Change>,
+    pub replay: Vec<Replayed>,
     pub bump: Bump,
 }
 
@@ -82,7 +99,11 @@ pub fn diff(old: &Api, new: &Api) -> Report {
         changes: Vec::new(),
         seen: HashSet::new(),
     };
-    walk.events();
+    let pairs = walk.events();
+    let replay = pairs
+        .into_iter()
+        .flat_map(|(o, n)| replay(old, new, o, n))
+        .collect();
     let mut changes = walk.changes;
     changes.sort_by(|a, b| b.impact.cmp(&a.impact).then_with(|| a.path.cmp(&b.path)));
     let bump = if changes.iter().any(|c| c.compile) {
@@ -92,7 +113,51 @@ pub fn diff(old: &Api, new: &Api) -> Report {
     } else {
         Bump::Minor
     };
-    Report { changes, bump }
+    Report {
+        changes,
+        replay,
+        bump,
+    }
+}
+
+/// Each example of one version of an event through the other version's model, where its own
+/// version's model accepts it (an example that breaks its own schema proves nothing).
+fn replay(old: &Api, new: &Api, o: usize, n: usize) -> Vec<Replayed> {
+    let (old_event, new_event) = (&old.events[o], &new.events[n]);
+    let mut out = Vec::new();
+    let sides = [
+        (new, new_event, old, old_event, "new-through-old"),
+        (old, old_event, new, new_event, "old-through-new"),
+    ];
+    for (own, own_event, other, other_event, direction) in sides {
+        for example in &own_event.examples {
+            let failures = |api: &Api, payload: &TypeRef| {
+                let mut found = Vec::new();
+                crate::lint::validate(&api.types, payload, &example.value, "", &mut found);
+                found.retain(|m| !m.decodes_anyway);
+                found
+            };
+            if !failures(own, &own_event.payload).is_empty() {
+                continue;
+            }
+            let problems = failures(other, &other_event.payload);
+            if !problems.is_empty() {
+                out.push(Replayed {
+                    event: own_event.name.clone(),
+                    example: example.pointer.clone(),
+                    direction,
+                    problems: problems
+                        .into_iter()
+                        .map(|m| {
+                            let at = if m.at.is_empty() { "/" } else { &m.at };
+                            format!("{at}: {}", m.message)
+                        })
+                        .collect(),
+                });
+            }
+        }
+    }
+    out
 }
 
 struct Walk<'a> {
@@ -126,11 +191,12 @@ impl Walk<'_> {
 
     /// Events match by variant (what the consumer's code names), else by a webhook key that
     /// names one event on each side (the spec's name for it, when the variant was renamed).
-    fn events(&mut self) {
+    fn events(&mut self) -> Vec<(usize, usize)> {
+        let mut pairs = Vec::new();
         let unique_key =
             |api: &Api, key: &str| api.events.iter().filter(|e| e.webhook_key == key).count() == 1;
         let mut matched = HashSet::new();
-        for old_event in &self.old.events {
+        for (o, old_event) in self.old.events.iter().enumerate() {
             let key = old_event.webhook_key.as_str();
             let found = self
                 .new
@@ -154,6 +220,7 @@ impl Walk<'_> {
                 continue;
             };
             matched.insert(i);
+            pairs.push((o, i));
             let new_event = &self.new.events[i];
             if new_event.variant != old_event.variant {
                 let what = format!(
@@ -188,6 +255,7 @@ impl Walk<'_> {
                 );
             }
         }
+        pairs
     }
 
     /// The named types' schemas, else where the references sit.
@@ -482,6 +550,23 @@ pub fn render(report: &Report) -> String {
     }
     if report.changes.is_empty() {
         out.push_str("no change a consumer can see\n");
+    }
+    if !report.replay.is_empty() {
+        out.push_str(&format!(
+            "replay: spec examples that stop decoding ({})\n",
+            report.replay.len()
+        ));
+        for r in &report.replay {
+            let how = match r.direction {
+                "new-through-old" => "NEW's example fails the SDK generated from OLD",
+                _ => "OLD's example fails the regenerated SDK",
+            };
+            out.push_str(&format!("  {} {}: {how}\n", r.event, r.example));
+            for p in &r.problems {
+                out.push_str(&format!("      {p}\n"));
+            }
+        }
+        out.push('\n');
     }
     let bump = match report.bump {
         Bump::Major => "major (code written against the old crate breaks; 0.x: the minor number)",

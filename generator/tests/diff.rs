@@ -12,6 +12,7 @@ webhooks:
         content:
           application/json:
             schema: {$ref: '#/components/schemas/OrderCreated'}
+            example: {type: order.created, id: o1, amount: 5, status: open, customer: {name: Ann}, note: hi}
       responses: {'200': {description: ok}}
 components:
   schemas:
@@ -35,7 +36,11 @@ components:
 "#;
 
 fn new_spec() -> String {
-    OLD.replace("amount: {type: integer}", "amount: {type: string}")
+    OLD.replace(
+        "example: {type: order.created, id: o1, amount: 5,",
+        "example: {type: order.created, amount: '5',",
+    )
+    .replace("amount: {type: integer}", "amount: {type: string}")
         .replace("enum: [open, paid]", "enum: [open, refunded]")
         .replace(
             "required: [type, id, amount, status, customer]",
@@ -93,6 +98,22 @@ fn each_change_is_judged_from_the_consumers_side() {
         Impact::Safe
     );
     assert_eq!(find(&r, "OrderCancelled", "added").impact, Impact::Safe);
+    // The evidence: NEW's example fails OLD's SDK where the decode verdicts say (an unknown
+    // enum value decodes anyway), and OLD's example fails the regenerated SDK.
+    let seen = |direction: &str| {
+        let r: Vec<_> = r
+            .replay
+            .iter()
+            .filter(|x| x.direction == direction)
+            .collect();
+        assert_eq!(r.len(), 1, "{direction}: {r:#?}");
+        r[0].problems.join("; ")
+    };
+    let new_through_old = seen("new-through-old");
+    assert!(new_through_old.contains("/amount"), "{new_through_old}");
+    assert!(new_through_old.contains("id"), "{new_through_old}");
+    assert!(!new_through_old.contains("/status"), "{new_through_old}");
+    assert!(seen("old-through-new").contains("/amount"));
     // Nothing else, and the bump follows the compile breaks.
     assert_eq!(r.changes.len(), 8, "{:#?}", r.changes);
     assert_eq!(r.bump, Bump::Major);
