@@ -1,7 +1,7 @@
 //! An inbox in process memory, for tests. **A crash, a restart or a deploy loses every event
 //! in it**, acknowledged or not; use [`super::SqliteInbox`] in production.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -18,9 +18,71 @@ pub struct MemoryInbox {
     rows: Mutex<BTreeMap<i64, Delivery>>,
     /// (source, key) → row id: the unique index.
     keys: Mutex<HashMap<(String, String), i64>>,
-    /// Ids of pending and leased rows, the only ones leasing looks at (locked after `rows`).
-    unfinished: Mutex<BTreeSet<i64>>,
+    /// What leasing looks at, so that it costs what is due, not every row (locked after `rows`).
+    index: Mutex<Index>,
     work: Notify,
+}
+
+/// The unfinished rows, indexed the way leasing asks for them.
+#[derive(Default)]
+struct Index {
+    /// Pending rows.
+    pending: BTreeSet<i64>,
+    /// Leased rows, by when their lease runs out.
+    leased: BTreeSet<(SystemTime, i64)>,
+    /// Unfinished rows per (source, ordering key), oldest first: only the first may run.
+    ordered: HashMap<(String, String), BTreeSet<i64>>,
+}
+
+impl Index {
+    /// Take `row` out, before it changes.
+    fn remove(&mut self, row: &Delivery) {
+        self.pending.remove(&row.id);
+        if let Some(until) = row.lease_expires_at {
+            self.leased.remove(&(until, row.id));
+        }
+        if let Some(key) = ordering(row) {
+            if let Some(ids) = self.ordered.get_mut(&key) {
+                ids.remove(&row.id);
+                if ids.is_empty() {
+                    self.ordered.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Put `row` back, as it is now.
+    fn add(&mut self, row: &Delivery) {
+        match row.state {
+            State::Pending => {
+                self.pending.insert(row.id);
+            }
+            State::Leased => {
+                let until = row.lease_expires_at.unwrap_or(SystemTime::UNIX_EPOCH);
+                self.leased.insert((until, row.id));
+            }
+            _ => return,
+        }
+        if let Some(key) = ordering(row) {
+            self.ordered.entry(key).or_default().insert(row.id);
+        }
+    }
+
+    /// Whether `row` is the oldest unfinished row of its ordering key (or has none).
+    fn first_of_its_key(&self, row: &Delivery) -> bool {
+        ordering(row).is_none_or(|key| {
+            self.ordered
+                .get(&key)
+                .and_then(|ids| ids.first())
+                .is_none_or(|first| *first == row.id)
+        })
+    }
+}
+
+fn ordering(row: &Delivery) -> Option<(String, String)> {
+    row.ordering_key
+        .as_ref()
+        .map(|key| (row.source.clone(), key.clone()))
 }
 
 impl MemoryInbox {
@@ -33,17 +95,15 @@ impl MemoryInbox {
         self.rows.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn unfinished(&self) -> std::sync::MutexGuard<'_, BTreeSet<i64>> {
-        self.unfinished.lock().unwrap_or_else(|p| p.into_inner())
+    fn index(&self) -> std::sync::MutexGuard<'_, Index> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Keep `row` in the unfinished set exactly while it is pending or leased.
-    fn track(unfinished: &mut BTreeSet<i64>, row: &Delivery) {
-        if matches!(row.state, State::Pending | State::Leased) {
-            unfinished.insert(row.id);
-        } else {
-            unfinished.remove(&row.id);
-        }
+    /// Change a row and keep the index in step with it.
+    fn change(index: &mut Index, row: &mut Delivery, f: impl FnOnce(&mut Delivery)) {
+        index.remove(row);
+        f(row);
+        index.add(row);
     }
 
     fn insert_now(&self, batch: &[NewDelivery]) -> Vec<Inserted> {
@@ -59,7 +119,7 @@ impl MemoryInbox {
                 std::collections::hash_map::Entry::Vacant(slot) => {
                     slot.insert(id);
                     let row = stored(id, new);
-                    Self::track(&mut self.unfinished(), &row);
+                    self.index().add(&row);
                     rows.insert(id, row);
                     results.push(Inserted::New(id));
                 }
@@ -78,37 +138,35 @@ impl MemoryInbox {
         now: SystemTime,
     ) -> Vec<Delivery> {
         let mut rows = self.rows();
-        let unfinished = self.unfinished();
-        // Ordering keys with an earlier unfinished row block their later rows.
-        let mut blocked: HashSet<(String, String)> = HashSet::new();
+        let mut index = self.index();
+        // Due: pending and due, or leased with a lapsed lease; oldest first.
+        let mut due: Vec<i64> = index
+            .pending
+            .iter()
+            .copied()
+            .filter(|id| rows.get(id).is_some_and(|r| r.next_run_at <= now))
+            .collect();
+        let lapsed = index.leased.range(..=(now, i64::MAX)).map(|(_, id)| *id);
+        due.extend(lapsed);
+        due.sort_unstable();
         let mut leased = Vec::new();
-        for id in unfinished.iter() {
+        for id in due {
             if leased.len() >= limit {
                 break;
             }
-            let Some(row) = rows.get_mut(id) else {
+            let Some(row) = rows.get_mut(&id) else {
                 continue;
             };
-            let unfinished = matches!(row.state, State::Pending | State::Leased);
-            let due = match row.state {
-                State::Pending => row.next_run_at <= now,
-                State::Leased => row.lease_expires_at.is_some_and(|t| t <= now),
-                _ => false,
-            };
-            let order = row.ordering_key.clone().map(|k| (row.source.clone(), k));
-            let free = order.as_ref().is_none_or(|o| !blocked.contains(o));
-            if unfinished {
-                if let Some(o) = order {
-                    blocked.insert(o);
-                }
+            if !index.first_of_its_key(row) {
+                continue;
             }
-            if due && free && leased.len() < limit {
+            Self::change(&mut index, row, |row| {
                 row.state = State::Leased;
                 row.lease_owner = Some(owner.to_string());
                 row.lease_expires_at = Some(super::model::later(now, lease_for));
                 row.attempts += 1;
-                leased.push(row.clone());
-            }
+            });
+            leased.push(row.clone());
         }
         leased
     }
@@ -166,14 +224,15 @@ impl Inbox for MemoryInbox {
             .filter(|r| r.state == State::Leased && r.lease_owner.as_deref() == Some(owner));
         let recorded = if let Some(row) = held {
             let write = outcome.row();
-            row.state = write.state;
-            if let Some(at) = write.next_run_at {
-                row.next_run_at = super::model::from_millis(at);
-            }
-            row.last_error = write.error.map(str::to_string);
-            row.lease_owner = None;
-            row.lease_expires_at = None;
-            Self::track(&mut self.unfinished(), row);
+            Self::change(&mut self.index(), row, |row| {
+                row.state = write.state;
+                if let Some(at) = write.next_run_at {
+                    row.next_run_at = super::model::from_millis(at);
+                }
+                row.last_error = write.error.map(str::to_string);
+                row.lease_owner = None;
+                row.lease_expires_at = None;
+            });
             true
         } else {
             false
@@ -193,7 +252,9 @@ impl Inbox for MemoryInbox {
         let held = rows
             .get_mut(&id)
             .filter(|r| r.state == State::Leased && r.lease_owner.as_deref() == Some(owner));
-        let extended = held.map(|row| row.lease_expires_at = Some(until)).is_some();
+        let extended = held
+            .map(|row| Self::change(&mut self.index(), row, |r| r.lease_expires_at = Some(until)))
+            .is_some();
         Box::pin(async move { Ok(extended) })
     }
 
@@ -246,12 +307,13 @@ impl Inbox for MemoryInbox {
                 Replay::Undecodable => row.state == State::Undecodable,
             };
             if chosen {
-                row.state = State::Pending;
-                row.attempts = 0;
-                row.next_run_at = now;
-                row.lease_owner = None;
-                row.lease_expires_at = None;
-                Self::track(&mut self.unfinished(), row);
+                Self::change(&mut self.index(), row, |row| {
+                    row.state = State::Pending;
+                    row.attempts = 0;
+                    row.next_run_at = now;
+                    row.lease_owner = None;
+                    row.lease_expires_at = None;
+                });
                 count += 1;
             }
         }
