@@ -14,6 +14,8 @@ const GENERATOR_STAGES: &[&[&str]] = &[
     &["load"],
     &["ir"],
     &["lint"],
+    // Compares two IRs, with `lint`'s validator for the examples; emits nothing.
+    &["diff"],
     &["emit"],
     &["builder"],
     &["lib"],
