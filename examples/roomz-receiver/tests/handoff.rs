@@ -4,8 +4,8 @@
 
 mod common;
 
-use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::collections::HashSet;
+use std::time::Duration;
 
 use common::*;
 use hookgen_runtime::client::reqwest;
@@ -57,30 +57,8 @@ async fn every_acknowledged_delivery_reaches_jetstream_once_across_kill_9() {
         acked.len()
     );
     // The last receiver drains what its predecessors left.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let counts = loop {
-        let counts = on_stream(&stream).await;
-        if acked.iter().all(|id| counts.contains_key(id)) || Instant::now() > deadline {
-            break counts;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    assert_each_once_on_stream(&stream, &acked).await;
     drop(receiver);
-    let missing: Vec<_> = acked
-        .iter()
-        .filter(|id| !counts.contains_key(*id))
-        .collect();
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
-    let sample: Vec<_> = counts.keys().take(3).collect();
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged deliveries never reached the stream ({} messages on it, such as {sample:?}); first missing: {:?}",
-        missing.len(),
-        acked.len(),
-        counts.len(),
-        missing.iter().take(3).collect::<Vec<_>>()
-    );
-    assert!(twice.is_empty(), "on the stream more than once: {twice:?}");
     let client = async_nats::connect(NATS).await.unwrap();
     let _ = async_nats::jetstream::new(client)
         .delete_stream(&stream)
@@ -118,26 +96,6 @@ async fn a_publish_retried_under_the_same_key_is_one_message_on_jetstream() {
     assert_eq!(counts.get("event-id:same"), Some(&1), "{counts:?}");
     assert_eq!(counts.len(), 2, "{counts:?}");
     delete_streams_on("hookgen.dedup.>").await;
-}
-
-/// Messages on stream `name` by `Nats-Msg-Id`, each checked to be on `subject`.
-async fn on_stream_subject(name: &str, subject: &str) -> HashMap<String, usize> {
-    let client = async_nats::connect(NATS).await.unwrap();
-    let js = async_nats::jetstream::new(client);
-    let mut stream = js.get_stream(name).await.unwrap();
-    let last = stream.info().await.unwrap().state.last_sequence;
-    let mut counts = HashMap::new();
-    for seq in 1..=last {
-        let message = stream.get_raw_message(seq).await.unwrap();
-        assert_eq!(message.subject.as_str(), subject);
-        let key = message
-            .headers
-            .get(async_nats::header::NATS_MESSAGE_ID)
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        *counts.entry(key).or_insert(0) += 1;
-    }
-    counts
 }
 
 #[tokio::test]

@@ -392,7 +392,7 @@ impl SqlInbox {
         outcomes: &[(i64, Finish)],
     ) -> Result<Vec<bool>, InboxError> {
         let mut conn = self.relaxed.acquire().await?;
-        let _writing = self.writing().await;
+        let writing = self.writing().await;
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         // Successes, nearly all outcomes, in a few statements; the rest one by one.
         let done: Vec<i64> = outcomes
@@ -433,7 +433,7 @@ impl SqlInbox {
             recorded.push(done.rows_affected() == 1);
         }
         tx.commit().await?;
-        drop(_writing);
+        drop(writing);
         self.checkpoint_now_and_then(&mut conn, outcomes.len())
             .await;
         Ok(recorded)
@@ -774,30 +774,28 @@ async fn sqlite_connection(
     Ok(pool)
 }
 
-/// PostgreSQL's two pools: durable (`synchronous_commit=on`, the server's default) for
-/// inserts, relaxed (`synchronous_commit=off`, set as each connection opens) for the rest.
+/// PostgreSQL's two pools: durable (`synchronous_commit=on`) for inserts, relaxed
+/// (`synchronous_commit=off`) for the rest, each level set as a connection opens.
 async fn postgres_pools(url: &str) -> Result<(AnyPool, AnyPool), InboxError> {
-    let durable = AnyPoolOptions::new()
+    Ok((
+        postgres_pool(url, "on").await?,
+        postgres_pool(url, "off").await?,
+    ))
+}
+
+async fn postgres_pool(url: &str, synchronous_commit: &'static str) -> Result<AnyPool, InboxError> {
+    let pool = AnyPoolOptions::new()
         .max_connections(4)
-        .after_connect(|conn, _| {
+        .after_connect(move |conn, _| {
             Box::pin(async move {
-                conn.execute("SET synchronous_commit = on").await?;
+                let set = format!("SET synchronous_commit = {synchronous_commit}");
+                conn.execute(set.as_str()).await?;
                 Ok(())
             })
         })
         .connect(url)
         .await?;
-    let relaxed = AnyPoolOptions::new()
-        .max_connections(4)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute("SET synchronous_commit = off").await?;
-                Ok(())
-            })
-        })
-        .connect(url)
-        .await?;
-    Ok((durable, relaxed))
+    Ok(pool)
 }
 
 #[cfg(feature = "postgres")]

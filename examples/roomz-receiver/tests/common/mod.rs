@@ -167,8 +167,18 @@ pub fn nats_is_up() -> bool {
     up
 }
 
-/// Every message on the stream: `Nats-Msg-Id` → how many times.
+/// Every message on the stream: the ROOMZ event id in its `Nats-Msg-Id` → how many times.
 pub async fn on_stream(name: &str) -> HashMap<String, usize> {
+    // The inbox's delivery key: `event-id:<id>` for ROOMZ.
+    on_stream_subject(name, "hookgen.roomz.workspace.updated")
+        .await
+        .into_iter()
+        .map(|(key, n)| (key.strip_prefix("event-id:").unwrap_or(&key).to_string(), n))
+        .collect()
+}
+
+/// Messages on stream `name` by `Nats-Msg-Id`, each checked to be on `subject`.
+pub async fn on_stream_subject(name: &str, subject: &str) -> HashMap<String, usize> {
     let client = async_nats::connect(NATS).await.unwrap();
     let js = async_nats::jetstream::new(client);
     let mut stream = js.get_stream(name).await.unwrap();
@@ -176,21 +186,44 @@ pub async fn on_stream(name: &str) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for seq in 1..=last {
         let message = stream.get_raw_message(seq).await.unwrap();
-        // The inbox's delivery key: `event-id:<id>` for ROOMZ.
         let key = message
             .headers
             .get(async_nats::header::NATS_MESSAGE_ID)
             .map(|v| v.to_string())
             .unwrap_or_default();
-        let id = key.strip_prefix("event-id:").unwrap_or(&key).to_string();
-        assert_eq!(
-            message.subject.as_str(),
-            "hookgen.roomz.workspace.updated",
-            "subject of {id}"
-        );
-        *counts.entry(id).or_insert(0) += 1;
+        assert_eq!(message.subject.as_str(), subject, "subject of {key}");
+        *counts.entry(key).or_insert(0) += 1;
     }
     counts
+}
+
+/// Wait (at most a minute) until every acknowledged id is on stream `name`, then assert that
+/// each is there exactly once.
+pub async fn assert_each_once_on_stream(name: &str, acked: &std::collections::HashSet<String>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let counts = loop {
+        let counts = on_stream(name).await;
+        if acked.iter().all(|id| counts.contains_key(id)) || Instant::now() > deadline {
+            break counts;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let missing: Vec<_> = acked
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    let sample: Vec<_> = counts.keys().take(3).collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged deliveries never reached the stream ({} messages on it, such as \
+         {sample:?}); first missing: {:?}",
+        missing.len(),
+        acked.len(),
+        counts.len(),
+        missing.iter().take(3).collect::<Vec<_>>()
+    );
+    assert!(twice.is_empty(), "on the stream more than once: {twice:?}");
 }
 
 /// Remove every stream that takes `subject`.
