@@ -80,7 +80,7 @@ const CHANNEL: &str = "hookgen_inbox";
 const NOTIFY_EVERY: Duration = Duration::from_millis(50);
 
 /// Outcome rows between two WAL checkpoints (SQLite).
-const CHECKPOINT_EVERY: usize = 2000;
+const CHECKPOINT_EVERY: usize = 64;
 
 /// Rows written by one statement at most: few statements per batch (each is a round trip to
 /// the database, or to SQLite's thread), and few distinct statements to prepare and cache.
@@ -142,6 +142,54 @@ fn finish_done_statement(backend: Backend, rows: usize) -> &'static str {
             .collect()
     });
     &all[rows.min(ROWS_PER_STATEMENT)]
+}
+
+/// Rows one lease looks at in each due index at most.
+const MAX_LEASE_WALK: usize = 4096;
+
+/// How far a lease of `limit` rows walks each due index: further than `limit`, because a row
+/// whose ordering key has an earlier unfinished row is seen but not taken.
+fn lease_walk(limit: i64) -> i64 {
+    (limit.saturating_mul(4)).clamp(64, MAX_LEASE_WALK as i64)
+}
+
+/// Leases up to `$4` due rows for owner `$1` until `$2`, as of `$3`, walking each due index
+/// (`$5` rows at most each).
+///
+/// Due rows are pending ones whose time has come and leases that expired. Each comes from an
+/// index walked in order and cut at `$5` rows, so a lease costs what it takes, not the
+/// backlog (a plain `OR`, or a `UNION` without limits, reads every due row: thousands when
+/// handlers are slow, once per finished handler). PostgreSQL locks the rows as it walks
+/// (`SKIP LOCKED`: another replica's rows are passed over, not waited for) and re-checks the
+/// conditions on a row committed meanwhile, so a row is never leased twice. Only the first
+/// unfinished row of an ordering key is taken; the others wait for it.
+fn lease_statement(backend: Backend) -> &'static str {
+    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let (cache, lock) = match backend {
+        Backend::Sqlite => (&SQLITE, ""),
+        Backend::Postgres => (&POSTGRES, "FOR UPDATE SKIP LOCKED"),
+    };
+    cache.get_or_init(|| {
+        format!(
+            "WITH pending_due AS ( \
+               SELECT id FROM hookgen_inbox WHERE state = 'pending' AND next_run_at <= $3 \
+               ORDER BY state, next_run_at LIMIT $5 {lock}), \
+             expired AS ( \
+               SELECT id FROM hookgen_inbox WHERE state = 'leased' AND lease_expires_at <= $3 \
+               ORDER BY state, lease_expires_at LIMIT $5 {lock}) \
+             UPDATE hookgen_inbox SET state = 'leased', lease_owner = $1, lease_expires_at = $2, \
+             attempts = attempts + 1 WHERE id IN ( \
+               SELECT d.id FROM hookgen_inbox d \
+               WHERE d.id IN (SELECT id FROM pending_due UNION ALL SELECT id FROM expired) \
+                 AND (d.ordering_key IS NULL OR NOT EXISTS ( \
+                      SELECT 1 FROM hookgen_inbox e WHERE e.source = d.source \
+                      AND e.ordering_key = d.ordering_key AND e.id < d.id \
+                      AND e.state IN ('pending', 'leased'))) \
+               ORDER BY d.id LIMIT $4) \
+             RETURNING {COLUMNS}"
+        )
+    })
 }
 
 /// Finds leases left by dead workers without scanning the table.
@@ -291,33 +339,35 @@ impl SqlInbox {
         // A 202 stands behind this commit: the durable connection, whose level nothing changes.
         let mut conn = self.pool.acquire().await?;
         let _writing = self.writing().await;
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         let mut stored: HashMap<(String, String), i64> = HashMap::new();
-        for chunk in order.chunks(ROWS_PER_STATEMENT) {
-            let mut query = sqlx::query(insert_statement(chunk.len()));
-            for &i in chunk {
-                let d = &batch[i];
-                let at = to_millis(d.received_at);
-                query = query
-                    .bind(&d.source)
-                    .bind(&d.key)
-                    .bind(&d.body)
-                    .bind(headers_to_json(&d.headers))
-                    .bind(&d.event_type)
-                    .bind(&d.ordering_key)
-                    .bind(d.state.as_str())
-                    .bind(at)
-                    .bind(at)
-                    .bind(&d.error);
-            }
-            for row in query.fetch_all(&mut *tx).await? {
-                stored.insert(
-                    (row.try_get("source")?, row.try_get("delivery_key")?),
-                    row.try_get("id")?,
-                );
-            }
+        let notify = self.backend == Backend::Postgres;
+        if !notify && batch.len() <= ROWS_PER_STATEMENT {
+            // One statement is its own transaction: no BEGIN and COMMIT round trips.
+            insert_rows(&mut *conn, batch, &order, &mut stored).await?;
+            return Ok(self.inserted(batch, order, stored));
         }
-        // A key twice in the batch: its first copy (in insert order) is the new row.
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        for chunk in order.chunks(ROWS_PER_STATEMENT) {
+            insert_rows(&mut *tx, batch, chunk, &mut stored).await?;
+        }
+        let fresh = stored.values().next().is_some();
+        if fresh && notify && self.notify_due() {
+            // Delivered at commit, to every replica listening.
+            tx.execute("NOTIFY hookgen_inbox").await?;
+        }
+        tx.commit().await?;
+        Ok(self.inserted(batch, order, stored))
+    }
+
+    /// Each delivery's result, from the ids the inserts returned, and this process's workers
+    /// woken when anything is new. A key twice in the batch: its first copy (in insert order)
+    /// is the new row.
+    fn inserted(
+        &self,
+        batch: &[NewDelivery],
+        order: Vec<usize>,
+        mut stored: HashMap<(String, String), i64>,
+    ) -> Vec<Inserted> {
         let mut results = vec![Inserted::Duplicate; batch.len()];
         for i in order {
             let d = &batch[i];
@@ -325,16 +375,10 @@ impl SqlInbox {
                 results[i] = Inserted::New(id);
             }
         }
-        let fresh = results.iter().any(|r| matches!(r, Inserted::New(_)));
-        if fresh && self.backend == Backend::Postgres && self.notify_due() {
-            // Delivered at commit, to every replica listening.
-            tx.execute("NOTIFY hookgen_inbox").await?;
-        }
-        tx.commit().await?;
-        if fresh {
+        if results.iter().any(|r| matches!(r, Inserted::New(_))) {
             self.local_work.notify_waiters();
         }
-        Ok(results)
+        results
     }
 
     async fn lease_due(
@@ -344,40 +388,17 @@ impl SqlInbox {
         lease_for: Duration,
         now: SystemTime,
     ) -> Result<Vec<Delivery>, InboxError> {
-        // Due rows come from two index range scans (an OR alone would scan the table, and
-        // leasing runs every time a handler finishes). The same conditions stand on `d` too:
-        // PostgreSQL re-checks them, not the subquery, on a row another replica leased and
-        // committed meanwhile, so that row is not leased twice. Only the first unfinished row
-        // of an ordering key is due; rows another replica is locking now are skipped.
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE hookgen_inbox SET state = 'leased', lease_owner = $1, lease_expires_at = $2, \
-             attempts = attempts + 1 WHERE id IN ( \
-               SELECT d.id FROM hookgen_inbox d \
-               WHERE d.id IN ( \
-                      SELECT id FROM hookgen_inbox WHERE state = 'pending' AND next_run_at <= $3 \
-                      UNION ALL \
-                      SELECT id FROM hookgen_inbox WHERE state = 'leased' AND lease_expires_at <= $3) \
-                 AND ((d.state = 'pending' AND d.next_run_at <= $3) \
-                      OR (d.state = 'leased' AND d.lease_expires_at <= $3)) \
-                 AND (d.ordering_key IS NULL OR NOT EXISTS ( \
-                      SELECT 1 FROM hookgen_inbox e WHERE e.source = d.source \
-                      AND e.ordering_key = d.ordering_key AND e.id < d.id \
-                      AND e.state IN ('pending', 'leased'))) \
-               ORDER BY d.id LIMIT $4 {lock}) \
-             RETURNING {COLUMNS}"
-        );
+        let sql = lease_statement(self.backend);
         let now_ms = to_millis(now);
         let mut conn = self.relaxed.acquire().await?;
         let _writing = self.writing().await;
-        let rows = sqlx::query(&sql)
+        let limit = limit.min(MAX_LEASE_WALK) as i64;
+        let rows = sqlx::query(sql)
             .bind(owner)
             .bind(now_ms.saturating_add(lease_for.as_millis().min(i64::MAX as u128) as i64))
             .bind(now_ms)
-            .bind(limit.min(i64::MAX as usize) as i64)
+            .bind(limit)
+            .bind(lease_walk(limit))
             .fetch_all(&mut *conn)
             .await?;
         let mut leased: Vec<Delivery> = rows.iter().map(read_row).collect::<Result<_, _>>()?;
@@ -583,6 +604,39 @@ impl SqlInbox {
         }
         let _ = tokio::time::timeout(timeout, self.local_work.notified()).await;
     }
+}
+
+/// Insert the deliveries `rows` names (indexes into `batch`, at most [`ROWS_PER_STATEMENT`])
+/// in one statement, recording the id of each new row by its (source, key).
+async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    batch: &[NewDelivery],
+    rows: &[usize],
+    stored: &mut HashMap<(String, String), i64>,
+) -> Result<(), InboxError> {
+    let mut query = sqlx::query(insert_statement(rows.len()));
+    for &i in rows {
+        let d = &batch[i];
+        let at = to_millis(d.received_at);
+        query = query
+            .bind(&d.source)
+            .bind(&d.key)
+            .bind(&d.body)
+            .bind(headers_to_json(&d.headers))
+            .bind(&d.event_type)
+            .bind(&d.ordering_key)
+            .bind(d.state.as_str())
+            .bind(at)
+            .bind(at)
+            .bind(&d.error);
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        stored.insert(
+            (row.try_get("source")?, row.try_get("delivery_key")?),
+            row.try_get("id")?,
+        );
+    }
+    Ok(())
 }
 
 fn backend_of(url: &str) -> Result<Backend, InboxError> {
