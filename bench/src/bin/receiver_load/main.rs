@@ -5,7 +5,7 @@
 //! replicas on the database (`postgres-x3`, requests spread over them). What durability costs
 //! is the ratio to memory. `HOOKGEN_BENCH_INBOXES=sqlite,postgres-x3` runs only those.
 //!
-//! A handler that takes 1 s per event; 1 KiB signed bodies, each with its own event id, posted
+//! 50,000 requests per run by default. A handler that takes 1 s per event; 1 KiB signed bodies, each with its own event id, posted
 //! by 256 concurrent connections (`HOOKGEN_BENCH_CONNECTIONS`); every 10th request re-sends an earlier delivery. Reports
 //! requests per second, p50/p99 acknowledgement latency, and checks that every accepted event
 //! was processed exactly once and no duplicate was processed.
@@ -16,12 +16,18 @@
 //! the closed-loop run just saturated at, each for `HOOKGEN_BENCH_SECONDS` (default 5). A
 //! request is sent at its scheduled time whether or not earlier ones have been answered, and
 //! its latency is counted from that time, so queueing in the receiver shows (a closed loop
-//! hides it: a slow answer delays the next request instead of being counted). Up to 512
-//! requests are in flight; one that waits for a slot still counts its wait.
+//! hides it: a slow answer delays the next request instead of being counted). 512 connections
+//! are open; a request that waits for a free one still counts its wait.
+//!
+//! The load comes from a bare HTTP/1.1 client on a thread of its own ([`http1`]), with every
+//! request serialized and every connection opened before the clock starts: on 2 cores, a
+//! heavier client would measure itself as much as the receiver.
 //!
 //! With `HOOKGEN_BENCH_NATS=nats://127.0.0.1:4222`, a fourth run puts SQLite behind a NATS
 //! JetStream hand-off (each delivery published once, beside the handler) and reports its cost
 //! as a ratio to SQLite alone, and how long the stream took to hold every delivery.
+
+mod http1;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -79,7 +85,7 @@ const OPEN_LOOP_IN_FLIGHT: usize = 512;
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let open_loop = args.iter().any(|a| a == "--open-loop");
-    let requests: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(20_000);
+    let requests: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(50_000);
     let seconds: f64 = std::env::var("HOOKGEN_BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -248,7 +254,7 @@ async fn run(
     let processed: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let handing_off = handoff.is_some();
     let mut replicas = Vec::new();
-    let mut urls = Vec::new();
+    let mut targets = Vec::new();
     for inbox in inboxes {
         let p = processed.clone();
         let mut receiver =
@@ -273,35 +279,40 @@ async fn run(
             }
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        urls.push(format!("http://{}/hook", listener.local_addr().unwrap()));
+        targets.push(listener.local_addr().unwrap());
         let app = running.router("/hook");
         let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         replicas.push((running, server));
     }
-    let urls: Arc<Vec<String>> = Arc::new(urls);
-
     let webhook = Webhook::new("load-secret").unwrap();
-    // Sign everything up front: the load generator should measure the receiver, not itself.
-    let deliveries: Arc<Vec<(http::HeaderMap, Vec<u8>)>> = Arc::new(
+    // Sign and serialize everything up front: the load generator should measure the
+    // receiver, not itself.
+    let deliveries: Arc<Vec<Vec<u8>>> = Arc::new(
         (0..requests)
             .map(|i| {
                 let n = if i % 10 == 9 { i - 5 } else { i }; // every 10th: a duplicate of an earlier one
                 let b = body(first_id + n);
-                (webhook.sign(&b).unwrap(), b)
+                http1::request("/hook", &webhook.sign(&b).unwrap(), &b)
             })
             .collect(),
     );
-    let client = reqwest::Client::builder()
-        // Every connection the open loop opens stays open: no churn of connections to measure.
-        .pool_max_idle_per_host(OPEN_LOOP_IN_FLIGHT)
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let results = match load {
-        Load::Closed { .. } => closed_loop(&client, &urls, &deliveries, started).await,
-        Load::Open { rate, .. } => open_loop(&client, &urls, &deliveries, rate, started).await,
+    let pace = match load {
+        Load::Closed { .. } => http1::Pace {
+            connections: connections(),
+            rate: None,
+            limit: TIME_LIMIT,
+        },
+        Load::Open { rate, .. } => http1::Pace {
+            connections: OPEN_LOOP_IN_FLIGHT,
+            rate: Some(rate),
+            limit: TIME_LIMIT,
+        },
     };
-    let elapsed = started.elapsed();
+    let started = Instant::now();
+    let (results, elapsed) =
+        tokio::task::spawn_blocking(move || http1::drive(targets, deliveries, pace))
+            .await
+            .unwrap();
     let count = |s: u16| results.iter().filter(|(st, _)| *st == s).count();
     // Every accepted event finishes its 1 s handler (or the run gives up after a minute).
     let deadline = Instant::now() + TIME_LIMIT;
@@ -384,90 +395,4 @@ async fn run(
         p99: pct(0.99),
         p999: pct(0.999),
     }
-}
-
-/// (status, latency) of each request; status 0 is a transport error.
-type Results = Vec<(u16, Duration)>;
-
-async fn send(client: &reqwest::Client, url: &str, delivery: &(http::HeaderMap, Vec<u8>)) -> u16 {
-    let (headers, body) = delivery;
-    client
-        .post(url)
-        .headers(headers.clone())
-        .body(body.clone())
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0)
-}
-
-async fn closed_loop(
-    client: &reqwest::Client,
-    urls: &Arc<Vec<String>>,
-    deliveries: &Arc<Vec<(http::HeaderMap, Vec<u8>)>>,
-    started: Instant,
-) -> Results {
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..connections() {
-        let (client, urls, deliveries, next) = (
-            client.clone(),
-            urls.clone(),
-            deliveries.clone(),
-            next.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut out = Vec::new();
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                if i >= deliveries.len() || started.elapsed() > TIME_LIMIT {
-                    break;
-                }
-                let t = Instant::now();
-                let status = send(&client, &urls[i % urls.len()], &deliveries[i]).await;
-                out.push((status, t.elapsed()));
-            }
-            out
-        }));
-    }
-    let mut results = Vec::new();
-    for t in tasks {
-        results.extend(t.await.unwrap());
-    }
-    results
-}
-
-/// Request `i` is due at `started + i / rate`; its latency runs from then to its answer.
-async fn open_loop(
-    client: &reqwest::Client,
-    urls: &Arc<Vec<String>>,
-    deliveries: &Arc<Vec<(http::HeaderMap, Vec<u8>)>>,
-    rate: f64,
-    started: Instant,
-) -> Results {
-    let slots = Arc::new(tokio::sync::Semaphore::new(OPEN_LOOP_IN_FLIGHT));
-    let mut tasks = Vec::with_capacity(deliveries.len());
-    for i in 0..deliveries.len() {
-        let due = started + Duration::from_secs_f64(i as f64 / rate);
-        tokio::time::sleep_until(due.into()).await;
-        if started.elapsed() > TIME_LIMIT {
-            break;
-        }
-        let (client, urls, deliveries, slots) = (
-            client.clone(),
-            urls.clone(),
-            deliveries.clone(),
-            slots.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let _slot = slots.acquire_owned().await.unwrap();
-            let status = send(&client, &urls[i % urls.len()], &deliveries[i]).await;
-            (status, due.elapsed())
-        }));
-    }
-    let mut results = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        results.push(t.await.unwrap());
-    }
-    results
 }
