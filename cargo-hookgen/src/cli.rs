@@ -1,4 +1,4 @@
-//! The command line: `generate`, `check`, `diff`, `events`, `send`, `verify`, `schemes`, `inbox`,
+//! The command line: `generate`, `check`, `diff`, `drift`, `events`, `send`, `verify`, `schemes`, `inbox`,
 //! `listen`.
 //!
 //! Exit codes: 0 success (warnings allowed), 1 the spec has errors (or warnings with
@@ -81,6 +81,25 @@ pub enum Command {
         /// The later spec.
         new: PathBuf,
         /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: OutputFormat,
+    },
+    /// Write the overlay that makes the spec match what the vendor really sends (an inbox's deliveries)
+    ///
+    /// Every delivery stored in the inbox is checked against the spec; the Overlay 1.0
+    /// document makes each one decode. Exit 0: nothing to amend; 1: an overlay was needed.
+    Drift {
+        /// A spec folder (with hookgen.toml and its overlays) or a spec file.
+        spec: PathBuf,
+        /// The deliveries: a receiver's inbox (`sqlite:PATH`, `postgres://...`) or listen's
+        /// database (`sqlite:hookgen-listen.db`). HOOKGEN_INBOX keeps a password out of
+        /// process lists.
+        #[arg(long, env = "HOOKGEN_INBOX", hide_env_values = true)]
+        inbox: String,
+        /// Write the overlay here (default: print it).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Output format of the report.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
     },
@@ -248,6 +267,17 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
         } => check(&spec, format, deny_warnings),
         Command::Events { spec } => events(&spec),
         Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Drift {
+            spec,
+            inbox,
+            out,
+            format,
+        } => crate::drift_cmd::run(crate::drift_cmd::Request {
+            spec: &spec,
+            inbox: &inbox,
+            out,
+            json: matches!(format, OutputFormat::Json),
+        }),
         Command::Generate {
             spec,
             out,

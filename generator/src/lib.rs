@@ -9,6 +9,7 @@ pub mod codes;
 pub mod config;
 pub mod diag;
 pub mod diff;
+pub mod drift;
 mod dupkeys;
 pub mod emit;
 pub mod ir;
@@ -17,6 +18,7 @@ pub mod load;
 pub mod normalize;
 pub mod overlay;
 pub mod pointer;
+pub mod received;
 pub mod repair;
 pub mod source;
 

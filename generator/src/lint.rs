@@ -16,6 +16,32 @@ pub struct Mismatch {
     /// Typed decoding tolerates it (an open enum's unknown value, an undeclared required
     /// field): the value still decodes.
     pub decodes_anyway: bool,
+    /// What kind of departure it is, for amending the spec (`drift`).
+    pub departure: Departure,
+}
+
+/// What a departure is, in terms a spec amendment can address. Types are named by their id
+/// in the [`TypeSpace`]; fields by their JSON name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Departure {
+    /// A required field the value lacks.
+    Missing { owner: usize, field: String },
+    /// `null` in a field that is not nullable.
+    Null { owner: usize, field: String },
+    /// A field's value of another JSON type than the field's (`found`: `string`, `integer`,
+    /// `number`, `boolean`, `array` or `object`), or a string its format rejects.
+    Type {
+        owner: usize,
+        field: String,
+        found: &'static str,
+    },
+    /// A string the enum does not list (it decodes anyway, as the enum's `Unknown`).
+    EnumValue { owner: usize, value: String },
+    /// A value that fits none of an untagged union's variants, with what departs from the
+    /// variant it comes closest to (fewest departures the decoder refuses).
+    Union { nearest: Vec<Mismatch> },
+    /// Anything else: a top-level value of the wrong kind, an undeclared required property.
+    Other,
 }
 
 impl Mismatch {
@@ -24,6 +50,7 @@ impl Mismatch {
             at: at.to_string(),
             message,
             decodes_anyway: false,
+            departure: Departure::Other,
         }
     }
 
@@ -104,13 +131,19 @@ fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut V
         (TypeKind::StringEnum { values }, Value::String(s)) => {
             if !values.iter().any(|e| &e.wire == s) {
                 let known: Vec<&str> = values.iter().map(|e| e.wire.as_str()).collect();
-                out.push(Mismatch::tolerated(
-                    at,
-                    format!(
-                        "`{s}` is not one of {} (it decodes anyway into the `Unknown` fallback)",
-                        known.join(", ")
-                    ),
-                ));
+                out.push(Mismatch {
+                    departure: Departure::EnumValue {
+                        owner: id,
+                        value: s.clone(),
+                    },
+                    ..Mismatch::tolerated(
+                        at,
+                        format!(
+                            "`{s}` is not one of {} (it decodes anyway into the `Unknown` fallback)",
+                            known.join(", ")
+                        ),
+                    )
+                });
             }
         }
         (
@@ -140,19 +173,28 @@ fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut V
                     continue;
                 }
                 match m.get(&f.wire) {
-                    None if f.required => out.push(Mismatch::new(
-                        at,
-                        format!("required property `{}` is missing", f.wire),
-                    )),
+                    // Absent decodes as `None` (an `Option` field) or as the declared
+                    // default, as the generated decoder reads it.
+                    None if f.required && (f.nullable || f.absent_is_default) => {
+                        out.push(Mismatch::tolerated(
+                            at,
+                            format!(
+                                "required property `{}` is missing (it decodes anyway, as {})",
+                                f.wire,
+                                if f.nullable { "`None`" } else { "its default" }
+                            ),
+                        ))
+                    }
+                    None if f.required => out.push(Mismatch {
+                        departure: Departure::Missing {
+                            owner: id,
+                            field: f.wire.clone(),
+                        },
+                        ..Mismatch::new(at, format!("required property `{}` is missing", f.wire))
+                    }),
                     None => {}
                     Some(Value::Null) if f.nullable || !f.required => {}
-                    Some(x) => validate(
-                        types,
-                        &f.ty,
-                        x,
-                        &format!("{at}/{}", escape_segment(&f.wire)),
-                        out,
-                    ),
+                    Some(x) => validate_field(types, id, &f.wire, &f.ty, x, at, out),
                 }
             }
         }
@@ -163,22 +205,76 @@ fn validate_named(types: &TypeSpace, id: usize, v: &Value, at: &str, out: &mut V
             }
         }
         (TypeKind::Untagged { variants }, _) => {
-            let fits = variants.iter().any(|var| {
+            let mut nearest: Option<Vec<Mismatch>> = None;
+            for var in variants {
                 let mut p = Vec::new();
                 validate(types, &var.ty, v, at, &mut p);
-                p.is_empty()
-            });
-            if !fits {
-                out.push(Mismatch::new(
-                    at,
-                    format!("fits none of the variants of `{}`", def.name),
-                ));
+                if p.is_empty() {
+                    return;
+                }
+                let refused = |p: &[Mismatch]| p.iter().filter(|m| !m.decodes_anyway).count();
+                if nearest.as_ref().is_none_or(|n| refused(&p) < refused(n)) {
+                    nearest = Some(p);
+                }
             }
+            let nearest = nearest.unwrap_or_default();
+            if !nearest.is_empty() && nearest.iter().all(|m| m.decodes_anyway) {
+                // A variant decodes, with what the decoder tolerates.
+                out.extend(nearest);
+                return;
+            }
+            out.push(Mismatch {
+                departure: Departure::Union { nearest },
+                ..Mismatch::new(at, format!("fits none of the variants of `{}`", def.name))
+            });
         }
         (_, got) => out.push(Mismatch::new(
             at,
             format!("expected `{}`, found {}", def.name, kind_of(got)),
         )),
+    }
+}
+
+/// A field's value; a departure at the field itself (not inside it) names the field, so that
+/// it can be amended there.
+fn validate_field(
+    types: &TypeSpace,
+    owner: usize,
+    field: &str,
+    ty: &TypeRef,
+    x: &Value,
+    at: &str,
+    out: &mut Vec<Mismatch>,
+) {
+    let at = format!("{at}/{}", escape_segment(field));
+    let first = out.len();
+    validate(types, ty, x, &at, out);
+    for m in &mut out[first..] {
+        if m.at != at || m.decodes_anyway || m.departure != Departure::Other {
+            continue;
+        }
+        let field = field.to_string();
+        m.departure = match x {
+            Value::Null => Departure::Null { owner, field },
+            _ => Departure::Type {
+                owner,
+                field,
+                found: json_type(x),
+            },
+        };
+    }
+}
+
+/// The JSON Schema type of a value.
+pub fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 

@@ -83,6 +83,12 @@ pub enum LoadError {
 
 /// Load a spec folder (with `hookgen.toml`) or a single spec file.
 pub fn load(path: &Path) -> Result<Document, LoadError> {
+    load_with_overlays(path, &[])
+}
+
+/// Load a spec as [`load`] does, then apply further overlays held in memory after its own
+/// (`drift` trying the overlay it writes).
+pub fn load_with_overlays(path: &Path, extra: &[Value]) -> Result<Document, LoadError> {
     let (dir, config) = if path.is_dir() {
         let config = Config::read(path).map_err(LoadError::Config)?;
         let config = match config {
@@ -112,7 +118,7 @@ pub fn load(path: &Path) -> Result<Document, LoadError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "spec".into());
-    load_with_config(&dir, config, name)
+    load_overlaid(&dir, config, name, extra)
 }
 
 fn find_spec_file(dir: &Path) -> Result<String, LoadError> {
@@ -145,6 +151,15 @@ fn find_spec_file(dir: &Path) -> Result<String, LoadError> {
 
 /// Load from a folder with an explicit configuration.
 pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Document, LoadError> {
+    load_overlaid(dir, config, name, &[])
+}
+
+fn load_overlaid(
+    dir: &Path,
+    config: Config,
+    name: String,
+    extra: &[Value],
+) -> Result<Document, LoadError> {
     let mut loader = Loader {
         dir: dir.to_path_buf(),
         sources: Vec::new(),
@@ -162,6 +177,13 @@ pub fn load_with_config(dir: &Path, config: Config, name: String) -> Result<Docu
         let diags = overlay::apply(&mut root, &overlay_doc);
         loader.diags.extend(diags.into_iter().map(|mut d| {
             d.file = Some(ov.clone());
+            d
+        }));
+    }
+    for (i, overlay_doc) in extra.iter().enumerate() {
+        let diags = overlay::apply(&mut root, overlay_doc);
+        loader.diags.extend(diags.into_iter().map(|mut d| {
+            d.file = Some(format!("(overlay {})", i + 1));
             d
         }));
     }

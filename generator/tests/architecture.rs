@@ -14,8 +14,12 @@ const GENERATOR_STAGES: &[&[&str]] = &[
     &["load"],
     &["ir"],
     &["lint"],
+    // A received delivery read and identified as the SDK would, judged with `lint`'s validator.
+    &["received"],
     // Compares two IRs, with `lint`'s validator for the examples; emits nothing.
     &["diff"],
+    // Stored deliveries against a spec: the overlay that makes it match them.
+    &["drift"],
     &["emit"],
     &["builder"],
     &["lib"],

@@ -183,7 +183,9 @@ fn header_event_with_any_action<'a>(
 
 /// Load a corpus spec as the vendor published it, with `corpus-overlays/<vendor>.yaml` applied
 /// when there is one: what the vendor's own payloads show where they contradict the spec
-/// (written by `scripts/overlay-from-payloads.py`), as a user's `specs/<vendor>/` would hold it.
+/// (written by `cargo hookgen drift` from an inbox holding those payloads, and checked to be
+/// what it writes by `cargo-hookgen/tests/drift.rs`), as a user's `specs/<vendor>/` would hold
+/// it.
 fn load_with_vendor_overlay(
     spec: &Path,
     vendor: &str,

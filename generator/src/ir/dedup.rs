@@ -75,13 +75,19 @@ pub fn merge_identical(
             chosen.insert(name.clone());
             // A vendor's component keeps its doc; copies that disagree leave the group none.
             let keep_doc = anchor.is_some() || docs_agree;
-            renames.push((target, name, keep_doc, merged.len() - 1));
+            let also_at = merged
+                .iter()
+                .filter(|&&id| id != target)
+                .map(|&id| space.types[id].pointer.clone())
+                .collect::<Vec<_>>();
+            renames.push((target, name, keep_doc, also_at));
         }
     }
-    for (target, name, keep_doc, copies) in renames {
+    for (target, name, keep_doc, also_at) in renames {
         let def = &mut space.types[target];
         def.name = name;
-        def.copies = copies;
+        def.copies = also_at.len();
+        def.also_at = also_at;
         if !keep_doc {
             def.doc = None;
         }
@@ -333,6 +339,7 @@ mod tests {
             pointer: pointer.into(),
             deprecated: false,
             copies: 0,
+            also_at: Vec::new(),
             direction: super::super::model::Direction::BOTH,
             groups: vec![],
         }

@@ -104,6 +104,8 @@ pub struct TypeDef {
     pub deprecated: bool,
     /// How many other schemas of the same shape this one type stands for (`ir::dedup`).
     pub copies: usize,
+    /// Where those copies are (JSON pointers): amending the type means amending each.
+    pub also_at: Vec<String>,
     /// Which ways the type crosses the wire, so that it derives only what it needs.
     pub direction: Direction,
     /// The operation groups that need this type; empty when it is always needed (events use

@@ -465,6 +465,7 @@ impl<'a> TypeBuilder<'a> {
             pointer: at.to_string(),
             deprecated: v.deprecated,
             copies: 0,
+            also_at: Vec::new(),
             direction: Direction::BOTH,
             groups: Vec::new(),
         });

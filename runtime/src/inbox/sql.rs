@@ -343,12 +343,12 @@ impl SqlInbox {
         let notify = self.backend == Backend::Postgres;
         if !notify && batch.len() <= ROWS_PER_STATEMENT {
             // One statement is its own transaction: no BEGIN and COMMIT round trips.
-            insert_rows(&mut *conn, batch, &order, &mut stored).await?;
+            insert_rows(&mut conn, batch, &order, &mut stored).await?;
             return Ok(self.inserted(batch, order, stored));
         }
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         for chunk in order.chunks(ROWS_PER_STATEMENT) {
-            insert_rows(&mut *tx, batch, chunk, &mut stored).await?;
+            insert_rows(&mut tx, batch, chunk, &mut stored).await?;
         }
         let fresh = stored.values().next().is_some();
         if fresh && notify && self.notify_due() {
