@@ -80,6 +80,11 @@ pub enum Command {
         old: PathBuf,
         /// The later spec.
         new: PathBuf,
+        /// Also replay every delivery this inbox holds (a receiver's, or listen's database)
+        /// through NEW: those OLD's SDK decodes and the regenerated one would not are listed,
+        /// and make the exit code 1.
+        #[arg(long, env = "HOOKGEN_INBOX", hide_env_values = true)]
+        inbox: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "human")]
         format: OutputFormat,
@@ -266,7 +271,12 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
             deny_warnings,
         } => check(&spec, format, deny_warnings),
         Command::Events { spec } => events(&spec),
-        Command::Diff { old, new, format } => diff(&old, &new, format),
+        Command::Diff {
+            old,
+            new,
+            inbox,
+            format,
+        } => diff(&old, &new, inbox.as_deref(), format),
         Command::Drift {
             spec,
             inbox,
@@ -328,7 +338,7 @@ pub fn run(args: Vec<OsString>) -> ExitCode {
                 db,
                 allow_hosts: allow_host,
             };
-            crate::listen::run(analysis.api, options).map(|()| ExitCode::SUCCESS)
+            crate::listen::run(analysis, options).map(|()| ExitCode::SUCCESS)
         }),
     };
     match result {
@@ -375,8 +385,19 @@ fn load(spec: &Path) -> Result<Analysis, String> {
     analyze(spec).map_err(|e| e.to_string())
 }
 
-fn diff(old: &Path, new: &Path, format: OutputFormat) -> Result<ExitCode, String> {
-    let report = hookgen::diff::diff(&load(old)?.api, &load(new)?.api);
+fn diff(
+    old: &Path,
+    new: &Path,
+    inbox: Option<&str>,
+    format: OutputFormat,
+) -> Result<ExitCode, String> {
+    let (old, new) = (load(old)?.api, load(new)?.api);
+    let mut report = hookgen::diff::diff(&old, &new);
+    if let Some(inbox) = inbox {
+        let stored = crate::stored::read(inbox)?;
+        let replayed = hookgen::diff::replay_deliveries(&old, &new, &stored);
+        report.replay.extend(replayed);
+    }
     match format {
         OutputFormat::Json => println!(
             "{}",

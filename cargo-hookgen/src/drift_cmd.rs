@@ -4,9 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use hookgen::drift::{self, Drift, Stored};
-use hookgen_runtime::inbox::{self, ListFilter};
-use hookgen_runtime::reexports::http::{HeaderMap, HeaderName, HeaderValue};
+use hookgen::drift::{self, Drift};
+use hookgen::received::Stored;
 
 /// Amending can bring further departures to light (a field made optional lets the decoder
 /// reach the fields under it), so drift runs again on the amended spec, this many times at
@@ -24,7 +23,7 @@ pub struct Request<'a> {
 /// Exit 0 when every delivery fits the spec as it is, 1 when an overlay was needed (written to
 /// `--out`, or printed), 2 on errors (returned as `Err`).
 pub fn run(request: Request<'_>) -> Result<ExitCode, String> {
-    let stored = read_inbox(request.inbox)?;
+    let stored = crate::stored::read(request.inbox)?;
     let (drift, left) = amend(request.spec, &stored)?;
     let title = request
         .spec
@@ -124,49 +123,4 @@ fn summary(drift: &Drift, left: &[drift::Left], out: Option<&Path>) -> String {
         text.push_str(&format!("overlay written to {}\n", out.display()));
     }
     text
-}
-
-/// Every delivery in the inbox (a receiver's, or listen's SQLite file).
-fn read_inbox(url: &str) -> Result<Vec<Stored>, String> {
-    if let Some(path) = url.strip_prefix("sqlite:") {
-        let path = path.strip_prefix("//").unwrap_or(path);
-        let path = path.split('?').next().unwrap_or_default();
-        if !Path::new(path).exists() {
-            return Err(format!("no inbox at {path}"));
-        }
-    }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    runtime.block_on(async {
-        let inbox = inbox::open(url).await.map_err(|e| e.to_string())?;
-        let filter = ListFilter {
-            limit: Some(u32::MAX),
-            ..ListFilter::default()
-        };
-        let mut rows = inbox.list(&filter).await.map_err(|e| e.to_string())?;
-        rows.sort_by_key(|d| d.id);
-        Ok(rows
-            .into_iter()
-            .map(|d| Stored {
-                id: d.id.to_string(),
-                headers: header_map(&d.headers),
-                body: d.body,
-            })
-            .collect())
-    })
-}
-
-fn header_map(headers: &[(String, String)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            map.append(n, v);
-        }
-    }
-    map
 }

@@ -10,4 +10,5 @@ mod inbox_cmd;
 mod listen;
 mod render;
 mod send;
+mod stored;
 mod verify_cmd;

@@ -392,3 +392,69 @@ fn paddles_own_payloads_decode_with_the_overlay_drift_writes() {
         .filter_map(|r| r.as_ref().err())
         .all(|e| e.contains("not an event type")));
 }
+
+/// `diff --inbox`: the stored deliveries OLD's SDK decodes, replayed through NEW. One whose
+/// `code` is a string stops decoding when NEW makes it an integer; one without it does not;
+/// one OLD cannot decode either proves nothing.
+#[test]
+fn diff_replays_an_inbox_through_new_and_lists_what_stops_decoding() {
+    let dir = scratch("diff-inbox");
+    let specs = repo().join("cargo-hookgen/tests/drift");
+    let order = |code: Option<&str>| {
+        let mut o = serde_json::json!({"amount": 1, "status": "open", "customer": {"name": "B"}, "note": ""});
+        if let Some(code) = code {
+            o["code"] = code.into();
+        }
+        body(serde_json::json!({"type": "order.refunded", "order": o}))
+    };
+    let db = format!("sqlite:{}", dir.join("inbox.db").display());
+    fill(
+        &db,
+        &[
+            order(None),
+            order(Some("A-1")),
+            body(serde_json::json!({"type": "order.refunded"})),
+        ],
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-hookgen"))
+        .arg("diff")
+        .arg(specs.join("spec.yaml"))
+        .arg(specs.join("spec-code-integer.yaml"))
+        .args(["--inbox", &db, "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stored: Vec<&serde_json::Value> = report["replay"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["direction"] == "stored-through-new")
+        .collect();
+    assert_eq!(stored.len(), 1, "{report:#}");
+    assert_eq!(stored[0]["example"], "delivery 2");
+    assert_eq!(stored[0]["event"], "order.refunded");
+    let why = stored[0]["problems"][0].as_str().unwrap();
+    assert!(why.contains("/order/code"), "{why}");
+
+    // Without the inbox the same pair is a decode change, found from the models alone.
+    let human = Command::new(env!("CARGO_BIN_EXE_cargo-hookgen"))
+        .arg("diff")
+        .arg(specs.join("spec.yaml"))
+        .arg(specs.join("spec-code-integer.yaml"))
+        .args(["--inbox", &db])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains(
+            "order.refunded delivery 2: decodes with OLD's SDK, not with the regenerated one"
+        ),
+        "{text}"
+    );
+}

@@ -324,3 +324,56 @@ async fn foreign_hosts_and_cross_site_replays_are_refused_and_credentials_never_
         );
     }
 }
+
+/// `GET /api/drift`: where what listen received departs from the spec, and the overlay that
+/// makes the spec match it, counted per delivery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drift_of_what_was_received_is_an_overlay() {
+    let dir = std::env::temp_dir().join(format!("hookgen-listen-drift-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_child, port) = start_listen(&dir, &[]).await;
+    let own = format!("127.0.0.1:{port}");
+    let (_, empty) = raw(port, "GET", "/api/drift", &[("host", &own)], "");
+    let empty: serde_json::Value = serde_json::from_str(&empty).unwrap();
+    assert_eq!(empty["deliveries"], 0);
+    for id in 1..=2 {
+        let body = format!(
+            r#"{{"id":"00000000-0000-4000-8000-00000000000{id}","type":"workspace.updated","timestamp":"2024-02-02T09:13:44+0000"}}"#
+        );
+        // Unsigned, so listen answers 401; it keeps the delivery all the same.
+        let (status, _) = raw(
+            port,
+            "POST",
+            "/webhooks",
+            &[("host", &own), ("content-type", "application/json")],
+            &body,
+        );
+        assert_eq!(status, 401);
+    }
+    let (status, text) = raw(port, "GET", "/api/drift", &[("host", &own)], "");
+    assert_eq!(status, 200, "{text}");
+    let drift: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(drift["deliveries"], 2);
+    assert_eq!(drift["fitting"], 0);
+    let amendments = drift["amendments"].as_array().unwrap();
+    let workspace = amendments
+        .iter()
+        .find(|a| a["what"] == "`workspaceId` is no longer required")
+        .unwrap_or_else(|| panic!("{drift:#}"));
+    assert_eq!(workspace["kind"], "optional");
+    assert_eq!(workspace["deliveries"], 2);
+    assert!(drift["overlay"]
+        .as_str()
+        .unwrap()
+        .contains("['required'][?@ == 'workspaceId']"));
+    // A foreign Host does not read it.
+    let (status, _) = raw(
+        port,
+        "GET",
+        "/api/drift",
+        &[("host", "attacker.example")],
+        "",
+    );
+    assert_eq!(status, 403);
+}

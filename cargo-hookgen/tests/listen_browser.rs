@@ -267,6 +267,20 @@ async fn the_page_shows_outcomes_reasons_and_replays_in_chromium() {
         "{problems:?}"
     );
 
+    // The drift panel: the overlay that would make the spec match what arrived.
+    let drift = wait_texts(&c, "#drift-amendments li", |t| {
+        t.iter().any(|s| s.contains("workspaceId"))
+    })
+    .await;
+    assert!(
+        drift
+            .iter()
+            .any(|s| s.contains("optional") && s.contains("`workspaceId` is no longer required")),
+        "{drift:?}"
+    );
+    let overlay = wait_texts(&c, "#drift-overlay", |t| !t.is_empty()).await;
+    assert!(overlay[0].contains("overlay: 1.0.0"), "{overlay:?}");
+
     // Replay the good one to the app: a copy arrives and is listed.
     let before = hits.load(Ordering::SeqCst);
     assert_eq!(before, 3, "listen forwarded each delivery");
@@ -287,7 +301,11 @@ async fn the_page_shows_outcomes_reasons_and_replays_in_chromium() {
         before + 1,
         "the replay reached the app"
     );
-    let rows = wait_texts(&c, "#deliveries tbody tr", |t| t.len() == 4).await;
+    // The list is drawn anew on each change: wait for the drawing that has the replay.
+    let rows = wait_texts(&c, "#deliveries tbody tr", |t| {
+        t.len() == 4 && t[0].contains("replay of #1")
+    })
+    .await;
     assert!(rows[0].contains("replay of #1"), "{rows:?}");
     c.close().await.unwrap();
 }

@@ -19,6 +19,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::ir::{EnumValue, Field, TypeDef, TypeKind, TypeRef, Variant};
+use crate::received::{self, Stored};
 use crate::Api;
 
 /// How a change reaches a consumer.
@@ -70,7 +71,8 @@ pub struct Replayed {
     pub example: String,
     /// `new-through-old`: a NEW example that the SDK generated from OLD fails to decode (a
     /// decode break, seen); `old-through-new`: an OLD example (a delivery stored before) that
-    /// the regenerated SDK fails to decode.
+    /// the regenerated SDK fails to decode; `stored-through-new`: a delivery from an inbox
+    /// (`diff --inbox`) that OLD's SDK decodes and the regenerated one does not.
     pub direction: &'static str,
     /// Where and why, by JSON pointer into the example.
     pub problems: Vec<String>,
@@ -85,10 +87,41 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether anything breaks a consumer (decoding or compiling).
+    /// Whether anything breaks a consumer (decoding or compiling), or a stored delivery would
+    /// stop decoding with the regenerated SDK.
     pub fn breaking(&self) -> bool {
         self.changes.iter().any(|c| c.impact != Impact::Safe)
+            || self
+                .replay
+                .iter()
+                .any(|r| r.direction == STORED_THROUGH_NEW)
     }
+}
+
+/// The direction of a stored delivery replayed through NEW's model.
+pub const STORED_THROUGH_NEW: &str = "stored-through-new";
+
+/// Each stored delivery that decodes with OLD's SDK, through NEW's model (`diff --inbox`): the
+/// ones the regenerated SDK would no longer decode into the same event, with why.
+pub fn replay_deliveries(old: &Api, new: &Api, stored: &[Stored]) -> Vec<Replayed> {
+    let mut out = Vec::new();
+    for delivery in stored {
+        let Ok(before) = received::decode(old, delivery) else {
+            continue; // it does not decode now: NEW cannot break it
+        };
+        let problem = match received::decode(new, delivery) {
+            Ok(after) if after.name == before.name => continue,
+            Ok(after) => format!("decodes as `{}` instead", after.name),
+            Err(why) => why,
+        };
+        out.push(Replayed {
+            event: before.name.clone(),
+            example: format!("delivery {}", delivery.id),
+            direction: STORED_THROUGH_NEW,
+            problems: vec![problem],
+        });
+    }
+    out
 }
 
 /// Compare OLD's IR with NEW's.
@@ -553,12 +586,13 @@ pub fn render(report: &Report) -> String {
     }
     if !report.replay.is_empty() {
         out.push_str(&format!(
-            "replay: spec examples that stop decoding ({})\n",
+            "replay: spec examples and stored deliveries that stop decoding ({})\n",
             report.replay.len()
         ));
         for r in &report.replay {
             let how = match r.direction {
                 "new-through-old" => "NEW's example fails the SDK generated from OLD",
+                STORED_THROUGH_NEW => "decodes with OLD's SDK, not with the regenerated one",
                 _ => "OLD's example fails the regenerated SDK",
             };
             out.push_str(&format!("  {} {}: {how}\n", r.event, r.example));

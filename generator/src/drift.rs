@@ -18,7 +18,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use hookgen_runtime::reexports::http::HeaderMap;
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -26,15 +25,7 @@ use crate::ir::{Api, TypeSpace};
 use crate::lint::{self, Departure};
 use crate::load::Document;
 use crate::pointer::{escape_segment, split_pointer};
-use crate::received;
-
-/// A delivery as stored: its id in the store, its headers and its raw body.
-#[derive(Debug, Clone)]
-pub struct Stored {
-    pub id: String,
-    pub headers: HeaderMap,
-    pub body: Vec<u8>,
-}
+use crate::received::{self, Stored};
 
 /// One change to the vendor's document, and the evidence for it.
 #[derive(Debug, Clone, Serialize)]

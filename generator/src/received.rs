@@ -10,6 +10,14 @@ use serde_json::Value;
 use crate::ir::{Api, Event};
 use crate::lint;
 
+/// A delivery as stored: its id in the store, its headers and its raw body.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
 /// A delivery read: its JSON and what its identity parts say.
 #[derive(Debug, Clone)]
 pub struct Received {
@@ -140,7 +148,39 @@ fn specificity(e: &Event) -> usize {
 
 /// The payload decodes as the event (the typed decoder's rules).
 pub fn fits(api: &Api, event: &Event, value: &Value) -> bool {
+    refused(api, event, value).is_empty()
+}
+
+/// Where the payload departs from the event's schema in ways the typed decoder refuses.
+pub fn refused(api: &Api, event: &Event, value: &Value) -> Vec<lint::Mismatch> {
     let mut problems = Vec::new();
     lint::validate(&api.types, &event.payload, value, "", &mut problems);
-    problems.iter().all(|m| m.decodes_anyway)
+    problems.retain(|m| !m.decodes_anyway);
+    problems
+}
+
+/// The event a stored delivery decodes into under `api`, as the SDK decides; why not.
+pub fn decode<'a>(api: &'a Api, stored: &Stored) -> Result<&'a Event, String> {
+    let received = read(api, &stored.headers, &stored.body)?;
+    let event = identify(api, &received).map_err(|(_, why)| why)?;
+    let problems = refused(api, event, &received.value);
+    if problems.is_empty() {
+        return Ok(event);
+    }
+    let first: Vec<String> = problems
+        .iter()
+        .take(3)
+        .map(|m| {
+            format!(
+                "{}: {}",
+                if m.at.is_empty() { "/" } else { &m.at },
+                m.message
+            )
+        })
+        .collect();
+    Err(format!(
+        "`{}` does not decode: {}",
+        event.name,
+        first.join("; ")
+    ))
 }

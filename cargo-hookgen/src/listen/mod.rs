@@ -50,6 +50,8 @@ pub struct Options {
 
 struct App {
     api: Api,
+    /// The loaded spec, for drift's overlay targets.
+    document: hookgen::Document,
     scheme: Option<Scheme>,
     secret: Option<String>,
     forward_to: Option<String>,
@@ -61,20 +63,21 @@ struct App {
 }
 
 /// Serve until Ctrl-C.
-pub fn run(api: Api, options: Options) -> Result<(), String> {
+pub fn run(analysis: hookgen::Analysis, options: Options) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(serve(api, options))
+    runtime.block_on(serve(analysis.api, analysis.document, options))
 }
 
-async fn serve(api: Api, options: Options) -> Result<(), String> {
+async fn serve(api: Api, document: hookgen::Document, options: Options) -> Result<(), String> {
     let store = Store::open(&options.db).await?;
     let scheme = api.signature.as_ref().map(|s| s.scheme.clone());
     let app = Arc::new(App {
         api,
+        document,
         scheme,
         secret: options.secret,
         forward_to: options.forward_to.clone(),
@@ -121,6 +124,7 @@ fn router(app: Arc<App>) -> Router {
         .route("/api/deliveries", get(list))
         .route("/api/deliveries/{id}", get(detail))
         .route("/api/deliveries/{id}/replay", post(replay))
+        .route("/api/drift", get(drift))
         .route(
             "/api/stream",
             get(|State(app): State<Arc<App>>| page::stream(app.changes.subscribe())),
@@ -439,6 +443,25 @@ async fn detail(State(app): State<Arc<App>>, UrlPath(id): UrlPath<i64>) -> Respo
         Ok(None) => (StatusCode::NOT_FOUND, "no such delivery").into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
+}
+
+/// Where what was received departs from the spec, and the overlay that makes the spec match
+/// it (one round of `cargo hookgen drift`, over every delivery kept).
+async fn drift(State(app): State<Arc<App>>) -> Response {
+    let stored = match app.store.stored().await {
+        Ok(stored) => stored,
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    };
+    let drift = hookgen::drift::drift(&app.document, &app.api, &stored);
+    let overlay = hookgen::drift::overlay_yaml(&drift, &app.document.name);
+    axum::Json(serde_json::json!({
+        "deliveries": drift.deliveries,
+        "fitting": drift.fitting,
+        "amendments": drift.amendments,
+        "left": drift.left,
+        "overlay": overlay,
+    }))
+    .into_response()
 }
 
 #[derive(Debug, Deserialize)]

@@ -150,6 +150,11 @@ impl Store {
         Ok(Some((record, body)))
     }
 
+    /// Every delivery kept, oldest first, as stored (for drift).
+    pub async fn stored(&self) -> Result<Vec<hookgen::received::Stored>, String> {
+        crate::stored::all(&*self.inbox).await
+    }
+
     /// The newest `limit` deliveries, newest first.
     pub async fn list(&self, limit: i64) -> Result<Vec<Record>, String> {
         let rows = sqlx::query("SELECT id, record FROM hookgen_listen ORDER BY id DESC LIMIT $1")
