@@ -47,6 +47,36 @@ pub struct Change {
     /// The schema in OLD and in NEW (JSON pointers), where there is one.
     pub old_pointer: Option<String>,
     pub new_pointer: Option<String>,
+    /// What a consumer's code names: the item a proof compiles against.
+    pub subject: Subject,
+    /// The event (its variant in OLD, or in NEW for a new event) in whose payload it was
+    /// found, and where in that payload (a JSON pointer from the payload's root, arrays and
+    /// maps at their first item): the place a payload that proves it has to differ.
+    pub event: String,
+    pub at: String,
+}
+
+/// The item of the generated SDK a change is about, by its Rust names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Subject {
+    /// A variant of `Event`.
+    Event { variant: String },
+    /// A field of a struct (`owner`: OLD's name for the struct, NEW's for a new struct), with
+    /// its Rust type in OLD (`None` for a field OLD does not have).
+    Field {
+        owner: String,
+        field: String,
+        old_type: Option<String>,
+    },
+    /// A variant of an enum (`wire`: its value) or of a union type.
+    Variant {
+        owner: String,
+        variant: String,
+        wire: Option<String>,
+    },
+    /// A type as a whole.
+    Type { name: String },
 }
 
 /// The semver bump the regenerated crate needs.
@@ -130,6 +160,9 @@ pub fn diff(old: &Api, new: &Api) -> Report {
         old,
         new,
         changes: Vec::new(),
+        event: String::new(),
+        wire: String::new(),
+        field: None,
         seen: HashSet::new(),
     };
     let pairs = walk.events();
@@ -197,13 +230,27 @@ struct Walk<'a> {
     old: &'a Api,
     new: &'a Api,
     changes: Vec<Change>,
+    /// The event whose payload is being walked, and where the walk is in it.
+    event: String,
+    wire: String,
+    /// The field whose type is being compared, if any: a type change there is a change of it.
+    field: Option<Subject>,
     /// (old type, new type) pairs already compared: recursive types end, shared ones are
     /// reported once.
     seen: HashSet<(usize, usize)>,
 }
 
 impl Walk<'_> {
-    fn push(&mut self, path: &str, what: String, decode: bool, compile: bool, pointers: Pointers) {
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        path: &str,
+        what: String,
+        decode: bool,
+        compile: bool,
+        pointers: Pointers,
+        subject: Subject,
+    ) {
         let impact = if decode {
             Impact::Decode
         } else if compile {
@@ -219,7 +266,28 @@ impl Walk<'_> {
             what,
             old_pointer: pointers.0,
             new_pointer: pointers.1,
+            subject,
+            event: self.event.clone(),
+            at: self.wire.clone(),
         });
+    }
+
+    /// Walk one step into the payload for `f`, then back.
+    fn within<T>(&mut self, step: &str, f: impl FnOnce(&mut Self) -> T) -> T {
+        let len = self.wire.len();
+        self.wire.push('/');
+        self.wire.push_str(&crate::pointer::escape_segment(step));
+        let out = f(self);
+        self.wire.truncate(len);
+        out
+    }
+
+    /// The subject of a change of the type at the current place: the field it is the type of,
+    /// else the type itself.
+    fn here(&self, old: &TypeRef) -> Subject {
+        self.field.clone().unwrap_or_else(|| Subject::Type {
+            name: show(self.old, old),
+        })
     }
 
     /// Events match by variant (what the consumer's code names), else by a webhook key that
@@ -249,7 +317,11 @@ impl Walk<'_> {
             let Some(i) = found else {
                 let pointers = (Some(old_event.pointer.clone()), None);
                 let what = format!("event `{}` removed", old_event.name);
-                self.push(&old_event.variant, what, false, true, pointers);
+                let subject = Subject::Event {
+                    variant: old_event.variant.clone(),
+                };
+                self.event = old_event.variant.clone();
+                self.push(&old_event.variant, what, false, true, pointers, subject);
                 continue;
             };
             matched.insert(i);
@@ -264,9 +336,14 @@ impl Walk<'_> {
                     Some(old_event.pointer.clone()),
                     Some(new_event.pointer.clone()),
                 );
-                self.push(&old_event.variant, what, false, true, pointers);
+                let subject = Subject::Event {
+                    variant: old_event.variant.clone(),
+                };
+                self.event = old_event.variant.clone();
+                self.push(&old_event.variant, what, false, true, pointers, subject);
             }
             let path = old_event.variant.clone();
+            self.event = path.clone();
             let at = (
                 Some(old_event.pointer.clone()),
                 Some(new_event.pointer.clone()),
@@ -279,12 +356,17 @@ impl Walk<'_> {
                     "event `{}` added (an SDK generated from OLD decodes it as `Event::Unknown`)",
                     new_event.name
                 );
+                let subject = Subject::Event {
+                    variant: new_event.variant.clone(),
+                };
+                self.event = new_event.variant.clone();
                 self.push(
                     &new_event.variant,
                     what,
                     false,
                     false,
                     (None, Some(new_event.pointer.clone())),
+                    subject,
                 );
             }
         }
@@ -309,20 +391,22 @@ impl Walk<'_> {
         match (&old, &new) {
             (TypeRef::Named(a), TypeRef::Named(b)) => self.named(path, *a, *b, decoded),
             (TypeRef::Vec(a), TypeRef::Vec(b)) => {
-                self.refs(&format!("{path}[]"), a, b, decoded, at)
+                self.within("0", |w| w.refs(&format!("{path}[]"), a, b, decoded, at))
             }
             (TypeRef::Map(a), TypeRef::Map(b)) => {
-                self.refs(&format!("{path}{{}}"), a, b, decoded, at)
+                self.within("key", |w| w.refs(&format!("{path}{{}}"), a, b, decoded, at))
             }
             _ if old == new => {}
             // OLD keeps any JSON here: nothing fails to decode, but the Rust type changes.
             (TypeRef::Json, _) => {
                 let what = self.type_change(&old, &new);
-                self.push(path, what, false, true, pointers);
+                let subject = self.here(&old);
+                self.push(path, what, false, true, pointers, subject);
             }
             _ => {
                 let what = self.type_change(&old, &new);
-                self.push(path, what, decoded, true, pointers);
+                let subject = self.here(&old);
+                self.push(path, what, decoded, true, pointers, subject);
             }
         }
     }
@@ -353,11 +437,15 @@ impl Walk<'_> {
         let pointers = (Some(old.pointer.clone()), Some(new.pointer.clone()));
         if old.name != new.name {
             let what = format!("type `{}` renamed `{}`", old.name, new.name);
-            self.push(path, what, false, true, pointers.clone());
+            let subject = Subject::Type {
+                name: old.name.clone(),
+            };
+            self.push(path, what, false, true, pointers.clone(), subject);
         }
         match (&old.kind, &new.kind) {
             (TypeKind::Struct { fields: f, .. }, TypeKind::Struct { fields: g, .. }) => {
-                self.fields(path, f, g, decoded, pointers)
+                let owners = (old.name.clone(), new.name.clone());
+                self.fields(path, &owners, f, g, decoded, pointers)
             }
             (TypeKind::StringEnum { values: v }, TypeKind::StringEnum { values: w }) => {
                 self.enum_values(path, old, v, w, pointers)
@@ -376,7 +464,10 @@ impl Walk<'_> {
                     kind_name(l),
                     kind_name(k)
                 );
-                self.push(path, what, decoded, true, pointers);
+                let subject = Subject::Type {
+                    name: old.name.clone(),
+                };
+                self.push(path, what, decoded, true, pointers, subject);
             }
         }
     }
@@ -384,6 +475,7 @@ impl Walk<'_> {
     fn fields(
         &mut self,
         path: &str,
+        owners: &(String, String),
         old: &[Field],
         new: &[Field],
         decoded: bool,
@@ -391,42 +483,14 @@ impl Walk<'_> {
     ) {
         for f in old {
             let at = format!("{path}.{}", f.name);
-            let Some(g) = new.iter().find(|g| field_key(g) == field_key(f)) else {
-                // OLD's decoder insists on a required, non-null field a NEW payload may lack.
-                let breaks = decoded && is_required(f);
-                let what = format!("field `{}` removed", field_key(f));
-                self.push(&at, what, breaks, true, pointers.clone());
-                continue;
+            let subject = Subject::Field {
+                owner: owners.0.clone(),
+                field: f.name.clone(),
+                old_type: Some(field_type(self.old, f)),
             };
-            if g.name != f.name {
-                let what = format!("field renamed `{}` → `{}` (same wire name)", f.name, g.name);
-                self.push(&at, what, false, true, pointers.clone());
-            }
-            if is_required(f) != is_required(g) {
-                let (decode, what) = if is_required(f) {
-                    let how = if g.nullable { "nullable" } else { "optional" };
-                    (
-                        decoded,
-                        format!("field `{}` is now {how}: `T` → `Option<T>`", f.wire),
-                    )
-                } else {
-                    (
-                        false,
-                        format!(
-                            "field `{}` is now required and non-null: `Option<T>` → `T`",
-                            f.wire
-                        ),
-                    )
-                };
-                self.push(&at, what, decode, true, pointers.clone());
-            }
-            let property =
-                |p: &Option<String>, w: &str| p.as_ref().map(|p| format!("{p}/properties/{w}"));
-            let field_at = (
-                property(&pointers.0, &f.wire),
-                property(&pointers.1, &g.wire),
-            );
-            self.refs(&at, &f.ty, &g.ty, decoded, &field_at);
+            self.within(&f.wire.clone(), |w| {
+                w.field_pair(&at, f, new, decoded, &pointers, subject)
+            });
         }
         for g in new
             .iter()
@@ -442,8 +506,65 @@ impl Walk<'_> {
                 "{kind} field `{}` added (an SDK generated from OLD skips it)",
                 field_key(g)
             );
-            self.push(&at, what, false, false, pointers.clone());
+            let subject = Subject::Field {
+                owner: owners.0.clone(),
+                field: g.name.clone(),
+                old_type: None,
+            };
+            self.within(&g.wire.clone(), |w| {
+                w.push(&at, what, false, false, pointers.clone(), subject)
+            });
         }
+    }
+
+    /// One field of OLD against its NEW counterpart (if any).
+    fn field_pair(
+        &mut self,
+        at: &str,
+        f: &Field,
+        new: &[Field],
+        decoded: bool,
+        pointers: &Pointers,
+        subject: Subject,
+    ) {
+        let Some(g) = new.iter().find(|g| field_key(g) == field_key(f)) else {
+            // OLD's decoder insists on a required, non-null field a NEW payload may lack.
+            let breaks = decoded && is_required(f);
+            let what = format!("field `{}` removed", field_key(f));
+            self.push(at, what, breaks, true, pointers.clone(), subject);
+            return;
+        };
+        if g.name != f.name {
+            let what = format!("field renamed `{}` → `{}` (same wire name)", f.name, g.name);
+            self.push(at, what, false, true, pointers.clone(), subject.clone());
+        }
+        if is_required(f) != is_required(g) {
+            let (decode, what) = if is_required(f) {
+                let how = if g.nullable { "nullable" } else { "optional" };
+                (
+                    decoded,
+                    format!("field `{}` is now {how}: `T` → `Option<T>`", f.wire),
+                )
+            } else {
+                (
+                    false,
+                    format!(
+                        "field `{}` is now required and non-null: `Option<T>` → `T`",
+                        f.wire
+                    ),
+                )
+            };
+            self.push(at, what, decode, true, pointers.clone(), subject.clone());
+        }
+        let property =
+            |p: &Option<String>, w: &str| p.as_ref().map(|p| format!("{p}/properties/{w}"));
+        let field_at = (
+            property(&pointers.0, &f.wire),
+            property(&pointers.1, &g.wire),
+        );
+        let outer = self.field.replace(subject);
+        self.refs(at, &f.ty, &g.ty, decoded, &field_at);
+        self.field = outer;
     }
 
     fn enum_values(
@@ -457,7 +578,12 @@ impl Walk<'_> {
         for v in old.iter().filter(|v| !new.iter().any(|w| w.wire == v.wire)) {
             let at = format!("{}::{}", ty.name, v.variant);
             let what = format!("enum value `{}` removed (at {path})", v.wire);
-            self.push(&at, what, false, true, pointers.clone());
+            let subject = Subject::Variant {
+                owner: ty.name.clone(),
+                variant: v.variant.clone(),
+                wire: Some(v.wire.clone()),
+            };
+            self.push(&at, what, false, true, pointers.clone(), subject);
         }
         for w in new.iter().filter(|w| !old.iter().any(|v| v.wire == w.wire)) {
             let at = format!("{}::{}", ty.name, w.variant);
@@ -465,7 +591,12 @@ impl Walk<'_> {
                 "enum value `{}` added (at {path}; an SDK generated from OLD keeps it as `Unknown`)",
                 w.wire
             );
-            self.push(&at, what, false, false, pointers.clone());
+            let subject = Subject::Variant {
+                owner: ty.name.clone(),
+                variant: w.variant.clone(),
+                wire: Some(w.wire.clone()),
+            };
+            self.push(&at, what, false, false, pointers.clone(), subject);
         }
     }
 
@@ -490,7 +621,13 @@ impl Walk<'_> {
                 }
                 None => {
                     let what = format!("variant `{}` removed (at {path})", key(v));
-                    self.push(&at, what, false, true, (Some(ty.pointer.clone()), None));
+                    let subject = Subject::Variant {
+                        owner: ty.name.clone(),
+                        variant: v.name.clone(),
+                        wire: v.tag.clone(),
+                    };
+                    let pointers = (Some(ty.pointer.clone()), None);
+                    self.push(&at, what, false, true, pointers, subject);
                 }
             }
         }
@@ -498,14 +635,31 @@ impl Walk<'_> {
             let at = format!("{}::{}", ty.name, w.name);
             let what = format!("variant `{}` added (at {path})", key(w));
             let decode = decoded && !tagged;
-            self.push(&at, what, decode, false, (Some(ty.pointer.clone()), None));
+            let subject = Subject::Variant {
+                owner: ty.name.clone(),
+                variant: w.name.clone(),
+                wire: w.tag.clone(),
+            };
+            let pointers = (Some(ty.pointer.clone()), None);
+            self.push(&at, what, decode, false, pointers, subject);
         }
     }
 }
 
 type Pointers = (Option<String>, Option<String>);
 
-/// A type as the consumer sees it (a schema's name, or the shape of a primitive).
+/// A field's Rust type in the SDK, as a consumer would write it.
+fn field_type(api: &Api, f: &Field) -> String {
+    let ty = show(api, &f.ty);
+    let ty = if f.boxed { format!("Box<{ty}>") } else { ty };
+    if is_required(f) {
+        ty
+    } else {
+        format!("Option<{ty}>")
+    }
+}
+
+/// A type as the consumer sees it, spelled as the SDK spells it.
 fn show(api: &Api, r: &TypeRef) -> String {
     match r {
         TypeRef::String => "String".into(),
@@ -514,11 +668,11 @@ fn show(api: &Api, r: &TypeRef) -> String {
         TypeRef::Number => "f64".into(),
         TypeRef::Boolean => "bool".into(),
         TypeRef::Uuid => "Uuid".into(),
-        TypeRef::DateTime => "DateTime".into(),
+        TypeRef::DateTime => "Timestamp".into(),
         TypeRef::Json => "serde_json::Value".into(),
         TypeRef::Named(id) => api.types.get(*id).name.clone(),
         TypeRef::Vec(inner) => format!("Vec<{}>", show(api, inner)),
-        TypeRef::Map(inner) => format!("Map<String, {}>", show(api, inner)),
+        TypeRef::Map(inner) => format!("BTreeMap<String, {}>", show(api, inner)),
     }
 }
 
