@@ -811,6 +811,9 @@ async fn sqlite_connection(
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
+        // A file has no server to go away: sqlx's ping before each use was a round trip to
+        // the connection's thread on every insert, as long as the statement itself.
+        .test_before_acquire(false)
         .after_connect(move |conn, _| {
             Box::pin(async move {
                 let pragmas = format!(
