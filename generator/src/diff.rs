@@ -621,13 +621,8 @@ impl Walk<'_> {
                 }
                 None => {
                     let what = format!("variant `{}` removed (at {path})", key(v));
-                    let subject = Subject::Variant {
-                        owner: ty.name.clone(),
-                        variant: v.name.clone(),
-                        wire: v.tag.clone(),
-                    };
                     let pointers = (Some(ty.pointer.clone()), None);
-                    self.push(&at, what, false, true, pointers, subject);
+                    self.push(&at, what, false, true, pointers, variant_of(ty, v));
                 }
             }
         }
@@ -635,18 +630,22 @@ impl Walk<'_> {
             let at = format!("{}::{}", ty.name, w.name);
             let what = format!("variant `{}` added (at {path})", key(w));
             let decode = decoded && !tagged;
-            let subject = Subject::Variant {
-                owner: ty.name.clone(),
-                variant: w.name.clone(),
-                wire: w.tag.clone(),
-            };
             let pointers = (Some(ty.pointer.clone()), None);
-            self.push(&at, what, decode, false, pointers, subject);
+            self.push(&at, what, decode, false, pointers, variant_of(ty, w));
         }
     }
 }
 
 type Pointers = (Option<String>, Option<String>);
+
+/// A union variant as the subject of a change.
+fn variant_of(ty: &TypeDef, v: &Variant) -> Subject {
+    Subject::Variant {
+        owner: ty.name.clone(),
+        variant: v.name.clone(),
+        wire: v.tag.clone(),
+    }
+}
 
 /// A field's Rust type in the SDK, as a consumer would write it.
 fn field_type(api: &Api, f: &Field) -> String {
