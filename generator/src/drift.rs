@@ -21,11 +21,11 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::ir::{Api, TypeSpace};
+use crate::ir::{Api, Event, TypeSpace};
 use crate::lint::{self, Departure};
 use crate::load::Document;
 use crate::pointer::{escape_segment, split_pointer};
-use crate::received::{self, Stored};
+use crate::received::{self, Received, Stored};
 
 /// One change to the vendor's document, and the evidence for it.
 #[derive(Debug, Clone, Serialize)]
@@ -89,27 +89,12 @@ pub fn drift(document: &Document, api: &Api, stored: &[Stored]) -> Drift {
         ..Drift::default()
     };
     for delivery in stored {
-        let left = |event: Option<String>, why: String| Left {
-            delivery: delivery.id.clone(),
-            event,
-            why,
-        };
-        let received = match received::read(api, &delivery.headers, &delivery.body) {
-            Ok(r) => r,
-            Err(why) => {
-                drift.left.push(left(None, why));
+        let (event, received) = match event_of(api, delivery) {
+            Ok(found) => found,
+            Err(left) => {
+                drift.left.push(left);
                 continue;
             }
-        };
-        let event = match received::named_event(api, &received) {
-            Some(event) => event,
-            None => match received::identify(api, &received) {
-                Ok(event) => event,
-                Err((named, why)) => {
-                    drift.left.push(left(named, why));
-                    continue;
-                }
-            },
         };
         let mut mismatches = Vec::new();
         lint::validate(
@@ -124,15 +109,33 @@ pub fn drift(document: &Document, api: &Api, stored: &[Stored]) -> Drift {
         }
         for m in mismatches.iter().filter(|m| amendable(m)) {
             if !found.add_all(document, &api.types, m, &delivery.id) && !m.decodes_anyway {
-                drift.left.push(left(
-                    Some(event.name.clone()),
-                    format!("at `{}`: {} (no amendment covers it)", m.at, m.message),
-                ));
+                drift.left.push(Left {
+                    delivery: delivery.id.clone(),
+                    event: Some(event.name.clone()),
+                    why: format!("at `{}`: {} (no amendment covers it)", m.at, m.message),
+                });
             }
         }
     }
     drift.amendments = found.amendments(&document.root);
     drift
+}
+
+/// The event a delivery is amended towards: the one its identity names (whether or not the
+/// payload fits it), else the one the SDK would choose.
+fn event_of<'a>(api: &'a Api, delivery: &Stored) -> Result<(&'a Event, Received), Left> {
+    let left = |event: Option<String>, why: String| Left {
+        delivery: delivery.id.clone(),
+        event,
+        why,
+    };
+    let received =
+        received::read(api, &delivery.headers, &delivery.body).map_err(|why| left(None, why))?;
+    let event = match received::named_event(api, &received) {
+        Some(event) => event,
+        None => received::identify(api, &received).map_err(|(named, why)| left(named, why))?,
+    };
+    Ok((event, received))
 }
 
 /// What decodes anyway is amended only where the spec can say more: an enum's values.
