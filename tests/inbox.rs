@@ -148,6 +148,32 @@ async fn leases_expire_and_pass_to_another_worker() {
     }
 }
 
+/// A long chain of one ordering key, longer than any bound a lease walks, does not hide the
+/// rows behind it: what waits for its key is passed over, not counted.
+#[tokio::test]
+async fn a_long_ordering_chain_does_not_hold_back_other_rows() {
+    for (name, store) in stores("chain").await {
+        let chain: Vec<NewDelivery> = (0..600)
+            .map(|i| ordered(&format!("chain-{i}"), "busy-customer"))
+            .collect();
+        for batch in chain.chunks(200) {
+            store.insert_batch(batch).await.unwrap();
+        }
+        store
+            .insert_batch(&[delivery("free"), ordered("other", "quiet-customer")])
+            .await
+            .unwrap();
+        let now = SystemTime::now() + Duration::from_millis(5);
+        let leased = store
+            .lease("w", 4, Duration::from_secs(30), now)
+            .await
+            .unwrap();
+        let mut keys: Vec<&str> = leased.iter().map(|d| d.key.as_str()).collect();
+        keys.sort();
+        assert_eq!(keys, ["chain-0", "free", "other"], "{name}");
+    }
+}
+
 #[tokio::test]
 async fn an_ordering_key_runs_one_at_a_time_in_arrival_order() {
     for (name, store) in stores("order").await {

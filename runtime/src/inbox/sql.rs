@@ -144,25 +144,20 @@ fn finish_done_statement(backend: Backend, rows: usize) -> &'static str {
     &all[rows.min(ROWS_PER_STATEMENT)]
 }
 
-/// Rows one lease looks at in each due index at most.
-const MAX_LEASE_WALK: usize = 4096;
+/// Rows one lease takes at most.
+const MAX_LEASE: usize = 4096;
 
-/// How far a lease of `limit` rows walks each due index: further than `limit`, because a row
-/// whose ordering key has an earlier unfinished row is seen but not taken.
-fn lease_walk(limit: i64) -> i64 {
-    (limit.saturating_mul(4)).clamp(64, MAX_LEASE_WALK as i64)
-}
-
-/// Leases up to `$4` due rows for owner `$1` until `$2`, as of `$3`, walking each due index
-/// (`$5` rows at most each).
+/// Leases up to `$4` due rows for owner `$1` until `$2`, as of `$3`, taking at most `$4` from
+/// each due index.
 ///
 /// Due rows are pending ones whose time has come and leases that expired. Each comes from an
-/// index walked in order and cut at `$5` rows, so a lease costs what it takes, not the
-/// backlog (a plain `OR`, or a `UNION` without limits, reads every due row: thousands when
-/// handlers are slow, once per finished handler). PostgreSQL locks the rows as it walks
+/// index walked in order and cut once `$4` rows are found, so a lease costs what it takes, not
+/// the backlog (a plain `OR`, or a `UNION` without limits, reads every due row: thousands when
+/// handlers are slow, once per finished handler). Only the first unfinished row of an
+/// ordering key is due: the walk passes over the others rather than counting them, so a long
+/// chain of one key never hides the rows behind it. PostgreSQL locks the rows as it walks
 /// (`SKIP LOCKED`: another replica's rows are passed over, not waited for) and re-checks the
-/// conditions on a row committed meanwhile, so a row is never leased twice. Only the first
-/// unfinished row of an ordering key is taken; the others wait for it.
+/// conditions on a row committed meanwhile, so a row is never leased twice.
 fn lease_statement(backend: Backend) -> &'static str {
     static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -170,23 +165,24 @@ fn lease_statement(backend: Backend) -> &'static str {
         Backend::Sqlite => (&SQLITE, ""),
         Backend::Postgres => (&POSTGRES, "FOR UPDATE SKIP LOCKED"),
     };
+    let first_of_its_key = "(d.ordering_key IS NULL OR NOT EXISTS ( \
+           SELECT 1 FROM hookgen_inbox e WHERE e.source = d.source \
+           AND e.ordering_key = d.ordering_key AND e.id < d.id \
+           AND e.state IN ('pending', 'leased')))";
     cache.get_or_init(|| {
         format!(
             "WITH pending_due AS ( \
-               SELECT id FROM hookgen_inbox WHERE state = 'pending' AND next_run_at <= $3 \
-               ORDER BY state, next_run_at LIMIT $5 {lock}), \
+               SELECT d.id FROM hookgen_inbox d \
+               WHERE d.state = 'pending' AND d.next_run_at <= $3 AND {first_of_its_key} \
+               ORDER BY d.state, d.next_run_at LIMIT $4 {lock}), \
              expired AS ( \
-               SELECT id FROM hookgen_inbox WHERE state = 'leased' AND lease_expires_at <= $3 \
-               ORDER BY state, lease_expires_at LIMIT $5 {lock}) \
+               SELECT d.id FROM hookgen_inbox d \
+               WHERE d.state = 'leased' AND d.lease_expires_at <= $3 AND {first_of_its_key} \
+               ORDER BY d.state, d.lease_expires_at LIMIT $4 {lock}) \
              UPDATE hookgen_inbox SET state = 'leased', lease_owner = $1, lease_expires_at = $2, \
              attempts = attempts + 1 WHERE id IN ( \
-               SELECT d.id FROM hookgen_inbox d \
-               WHERE d.id IN (SELECT id FROM pending_due UNION ALL SELECT id FROM expired) \
-                 AND (d.ordering_key IS NULL OR NOT EXISTS ( \
-                      SELECT 1 FROM hookgen_inbox e WHERE e.source = d.source \
-                      AND e.ordering_key = d.ordering_key AND e.id < d.id \
-                      AND e.state IN ('pending', 'leased'))) \
-               ORDER BY d.id LIMIT $4) \
+               SELECT id FROM (SELECT id FROM pending_due UNION ALL SELECT id FROM expired) due \
+               ORDER BY id LIMIT $4) \
              RETURNING {COLUMNS}"
         )
     })
@@ -392,13 +388,12 @@ impl SqlInbox {
         let now_ms = to_millis(now);
         let mut conn = self.relaxed.acquire().await?;
         let _writing = self.writing().await;
-        let limit = limit.min(MAX_LEASE_WALK) as i64;
+        let limit = limit.min(MAX_LEASE) as i64;
         let rows = sqlx::query(sql)
             .bind(owner)
             .bind(now_ms.saturating_add(lease_for.as_millis().min(i64::MAX as u128) as i64))
             .bind(now_ms)
             .bind(limit)
-            .bind(lease_walk(limit))
             .fetch_all(&mut *conn)
             .await?;
         let mut leased: Vec<Delivery> = rows.iter().map(read_row).collect::<Result<_, _>>()?;
