@@ -24,7 +24,7 @@ pub struct Request<'a> {
 /// `--out`, or printed), 2 on errors (returned as `Err`).
 pub fn run(request: Request<'_>) -> Result<ExitCode, String> {
     let stored = crate::stored::read(request.inbox)?;
-    let (drift, left) = amend(request.spec, &stored)?;
+    let drift = amend(request.spec, &stored)?;
     let title = request
         .spec
         .file_name()
@@ -39,7 +39,7 @@ pub fn run(request: Request<'_>) -> Result<ExitCode, String> {
             "deliveries": drift.deliveries,
             "fitting": drift.fitting,
             "amendments": drift.amendments,
-            "left": left,
+            "left": drift.left,
             "overlay": overlay,
         });
         println!(
@@ -47,7 +47,7 @@ pub fn run(request: Request<'_>) -> Result<ExitCode, String> {
             serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
         );
     } else {
-        eprint!("{}", summary(&drift, &left, request.out.as_deref()));
+        eprint!("{}", summary(&drift, request.out.as_deref()));
         if request.out.is_none() {
             print!("{overlay}");
         }
@@ -61,8 +61,8 @@ pub fn run(request: Request<'_>) -> Result<ExitCode, String> {
 
 /// Drift over the spec, then over the spec with the amendments so far, until nothing is left
 /// to amend: every round's amendments in order (each round's targets are places in the
-/// document as the rounds before left it), and what no amendment brings in line.
-fn amend(spec: &Path, stored: &[Stored]) -> Result<(Drift, Vec<drift::Left>), String> {
+/// document as the rounds before left it), and what the last round could not bring in line.
+fn amend(spec: &Path, stored: &[Stored]) -> Result<Drift, String> {
     let mut overlays = Vec::new();
     let mut all: Option<Drift> = None;
     for _ in 0..ROUNDS {
@@ -70,7 +70,6 @@ fn amend(spec: &Path, stored: &[Stored]) -> Result<(Drift, Vec<drift::Left>), St
             hookgen::load::load_with_overlays(spec, &overlays).map_err(|e| e.to_string())?;
         let analysis = hookgen::analyze_document(document);
         let round = drift::drift(&analysis.document, &analysis.api, stored);
-        let left = round.left.clone();
         let done = round.is_empty();
         if !done {
             overlays.push(drift::overlay_value(&round));
@@ -83,16 +82,14 @@ fn amend(spec: &Path, stored: &[Stored]) -> Result<(Drift, Vec<drift::Left>), St
             }
         }
         if done {
-            let all = all.unwrap_or_default();
-            return Ok((all, left));
+            break;
         }
     }
-    let all = all.unwrap_or_default();
-    let left = all.left.clone();
-    Ok((all, left))
+    Ok(all.unwrap_or_default())
 }
 
-fn summary(drift: &Drift, left: &[drift::Left], out: Option<&Path>) -> String {
+fn summary(drift: &Drift, out: Option<&Path>) -> String {
+    let left = &drift.left;
     let mut text = format!(
         "{} deliveries read; {} fit the spec as it is; {} amendments\n",
         drift.deliveries,

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use hookgen::received::Stored;
 use hookgen_runtime::inbox::{self, Inbox, ListFilter};
-use hookgen_runtime::reexports::http::{HeaderMap, HeaderName, HeaderValue};
 
 /// Every delivery in the inbox (a receiver's, or listen's SQLite file).
 pub fn read(url: &str) -> Result<Vec<Stored>, String> {
@@ -38,21 +37,8 @@ pub async fn all(inbox: &dyn Inbox) -> Result<Vec<Stored>, String> {
         .into_iter()
         .map(|d| Stored {
             id: d.id.to_string(),
-            headers: header_map(&d.headers),
+            headers: inbox::stored_header_map(&d.headers),
             body: d.body,
         })
         .collect())
-}
-
-fn header_map(headers: &[(String, String)]) -> HeaderMap {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(name.as_bytes()),
-            HeaderValue::from_str(value),
-        ) {
-            map.append(n, v);
-        }
-    }
-    map
 }
